@@ -1,0 +1,2 @@
+//! Breaker benchmarks.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Clock benchmarks (placeholder replaced below).
+fn main() {}

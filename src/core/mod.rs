@@ -1,0 +1,14 @@
+//! The pure decision core: safe Rust state machines driven by `(state, now_ns)`.
+//!
+//! Nothing here sleeps, blocks or spawns a thread to make a decision. Every
+//! primitive takes the time as an argument; [`clock::now_ns`] reads the
+//! library's monotonic clock for callers who do not supply one.
+#![forbid(unsafe_code)]
+
+pub mod adaptive_throttle;
+pub mod breaker;
+pub mod clock;
+pub mod error;
+pub mod outcome;
+pub mod rng;
+pub mod window;

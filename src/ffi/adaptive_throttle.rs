@@ -1,0 +1,331 @@
+//! C ABI of the adaptive throttle (`rsl_adaptive_throttle_*`), over
+//! `core::adaptive_throttle`.
+
+use super::{
+    flag, guard, in_ref, opaque, out_ref, outcome, read_versioned, rsl_outcome, rsl_status,
+    store_handle, with_handle, write_versioned, Failure, FfiResult, Handle, VersionedStruct,
+    RSL_ERR_INVALID_CONFIG,
+};
+use crate::core::adaptive_throttle::{
+    Accounting, AdaptiveThrottle, Allow, ThrottleConfig, ThrottleMetrics, ThrottlePreset, Ticket,
+};
+use crate::core::clock::now_ns;
+
+/// Client-side adaptive throttling (Google SRE). Create with
+/// `rsl_adaptive_throttle_new`, destroy with `rsl_adaptive_throttle_free`.
+/// Every function may be called from any thread concurrently, except _free.
+pub struct rsl_adaptive_throttle(Handle<AdaptiveThrottle>);
+opaque!(rsl_adaptive_throttle, AdaptiveThrottle);
+
+/// Requests are counted when admitted (the SRE book).
+pub const RSL_ACCOUNTING_ON_ADMIT: u32 = 1;
+/// Requests are counted when their outcome is recorded (Kratos, go-zero).
+pub const RSL_ACCOUNTING_ON_COMPLETION: u32 = 2;
+
+/// Preset: the SRE book (K = 2, two minutes).
+pub const RSL_ADAPTIVE_THROTTLE_PRESET_SRE_BOOK: u32 = 0;
+/// Preset: go-kratos/aegis `sre.Breaker` defaults.
+pub const RSL_ADAPTIVE_THROTTLE_PRESET_KRATOS: u32 = 1;
+/// Preset: go-zero `googleBreaker` (dynamic parts fixed; see docs).
+pub const RSL_ADAPTIVE_THROTTLE_PRESET_GO_ZERO: u32 = 2;
+
+/// Adaptive throttle configuration; fill it with
+/// `rsl_adaptive_throttle_config_init` or `_config_preset`.
+/// `p = min(max_drop_probability, max(0, (requests - request_offset -
+/// k * accepts) / (requests + 1)))` over the window, 0 below `min_requests`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct rsl_adaptive_throttle_config {
+    /// `sizeof(rsl_adaptive_throttle_config)`; set by _init.
+    pub struct_size: u32,
+    /// `RSL_ACCOUNTING_*`. Default ON_ADMIT.
+    pub accounting: u32,
+    /// K, finite and >= 1. Default 2.
+    pub k: f64,
+    /// Window length, a multiple of `buckets` (> 0). Default 120 s.
+    pub window_ns: i64,
+    /// Buckets in the window, 1..=65536. Default 120.
+    pub buckets: u32,
+    /// No throttling while the window holds fewer requests. Default 0.
+    pub min_requests: u32,
+    /// Subtracted from requests in the numerator (go-zero's 5). Default 0.
+    pub request_offset: u32,
+    /// 1 = local rejections count as requests (SRE book, go-zero). Default 1.
+    pub count_local_rejections: u32,
+    /// Cap on the drop probability, in (0, 1]. Default 1.
+    pub max_drop_probability: f64,
+    /// PRNG seed for the drop draws; 0 = from entropy. Default 0.
+    pub seed: u64,
+}
+
+impl VersionedStruct for rsl_adaptive_throttle_config {
+    const MIN_SIZE: usize = std::mem::size_of::<Self>();
+    fn stamp(&mut self) {
+        self.struct_size = u32::try_from(std::mem::size_of::<Self>()).unwrap_or(0);
+    }
+}
+
+impl From<ThrottleConfig> for rsl_adaptive_throttle_config {
+    fn from(c: ThrottleConfig) -> Self {
+        let mut out = Self {
+            struct_size: 0,
+            accounting: c.accounting as u32,
+            k: c.k,
+            window_ns: c.window_ns,
+            buckets: c.buckets,
+            min_requests: c.min_requests,
+            request_offset: c.request_offset,
+            count_local_rejections: u32::from(c.count_local_rejections),
+            max_drop_probability: c.max_drop_probability,
+            seed: c.seed,
+        };
+        out.stamp();
+        out
+    }
+}
+
+/// Converts and validates a caller's config.
+fn to_core(c: &rsl_adaptive_throttle_config) -> FfiResult<ThrottleConfig> {
+    {
+        let accounting = match c.accounting {
+            1 => Accounting::OnAdmit,
+            2 => Accounting::OnCompletion,
+            v => {
+                return Err(Failure::new(
+                    RSL_ERR_INVALID_CONFIG,
+                    format!("accounting: unknown value {v}"),
+                ))
+            }
+        };
+        let cfg = ThrottleConfig {
+            k: c.k,
+            window_ns: c.window_ns,
+            buckets: c.buckets,
+            min_requests: c.min_requests,
+            request_offset: c.request_offset,
+            count_local_rejections: flag("count_local_rejections", c.count_local_rejections)?,
+            accounting,
+            max_drop_probability: c.max_drop_probability,
+            seed: c.seed,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+/// Handed back with an allowed request; pass it to `_record_at`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct rsl_adaptive_throttle_ticket {
+    /// When the request was admitted.
+    pub admitted_at_ns: i64,
+}
+
+/// The answer to `rsl_adaptive_throttle_allow_at`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct rsl_adaptive_throttle_decision {
+    /// 1 if the request may go to the backend, 0 if rejected locally.
+    pub allowed: u32,
+    /// Always zero.
+    pub reserved0: u32,
+    /// The drop probability the decision was drawn against.
+    pub drop_probability: f64,
+    /// Requests in the window after the call.
+    pub requests: u64,
+    /// Accepts in the window after the call.
+    pub accepts: u64,
+    /// Pass to `_record_at` when allowed.
+    pub ticket: rsl_adaptive_throttle_ticket,
+}
+
+/// A metrics snapshot; set `struct_size` before the call.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct rsl_adaptive_throttle_metrics {
+    /// Set by the caller to `sizeof(rsl_adaptive_throttle_metrics)`.
+    pub struct_size: u32,
+    /// Always zero.
+    pub reserved0: u32,
+    /// Requests in the window.
+    pub requests: u64,
+    /// Accepts in the window.
+    pub accepts: u64,
+    /// The drop probability an allow would use now.
+    pub drop_probability: f64,
+    /// Requests allowed over the throttle's life.
+    pub allowed_total: u64,
+    /// Requests rejected locally over its life.
+    pub rejected_total: u64,
+}
+
+impl VersionedStruct for rsl_adaptive_throttle_metrics {
+    const MIN_SIZE: usize = std::mem::size_of::<Self>();
+    fn stamp(&mut self) {
+        self.struct_size = u32::try_from(std::mem::size_of::<Self>()).unwrap_or(0);
+    }
+}
+
+impl From<Allow> for rsl_adaptive_throttle_decision {
+    fn from(a: Allow) -> Self {
+        Self {
+            allowed: u32::from(a.allowed),
+            reserved0: 0,
+            drop_probability: a.drop_probability,
+            requests: a.requests,
+            accepts: a.accepts,
+            ticket: rsl_adaptive_throttle_ticket {
+                admitted_at_ns: a.ticket.admitted_at_ns,
+            },
+        }
+    }
+}
+
+impl From<ThrottleMetrics> for rsl_adaptive_throttle_metrics {
+    fn from(m: ThrottleMetrics) -> Self {
+        Self {
+            struct_size: 0,
+            reserved0: 0,
+            requests: m.requests,
+            accepts: m.accepts,
+            drop_probability: m.drop_probability,
+            allowed_total: m.allowed_total,
+            rejected_total: m.rejected_total,
+        }
+    }
+}
+
+/// Fills `*cfg` with the defaults (the SRE book preset) and sets struct_size.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_config_init(
+    cfg: *mut rsl_adaptive_throttle_config,
+) -> rsl_status {
+    unsafe { rsl_adaptive_throttle_config_preset(cfg, RSL_ADAPTIVE_THROTTLE_PRESET_SRE_BOOK) }
+}
+
+/// Fills `*cfg` with a preset (`RSL_ADAPTIVE_THROTTLE_PRESET_*`).
+/// Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
+/// unknown preset (then `*cfg` is untouched).
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_config_preset(
+    cfg: *mut rsl_adaptive_throttle_config,
+    preset: u32,
+) -> rsl_status {
+    guard(|| {
+        let out = out_ref(cfg, "cfg")?;
+        let preset = ThrottlePreset::from_raw(preset)
+            .ok_or_else(|| Failure::argument("preset", format!("unknown preset {preset}")))?;
+        *out = ThrottleConfig::preset(preset).into();
+        Ok(())
+    })
+}
+
+/// Creates an adaptive throttle (`cfg` NULL = defaults; copied). `*out`
+/// receives the owned handle only on success.
+/// Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
+/// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_new(
+    cfg: *const rsl_adaptive_throttle_config,
+    out: *mut *mut rsl_adaptive_throttle,
+) -> rsl_status {
+    store_handle(out, || {
+        let raw = read_versioned(cfg, ThrottleConfig::default().into(), "cfg")?;
+        Ok(AdaptiveThrottle::new(to_core(&raw)?)?)
+    })
+}
+
+/// Destroys a throttle. NULL is a no-op. No other call may be running on it.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_free(throttle: *mut rsl_adaptive_throttle) {
+    super::free_handle(throttle);
+}
+
+/// Decides at `now_ns` whether a request may go to the backend. A local
+/// rejection is a result (`out->allowed == 0`), not an error. When allowed,
+/// record the backend's answer with `_record_at`.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_allow_at(
+    throttle: *const rsl_adaptive_throttle,
+    now_ns: i64,
+    out: *mut rsl_adaptive_throttle_decision,
+) -> rsl_status {
+    with_handle(throttle, |t| {
+        let out = out_ref(out, "out")?;
+        *out = t.allow_at(now_ns).into();
+        Ok(())
+    })
+}
+
+/// `rsl_adaptive_throttle_allow_at` at `rsl_now_ns()`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_allow(
+    throttle: *const rsl_adaptive_throttle,
+    out: *mut rsl_adaptive_throttle_decision,
+) -> rsl_status {
+    unsafe { rsl_adaptive_throttle_allow_at(throttle, now_ns(), out) }
+}
+
+/// Records at `now_ns` what the backend did with an allowed request:
+/// `RSL_OUTCOME_SUCCESS` (accepted), `_FAILURE` (rejected: overloaded or
+/// failed), `_IGNORED` (neither; the request leaves the window).
+/// Errors: `RSL_ERR_NULL_ARGUMENT` (ticket), `RSL_ERR_INVALID_ARGUMENT`
+/// (outcome), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_record_at(
+    throttle: *const rsl_adaptive_throttle,
+    now_ns: i64,
+    ticket: *const rsl_adaptive_throttle_ticket,
+    outcome_: rsl_outcome,
+) -> rsl_status {
+    with_handle(throttle, |t| {
+        let ticket = in_ref(ticket, "ticket")?;
+        let outcome = outcome(outcome_)?;
+        t.record_at(
+            now_ns,
+            &Ticket {
+                admitted_at_ns: ticket.admitted_at_ns,
+            },
+            outcome,
+        );
+        Ok(())
+    })
+}
+
+/// `rsl_adaptive_throttle_record_at` at `rsl_now_ns()`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_record(
+    throttle: *const rsl_adaptive_throttle,
+    ticket: *const rsl_adaptive_throttle_ticket,
+    outcome: rsl_outcome,
+) -> rsl_status {
+    unsafe { rsl_adaptive_throttle_record_at(throttle, now_ns(), ticket, outcome) }
+}
+
+/// A metrics snapshot at `now_ns` into `*out` (set `out->struct_size` first).
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`, `RSL_ERR_POISONED`,
+/// `RSL_ERR_PANIC`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_get_metrics_at(
+    throttle: *const rsl_adaptive_throttle,
+    now_ns: i64,
+    out: *mut rsl_adaptive_throttle_metrics,
+) -> rsl_status {
+    with_handle(throttle, |t| {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        write_versioned(out, t.metrics_at(now_ns).into(), "out")
+    })
+}
+
+/// `rsl_adaptive_throttle_get_metrics_at` at `rsl_now_ns()`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_get_metrics(
+    throttle: *const rsl_adaptive_throttle,
+    out: *mut rsl_adaptive_throttle_metrics,
+) -> rsl_status {
+    unsafe { rsl_adaptive_throttle_get_metrics_at(throttle, now_ns(), out) }
+}

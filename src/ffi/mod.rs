@@ -1,0 +1,390 @@
+//! The C ABI: the only module with `unsafe`, `no_mangle` and `repr(C)`.
+//!
+//! Every exported function runs inside [`guard`] (or [`with_handle`]), which
+//! turns a panic into `RSL_ERR_PANIC` and poisons the handle involved, so no
+//! panic ever crosses the boundary. Every pointer is checked for NULL.
+#![allow(non_camel_case_types)]
+#![allow(unsafe_code)]
+#![allow(clippy::missing_safety_doc)]
+
+pub mod adaptive_throttle;
+pub mod breaker;
+
+use crate::core::error::{Error, ErrorKind};
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A status code. `RSL_OK` is 0; errors are grouped by hundreds and a code
+/// is never reused for another meaning.
+pub type rsl_status = i32;
+
+/// Success.
+pub const RSL_OK: rsl_status = 0;
+/// 1xx — a required pointer argument was NULL.
+pub const RSL_ERR_NULL_ARGUMENT: rsl_status = 100;
+/// 1xx — an argument is outside its domain (an unknown outcome, state, preset…).
+pub const RSL_ERR_INVALID_ARGUMENT: rsl_status = 101;
+/// 2xx — a configuration field is outside its domain or contradicts another.
+pub const RSL_ERR_INVALID_CONFIG: rsl_status = 200;
+/// 2xx — `struct_size` is smaller than any layout this library knows, or absurd.
+pub const RSL_ERR_CONFIG_SIZE: rsl_status = 201;
+/// 2xx — a newer caller set fields this (older) library does not know.
+pub const RSL_ERR_CONFIG_UNSUPPORTED: rsl_status = 202;
+/// 3xx — the request can never succeed (asks for more than the capacity).
+pub const RSL_ERR_EXCEEDS_CAPACITY: rsl_status = 300;
+/// 9xx — a bug: the library panicked. The handle is poisoned.
+pub const RSL_ERR_PANIC: rsl_status = 900;
+/// 9xx — the handle panicked earlier and refuses further use; free it.
+pub const RSL_ERR_POISONED: rsl_status = 901;
+
+/// The ABI version. It changes only when an existing function or struct
+/// changes incompatibly; bindings refuse to load a library with another one.
+pub const RSL_ABI_VERSION: u32 = 1;
+
+/// Largest `struct_size` accepted for any config (a guard against garbage).
+pub const RSL_MAX_STRUCT_SIZE: u32 = 4096;
+
+/// Why a call failed: its status and a message naming the field.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) status: rsl_status,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(status: rsl_status, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn null(name: &str) -> Self {
+        Self::new(RSL_ERR_NULL_ARGUMENT, format!("{name}: must not be NULL"))
+    }
+
+    pub(crate) fn argument(name: &str, message: impl std::fmt::Display) -> Self {
+        Self::new(RSL_ERR_INVALID_ARGUMENT, format!("{name}: {message}"))
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let status = match e.kind {
+            ErrorKind::InvalidArgument => RSL_ERR_INVALID_ARGUMENT,
+            ErrorKind::InvalidConfig => RSL_ERR_INVALID_CONFIG,
+            ErrorKind::ExceedsCapacity => RSL_ERR_EXCEEDS_CAPACITY,
+        };
+        Self::new(status, e.to_string())
+    }
+}
+
+pub(crate) type FfiResult<T = ()> = Result<T, Failure>;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(message: &str) {
+    let text = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = text);
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    format!("internal error (please report): {what}")
+}
+
+fn finish(result: std::thread::Result<FfiResult>) -> rsl_status {
+    match result {
+        Ok(Ok(())) => RSL_OK,
+        Ok(Err(failure)) => {
+            set_last_error(&failure.message);
+            failure.status
+        }
+        Err(payload) => {
+            set_last_error(&panic_message(payload.as_ref()));
+            RSL_ERR_PANIC
+        }
+    }
+}
+
+/// Runs `f` at the boundary: errors become statuses with a detail message,
+/// a panic becomes `RSL_ERR_PANIC`.
+pub(crate) fn guard(f: impl FnOnce() -> FfiResult) -> rsl_status {
+    finish(catch_unwind(AssertUnwindSafe(f)))
+}
+
+/// An opaque handle: the primitive plus a poison flag set when a call on it
+/// panicked (its state may be half-updated, so it refuses further use).
+pub(crate) struct Handle<T> {
+    poisoned: AtomicBool,
+    pub(crate) inner: T,
+}
+
+/// An opaque C handle type: a newtype over [`Handle`] of its primitive.
+pub(crate) trait Opaque: Sized {
+    /// The primitive behind the handle.
+    type Inner;
+    fn wrap(handle: Handle<Self::Inner>) -> Self;
+    fn handle(&self) -> &Handle<Self::Inner>;
+}
+
+/// Declares the [`Opaque`] impl of a handle newtype `pub struct x(Handle<T>)`.
+macro_rules! opaque {
+    ($name:ident, $inner:ty) => {
+        impl $crate::ffi::Opaque for $name {
+            type Inner = $inner;
+            fn wrap(handle: $crate::ffi::Handle<$inner>) -> Self {
+                Self(handle)
+            }
+            fn handle(&self) -> &$crate::ffi::Handle<$inner> {
+                &self.0
+            }
+        }
+    };
+}
+pub(crate) use opaque;
+
+/// Runs `f` on the primitive behind `h` at the boundary.
+pub(crate) fn with_handle<H: Opaque>(
+    h: *const H,
+    f: impl FnOnce(&H::Inner) -> FfiResult,
+) -> rsl_status {
+    guard(|| {
+        // SAFETY: the caller passes NULL or a pointer from the matching _new
+        // that has not been freed (the header's contract).
+        let handle = unsafe { h.as_ref() }
+            .ok_or_else(|| Failure::null("handle"))?
+            .handle();
+        if handle.poisoned.load(Ordering::Acquire) {
+            return Err(Failure::new(
+                RSL_ERR_POISONED,
+                "handle: poisoned by an earlier internal error; free it",
+            ));
+        }
+        match catch_unwind(AssertUnwindSafe(|| f(&handle.inner))) {
+            Ok(r) => r,
+            Err(payload) => {
+                handle.poisoned.store(true, Ordering::Release);
+                Err(Failure::new(RSL_ERR_PANIC, panic_message(payload.as_ref())))
+            }
+        }
+    })
+}
+
+/// Builds a primitive and stores its new handle in `*out` (only on success).
+pub(crate) fn store_handle<H: Opaque>(
+    out: *mut *mut H,
+    make: impl FnOnce() -> FfiResult<H::Inner>,
+) -> rsl_status {
+    guard(|| {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        let handle = Box::new(H::wrap(Handle {
+            poisoned: AtomicBool::new(false),
+            inner: make()?,
+        }));
+        // SAFETY: `out` is non-NULL and points to writable storage (contract).
+        unsafe { out.write(Box::into_raw(handle)) };
+        Ok(())
+    })
+}
+
+/// Frees a handle made by [`store_handle`]; NULL is a no-op.
+pub(crate) fn free_handle<H: Opaque>(h: *mut H) {
+    if h.is_null() {
+        return;
+    }
+    // Dropping never panics in our types, but stay inside the boundary.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `h` came from Box::into_raw in store_handle (contract).
+        drop(unsafe { Box::from_raw(h) });
+    }));
+}
+
+/// A `&mut` to an out-parameter, or a NULL failure naming it.
+pub(crate) fn out_ref<'a, T>(p: *mut T, name: &str) -> FfiResult<&'a mut T> {
+    // SAFETY: non-NULL out pointers are valid and aligned (contract).
+    unsafe { p.as_mut() }.ok_or_else(|| Failure::null(name))
+}
+
+/// A `&` to an in-parameter, or a NULL failure naming it.
+pub(crate) fn in_ref<'a, T>(p: *const T, name: &str) -> FfiResult<&'a T> {
+    // SAFETY: non-NULL in pointers are valid and aligned (contract).
+    unsafe { p.as_ref() }.ok_or_else(|| Failure::null(name))
+}
+
+/// A versioned config struct: `struct_size` first, plain data only (every
+/// bit pattern valid), `MIN_SIZE` the size of its first released layout.
+pub(crate) trait VersionedStruct: Copy {
+    /// Size of the oldest layout still accepted.
+    const MIN_SIZE: usize;
+    /// Sets `struct_size` to this library's size.
+    fn stamp(&mut self);
+}
+
+/// Reads a config written by a caller built against any layout version:
+/// fields the caller does not know keep `defaults`; fields this library does
+/// not know must be zero. `name` names the argument in messages.
+pub(crate) fn read_versioned<C: VersionedStruct>(
+    cfg: *const C,
+    defaults: C,
+    name: &str,
+) -> FfiResult<C> {
+    if cfg.is_null() {
+        return Ok(defaults);
+    }
+    // SAFETY: a non-NULL config starts with its uint32_t struct_size.
+    let size = unsafe { cfg.cast::<u32>().read() } as usize;
+    let ours = std::mem::size_of::<C>();
+    if size < C::MIN_SIZE || size > RSL_MAX_STRUCT_SIZE as usize {
+        return Err(Failure::new(
+            RSL_ERR_CONFIG_SIZE,
+            format!(
+                "{name}.struct_size: {size} is not a known layout size (this library accepts {}..={}); fill the struct with its _config_init",
+                C::MIN_SIZE,
+                RSL_MAX_STRUCT_SIZE
+            ),
+        ));
+    }
+    let mut out = defaults;
+    let known = size.min(ours);
+    // SAFETY: the caller's struct holds `size` readable bytes; `out` holds
+    // `ours`; every bit pattern is a valid C (plain-data VersionedStruct).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            cfg.cast::<u8>(),
+            std::ptr::addr_of_mut!(out).cast::<u8>(),
+            known,
+        );
+    }
+    if size > ours {
+        // SAFETY: as above, the bytes past our layout are the caller's.
+        let tail = unsafe { std::slice::from_raw_parts(cfg.cast::<u8>().add(ours), size - ours) };
+        if let Some(pos) = tail.iter().position(|b| *b != 0) {
+            return Err(Failure::new(
+                RSL_ERR_CONFIG_UNSUPPORTED,
+                format!(
+                    "{name}: byte {} sets a field this library ({}) does not know; upgrade the library or leave it zero",
+                    ours + pos,
+                    env!("CARGO_PKG_VERSION")
+                ),
+            ));
+        }
+    }
+    out.stamp();
+    Ok(out)
+}
+
+/// Writes `value` into a caller's versioned out-struct, truncated to the
+/// caller's `struct_size` (which must be set, at least the first layout).
+pub(crate) fn write_versioned<C: VersionedStruct>(out: *mut C, value: C, name: &str) -> FfiResult {
+    if out.is_null() {
+        return Err(Failure::null(name));
+    }
+    // SAFETY: a non-NULL out struct starts with its uint32_t struct_size.
+    let size = unsafe { out.cast::<u32>().read() } as usize;
+    if size < C::MIN_SIZE || size > RSL_MAX_STRUCT_SIZE as usize {
+        return Err(Failure::new(
+            RSL_ERR_CONFIG_SIZE,
+            format!("{name}.struct_size: set it to sizeof the struct before the call, got {size}"),
+        ));
+    }
+    let n = size.min(std::mem::size_of::<C>());
+    let mut v = value;
+    v.stamp();
+    // SAFETY: the caller's struct holds `size >= n` writable bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(std::ptr::addr_of!(v).cast::<u8>(), out.cast::<u8>(), n);
+        // Keep the caller's own struct_size: it describes their buffer.
+        out.cast::<u32>().write(u32::try_from(size).unwrap_or(0));
+    }
+    Ok(())
+}
+
+/// A boolean field of a C struct (0 = false, anything else = true is
+/// rejected so that a garbage byte is caught, not silently read as true).
+pub(crate) fn flag(field: &'static str, value: u32) -> FfiResult<bool> {
+    match value {
+        0 => Ok(false),
+        1 => Ok(true),
+        v => Err(Failure::new(
+            RSL_ERR_INVALID_CONFIG,
+            format!("{field}: must be 0 or 1, got {v}"),
+        )),
+    }
+}
+
+/// Static text for a status: never NULL, never freed.
+#[no_mangle]
+pub extern "C" fn rsl_status_str(status: rsl_status) -> *const c_char {
+    let text: &'static CStr = match status {
+        RSL_OK => c"ok",
+        RSL_ERR_NULL_ARGUMENT => c"a required pointer argument was NULL",
+        RSL_ERR_INVALID_ARGUMENT => c"an argument is outside its domain",
+        RSL_ERR_INVALID_CONFIG => c"a configuration field is invalid",
+        RSL_ERR_CONFIG_SIZE => c"the config's struct_size is not a known layout size",
+        RSL_ERR_CONFIG_UNSUPPORTED => c"the config sets fields this library version does not know",
+        RSL_ERR_EXCEEDS_CAPACITY => c"the request exceeds the capacity and can never succeed",
+        RSL_ERR_PANIC => c"internal error: the library panicked; the handle is poisoned",
+        RSL_ERR_POISONED => c"the handle was poisoned by an earlier internal error",
+        _ => c"unknown status",
+    };
+    text.as_ptr()
+}
+
+/// The detail message of the last failed call on this thread (naming the
+/// offending field), or "" if none. Valid until the next failing call on the
+/// same thread. A convenience for C only: a binding whose calls move between
+/// threads (Go) must not rely on it across calls.
+#[no_mangle]
+pub extern "C" fn rsl_last_error_message() -> *const c_char {
+    LAST_ERROR
+        .try_with(|slot| slot.borrow().as_ptr())
+        .unwrap_or(c"".as_ptr())
+}
+
+/// The library's version, "MAJOR.MINOR.PATCH" (static, never NULL).
+#[no_mangle]
+pub extern "C" fn rsl_version_string() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The ABI version of the loaded library; compare with `RSL_ABI_VERSION`.
+#[no_mangle]
+pub extern "C" fn rsl_abi_version() -> u32 {
+    RSL_ABI_VERSION
+}
+
+/// Nanoseconds on the library's monotonic clock (`CLOCK_MONOTONIC`, epoch
+/// arbitrary). Pass its readings to the `_at` functions. Thread-safe.
+#[no_mangle]
+pub extern "C" fn rsl_now_ns() -> i64 {
+    crate::core::clock::now_ns()
+}
+
+/// The outcome of a call (`RSL_OUTCOME_*`), shared by every primitive.
+pub type rsl_outcome = u32;
+/// The call succeeded.
+pub const RSL_OUTCOME_SUCCESS: rsl_outcome = 1;
+/// The call failed in a way that counts against the dependency.
+pub const RSL_OUTCOME_FAILURE: rsl_outcome = 2;
+/// Neither (a cancellation, a client error): not counted; gives back the permit.
+pub const RSL_OUTCOME_IGNORED: rsl_outcome = 3;
+
+pub(crate) fn outcome(raw: rsl_outcome) -> FfiResult<crate::core::outcome::Outcome> {
+    crate::core::outcome::Outcome::from_raw(raw).ok_or_else(|| {
+        Failure::argument(
+            "outcome",
+            format!("must be RSL_OUTCOME_SUCCESS, _FAILURE or _IGNORED, got {raw}"),
+        )
+    })
+}

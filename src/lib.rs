@@ -1,0 +1,14 @@
+//! libresilience: one resilience engine for every language.
+//!
+//! The Rust API is the pure core ([`core`]); the C ABI in `ffi` wraps it and
+//! is described by `include/resilience.h`. See `README.md` and
+//! `docs/semantics.md`.
+
+pub mod core;
+pub mod ffi;
+
+pub use crate::core::adaptive_throttle::{AdaptiveThrottle, ThrottleConfig};
+pub use crate::core::breaker::{Breaker, Config as BreakerConfig};
+pub use crate::core::clock::now_ns;
+pub use crate::core::error::{Error, ErrorKind, Result};
+pub use crate::core::outcome::Outcome;

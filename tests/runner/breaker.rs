@@ -1,0 +1,379 @@
+//! Conformance runner for `breaker` scenarios.
+
+use super::*;
+use resilience::ffi::breaker::*;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+const STATES: &[(&str, u32)] = &[
+    ("closed", RSL_BREAKER_CLOSED),
+    ("open", RSL_BREAKER_OPEN),
+    ("half_open", RSL_BREAKER_HALF_OPEN),
+    ("forced_open", RSL_BREAKER_FORCED_OPEN),
+    ("disabled", RSL_BREAKER_DISABLED),
+];
+
+const REJECTS: &[(&str, u32)] = &[
+    ("none", 0),
+    ("open", RSL_BREAKER_REJECT_OPEN),
+    ("forced_open", RSL_BREAKER_REJECT_FORCED_OPEN),
+    ("half_open_full", RSL_BREAKER_REJECT_HALF_OPEN_FULL),
+];
+
+const REASONS: &[(&str, u32)] = &[
+    (
+        "consecutive_failures",
+        RSL_BREAKER_REASON_CONSECUTIVE_FAILURES,
+    ),
+    ("failure_rate", RSL_BREAKER_REASON_FAILURE_RATE),
+    ("slow_call_rate", RSL_BREAKER_REASON_SLOW_CALL_RATE),
+    ("failure_count", RSL_BREAKER_REASON_FAILURE_COUNT),
+    ("external_trip", RSL_BREAKER_REASON_EXTERNAL_TRIP),
+    ("wait_elapsed", RSL_BREAKER_REASON_WAIT_ELAPSED),
+    ("trials_succeeded", RSL_BREAKER_REASON_TRIALS_SUCCEEDED),
+    ("trials_failed", RSL_BREAKER_REASON_TRIALS_FAILED),
+    ("trials_exhausted", RSL_BREAKER_REASON_TRIALS_EXHAUSTED),
+    ("manual", RSL_BREAKER_REASON_MANUAL),
+    ("reset", RSL_BREAKER_REASON_RESET),
+];
+
+const BREAKER_PRESETS: &[(&str, u32)] = &[
+    ("default", RSL_BREAKER_PRESET_DEFAULT),
+    ("resilience4j", RSL_BREAKER_PRESET_RESILIENCE4J),
+    ("polly_v8", RSL_BREAKER_PRESET_POLLY_V8),
+    ("gobreaker", RSL_BREAKER_PRESET_GOBREAKER),
+    ("hystrix", RSL_BREAKER_PRESET_HYSTRIX),
+    (
+        "sentinel_error_ratio",
+        RSL_BREAKER_PRESET_SENTINEL_ERROR_RATIO,
+    ),
+    (
+        "sentinel_error_count",
+        RSL_BREAKER_PRESET_SENTINEL_ERROR_COUNT,
+    ),
+    (
+        "sentinel_slow_request_ratio",
+        RSL_BREAKER_PRESET_SENTINEL_SLOW_REQUEST_RATIO,
+    ),
+];
+
+const ENUMS: &[(&str, &str, u32)] = &[
+    ("policy", "consecutive", RSL_BREAKER_POLICY_CONSECUTIVE),
+    ("policy", "rate", RSL_BREAKER_POLICY_RATE),
+    ("policy", "external", RSL_BREAKER_POLICY_EXTERNAL),
+    ("window_kind", "count", RSL_WINDOW_COUNT),
+    ("window_kind", "time", RSL_WINDOW_TIME),
+    ("half_open_mode", "successes", RSL_HALF_OPEN_SUCCESSES),
+    ("half_open_mode", "rate", RSL_HALF_OPEN_RATE),
+];
+
+fn breaker_slot<'a>(c: &'a mut rsl_breaker_config, f: &str) -> Res<Slot<'a>> {
+    Ok(match f {
+        "struct_size" => Slot::U32(&mut c.struct_size),
+        "policy" => Slot::U32(&mut c.policy),
+        "consecutive_failures" => Slot::U32(&mut c.consecutive_failures),
+        "window_kind" => Slot::U32(&mut c.window_kind),
+        "window_size" => Slot::U32(&mut c.window_size),
+        "minimum_calls" => Slot::U32(&mut c.minimum_calls),
+        "window_ns" => Slot::I64(&mut c.window_ns),
+        "failure_rate_threshold" => Slot::F64(&mut c.failure_rate_threshold),
+        "slow_call_rate_threshold" => Slot::F64(&mut c.slow_call_rate_threshold),
+        "slow_call_duration_ns" => Slot::I64(&mut c.slow_call_duration_ns),
+        "failure_count_threshold" => Slot::U32(&mut c.failure_count_threshold),
+        "evaluate_on_failure_only" => Slot::U32(&mut c.evaluate_on_failure_only),
+        "closed_reset_interval_ns" => Slot::I64(&mut c.closed_reset_interval_ns),
+        "wait_duration_ns" => Slot::I64(&mut c.wait_duration_ns),
+        "wait_duration_multiplier" => Slot::F64(&mut c.wait_duration_multiplier),
+        "max_wait_duration_ns" => Slot::I64(&mut c.max_wait_duration_ns),
+        "half_open_mode" => Slot::U32(&mut c.half_open_mode),
+        "half_open_max_calls" => Slot::U32(&mut c.half_open_max_calls),
+        "half_open_success_threshold" => Slot::U32(&mut c.half_open_success_threshold),
+        "half_open_failure_threshold" => Slot::U32(&mut c.half_open_failure_threshold),
+        "permit_lease_ns" => Slot::I64(&mut c.permit_lease_ns),
+        "event_capacity" => Slot::U32(&mut c.event_capacity),
+        "reserved0" => Slot::U32(&mut c.reserved0),
+        _ => return Err(format!("unknown breaker config field {f}")),
+    })
+}
+
+fn check_counts(ck: &mut Checker<'_>, got: &rsl_breaker_counts) {
+    let Some(c) = ck
+        .expect
+        .and_then(|e| e.get("counts"))
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    let mut sub = Checker {
+        expect: Some(c),
+        errors: Vec::new(),
+    };
+    for key in c.keys() {
+        let value = match key.as_str() {
+            "requests" => got.requests,
+            "total_successes" => got.total_successes,
+            "total_failures" => got.total_failures,
+            "total_exclusions" => got.total_exclusions,
+            "consecutive_successes" => got.consecutive_successes,
+            "consecutive_failures" => got.consecutive_failures,
+            other => {
+                sub.errors.push(format!("unknown counts key {other}"));
+                continue;
+            }
+        };
+        sub.int(key, i128::from(value));
+    }
+    ck.errors
+        .extend(sub.errors.into_iter().map(|e| format!("counts.{e}")));
+}
+
+struct BreakerRun {
+    h: *mut rsl_breaker,
+    permits: HashMap<String, rsl_breaker_permit>,
+    last_generation: u64,
+}
+
+impl BreakerRun {
+    fn step(&mut self, at: i64, step: &Map<String, Value>) -> Res {
+        let op = step.get("op").and_then(Value::as_str).ok_or("missing op")?;
+        let mut ck = Checker {
+            expect: step.get("expect").and_then(Value::as_object),
+            errors: Vec::new(),
+        };
+        let h = self.h;
+        match op {
+            "acquire" | "call" => {
+                let mut a = rsl_breaker_acquire_result::default();
+                if !check_status(step, unsafe { rsl_breaker_acquire_at(h, at, &mut a) })? {
+                    return Ok(());
+                }
+                ck.boolean("admitted", a.admitted);
+                ck.named("reject_reason", REJECTS, a.reject_reason);
+                ck.int("retry_after_ns", i128::from(a.retry_after_ns));
+                if op == "acquire" {
+                    ck.known(&["admitted", "state", "reject_reason", "retry_after_ns"]);
+                    ck.named("state", STATES, a.state);
+                    if let Some(label) = step.get("permit").and_then(Value::as_str) {
+                        self.permits.insert(label.to_owned(), a.permit);
+                    }
+                } else {
+                    ck.known(&[
+                        "admitted",
+                        "state",
+                        "reject_reason",
+                        "retry_after_ns",
+                        "counted",
+                        "slow",
+                        "counts",
+                    ]);
+                    if a.admitted == 0 {
+                        ck.named("state", STATES, a.state);
+                    } else {
+                        let end = at + int_arg(step, "duration_ns", 0)?;
+                        let mut r = rsl_breaker_record_result::default();
+                        let st = unsafe {
+                            rsl_breaker_record_at(h, end, &a.permit, outcome_arg(step)?, &mut r)
+                        };
+                        if st != RSL_OK {
+                            return Err(format!("record status {st}: {}", last_error()));
+                        }
+                        self.last_generation = r.generation;
+                        ck.boolean("counted", r.counted);
+                        ck.boolean("slow", r.slow);
+                        ck.named("state", STATES, r.state);
+                        check_counts(&mut ck, &r.counts);
+                    }
+                }
+            }
+            "record" => {
+                ck.known(&["counted", "slow", "state", "generation", "counts"]);
+                let label = step
+                    .get("permit")
+                    .and_then(Value::as_str)
+                    .ok_or("missing permit")?;
+                let permit = *self
+                    .permits
+                    .get(label)
+                    .ok_or_else(|| format!("unknown permit {label}"))?;
+                let mut r = rsl_breaker_record_result::default();
+                let st =
+                    unsafe { rsl_breaker_record_at(h, at, &permit, outcome_arg(step)?, &mut r) };
+                if !check_status(step, st)? {
+                    return Ok(());
+                }
+                self.last_generation = r.generation;
+                ck.boolean("counted", r.counted);
+                ck.boolean("slow", r.slow);
+                ck.named("state", STATES, r.state);
+                ck.int("generation", i128::from(r.generation));
+                check_counts(&mut ck, &r.counts);
+            }
+            "trip" => {
+                ck.known(&["tripped", "state"]);
+                let generation = match step.get("generation") {
+                    Some(Value::String(s)) if s == "last" => self.last_generation,
+                    Some(v) => v.as_u64().ok_or("generation: not an integer")?,
+                    None => return Err("missing generation".into()),
+                };
+                let mut tripped = 0u32;
+                if !check_status(step, unsafe {
+                    rsl_breaker_trip_at(h, at, generation, &mut tripped)
+                })? {
+                    return Ok(());
+                }
+                ck.boolean("tripped", tripped);
+                self.check_state(at, &mut ck)?;
+            }
+            "transition" => {
+                ck.known(&["state"]);
+                let to = lookup(STATES, step.get("to").ok_or("missing to")?, "state")?;
+                if !check_status(step, unsafe { rsl_breaker_transition_at(h, at, to) })? {
+                    return Ok(());
+                }
+                self.check_state(at, &mut ck)?;
+            }
+            "reset" => {
+                ck.known(&["state"]);
+                if !check_status(step, unsafe { rsl_breaker_reset_at(h, at) })? {
+                    return Ok(());
+                }
+                self.check_state(at, &mut ck)?;
+            }
+            "state" => {
+                ck.known(&["state"]);
+                self.check_state(at, &mut ck)?;
+            }
+            "metrics" => self.metrics(at, &mut ck)?,
+            "drain_events" => self.drain(step, &mut ck)?,
+            other => return Err(format!("unknown op {other}")),
+        }
+        if ck.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ck.errors.join("; "))
+        }
+    }
+
+    fn check_state(&self, at: i64, ck: &mut Checker<'_>) -> Res {
+        let mut s = 0u32;
+        let st = unsafe { rsl_breaker_get_state_at(self.h, at, &mut s) };
+        if st != RSL_OK {
+            return Err(format!("get_state status {st}"));
+        }
+        ck.named("state", STATES, s);
+        Ok(())
+    }
+
+    fn metrics(&self, at: i64, ck: &mut Checker<'_>) -> Res {
+        let mut m = rsl_breaker_metrics {
+            struct_size: u32::try_from(std::mem::size_of::<rsl_breaker_metrics>()).unwrap(),
+            ..Default::default()
+        };
+        let st = unsafe { rsl_breaker_get_metrics_at(self.h, at, &mut m) };
+        if st != RSL_OK {
+            return Err(format!("metrics status {st}"));
+        }
+        ck.known(&[
+            "state",
+            "generation",
+            "counts",
+            "window_calls",
+            "window_failures",
+            "window_slow_calls",
+            "failure_rate",
+            "slow_call_rate",
+            "time_in_state_ns",
+            "open_until_ns",
+            "consecutive_opens",
+            "half_open_in_flight",
+            "rejected_total",
+            "leases_expired_total",
+            "events_dropped_total",
+        ]);
+        ck.named("state", STATES, m.state);
+        ck.int("generation", i128::from(m.generation));
+        check_counts(ck, &m.counts);
+        ck.int("window_calls", i128::from(m.window_calls));
+        ck.int("window_failures", i128::from(m.window_failures));
+        ck.int("window_slow_calls", i128::from(m.window_slow_calls));
+        ck.float("failure_rate", m.failure_rate);
+        ck.float("slow_call_rate", m.slow_call_rate);
+        ck.int("time_in_state_ns", i128::from(m.time_in_state_ns));
+        ck.int("open_until_ns", i128::from(m.open_until_ns));
+        ck.int("consecutive_opens", i128::from(m.consecutive_opens));
+        ck.int("half_open_in_flight", i128::from(m.half_open_in_flight));
+        ck.int("rejected_total", i128::from(m.rejected_total));
+        ck.int("leases_expired_total", i128::from(m.leases_expired_total));
+        ck.int("events_dropped_total", i128::from(m.events_dropped_total));
+        Ok(())
+    }
+
+    fn drain(&self, step: &Map<String, Value>, ck: &mut Checker<'_>) -> Res {
+        ck.known(&["events"]);
+        let max = usize::try_from(int_arg(step, "max", 64)?).map_err(|e| e.to_string())?;
+        let mut buf = vec![rsl_breaker_event::default(); max];
+        let mut n = 0usize;
+        let st = unsafe { rsl_breaker_drain_events(self.h, buf.as_mut_ptr(), max, &mut n) };
+        if st != RSL_OK {
+            return Err(format!("drain status {st}"));
+        }
+        let Some(want) = ck
+            .expect
+            .and_then(|e| e.get("events"))
+            .and_then(Value::as_array)
+        else {
+            return Ok(());
+        };
+        if want.len() != n {
+            ck.errors
+                .push(format!("events: drained {n}, want {}", want.len()));
+            return Ok(());
+        }
+        for (i, (w, got)) in want.iter().zip(&buf).enumerate() {
+            let mut sub = Checker {
+                expect: w.as_object(),
+                errors: Vec::new(),
+            };
+            sub.known(&["seq", "at_ns", "from", "to", "reason", "generation"]);
+            sub.int("seq", i128::from(got.seq));
+            sub.int("at_ns", i128::from(got.at_ns));
+            sub.int("generation", i128::from(got.generation));
+            sub.named("from", STATES, got.from);
+            sub.named("to", STATES, got.to);
+            sub.named("reason", REASONS, got.reason);
+            ck.errors
+                .extend(sub.errors.into_iter().map(|e| format!("events[{i}].{e}")));
+        }
+        Ok(())
+    }
+}
+
+pub fn run(s: &Map<String, Value>) -> Res {
+    let mut cfg = rsl_breaker_config::from(resilience::BreakerConfig::default());
+    let preset = match s.get("preset") {
+        Some(p) => lookup(BREAKER_PRESETS, p, "preset")?,
+        None => RSL_BREAKER_PRESET_DEFAULT,
+    };
+    if unsafe { rsl_breaker_config_preset(&mut cfg, preset) } != RSL_OK {
+        return Err("config_preset failed".into());
+    }
+    if let Some(fields) = s.get("config").and_then(Value::as_object) {
+        for (k, v) in fields {
+            set_field(k, breaker_slot(&mut cfg, k)?, v, ENUMS)?;
+        }
+    }
+    let created = int_arg(s, "created_at_ns", 0)?;
+    let mut h: *mut rsl_breaker = std::ptr::null_mut();
+    let st = unsafe { rsl_breaker_new_at(&cfg, created, &mut h) };
+    if !check_creation(s, st)? {
+        return Ok(());
+    }
+    let mut run = BreakerRun {
+        h,
+        permits: HashMap::new(),
+        last_generation: 0,
+    };
+    let result = for_each_step(s, |at, step| run.step(at, step));
+    unsafe { rsl_breaker_free(h) };
+    result
+}

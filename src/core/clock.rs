@@ -16,8 +16,13 @@ static EPOCH: OnceLock<Instant> = OnceLock::new();
 #[must_use]
 pub fn now_ns() -> i64 {
     let epoch = *EPOCH.get_or_init(Instant::now);
+    let since = Instant::now().saturating_duration_since(epoch);
+    // Seconds and nanoseconds separately: cheaper than a u128 as_nanos().
     // An i64 of nanoseconds lasts 292 years; saturate rather than wrap.
-    i64::try_from(epoch.elapsed().as_nanos()).unwrap_or(i64::MAX)
+    i64::try_from(since.as_secs())
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(i64::from(since.subsec_nanos()))
 }
 
 /// `a - b` for timestamps, saturating instead of overflowing.

@@ -388,3 +388,164 @@ pub(crate) fn outcome(raw: rsl_outcome) -> FfiResult<crate::core::outcome::Outco
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Probe(Handle<u32>);
+    opaque!(Probe, u32);
+
+    fn message() -> String {
+        // SAFETY: rsl_last_error_message never returns NULL.
+        unsafe { CStr::from_ptr(rsl_last_error_message()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_and_poisons_the_handle() {
+        let mut h: *mut Probe = std::ptr::null_mut();
+        assert_eq!(store_handle(&mut h, || Ok(7)), RSL_OK);
+        assert_eq!(
+            with_handle(h, |v| if *v == 7 {
+                Ok(())
+            } else {
+                Err(Failure::null("v"))
+            }),
+            RSL_OK
+        );
+        let status = with_handle(h, |_| -> FfiResult { panic!("boom") });
+        assert_eq!(status, RSL_ERR_PANIC);
+        assert!(message().contains("boom"), "{}", message());
+        assert_eq!(with_handle(h, |_| Ok(())), RSL_ERR_POISONED);
+        assert!(message().starts_with("handle:"));
+        free_handle(h);
+        free_handle::<Probe>(std::ptr::null_mut());
+    }
+
+    #[test]
+    fn guard_catches_panics_without_a_handle() {
+        assert_eq!(guard(|| panic!("no handle")), RSL_ERR_PANIC);
+        assert_eq!(
+            with_handle::<Probe>(std::ptr::null(), |_| Ok(())),
+            RSL_ERR_NULL_ARGUMENT
+        );
+        assert_eq!(message(), "handle: must not be NULL");
+    }
+
+    #[test]
+    fn store_handle_leaves_out_untouched_on_error() {
+        let sentinel = 0x10 as *mut Probe;
+        let mut h = sentinel;
+        let status = store_handle(&mut h, || Err(Failure::argument("x", "bad")));
+        assert_eq!(status, RSL_ERR_INVALID_ARGUMENT);
+        assert_eq!(h, sentinel);
+        assert_eq!(message(), "x: bad");
+        assert_eq!(
+            store_handle::<Probe>(std::ptr::null_mut(), || Ok(1)),
+            RSL_ERR_NULL_ARGUMENT
+        );
+    }
+
+    /// A config whose first release ended after `a` (MIN_SIZE 8): `b` came later.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct Versioned {
+        struct_size: u32,
+        a: u32,
+        b: u64,
+    }
+
+    impl VersionedStruct for Versioned {
+        const MIN_SIZE: usize = 8;
+        fn stamp(&mut self) {
+            self.struct_size = 16;
+        }
+    }
+
+    const DEFAULTS: Versioned = Versioned {
+        struct_size: 16,
+        a: 1,
+        b: 2,
+    };
+
+    fn read(bytes: &[u64]) -> Result<Versioned, rsl_status> {
+        read_versioned(bytes.as_ptr().cast::<Versioned>(), DEFAULTS, "cfg").map_err(|f| f.status)
+    }
+
+    #[test]
+    fn an_older_caller_keeps_the_defaults_of_fields_it_does_not_know() {
+        // struct_size 8, a = 5; the bytes after it are not the caller's.
+        let old = [8u64 | (5u64 << 32), 0xdead_beef];
+        assert_eq!(
+            read(&old),
+            Ok(Versioned {
+                struct_size: 16,
+                a: 5,
+                b: 2
+            })
+        );
+    }
+
+    #[test]
+    fn a_newer_caller_is_read_when_its_extra_fields_are_zero() {
+        let newer = [24u64 | (5u64 << 32), 9, 0];
+        assert_eq!(read(&newer).map(|v| (v.a, v.b)), Ok((5, 9)));
+        let asks_more = [24u64 | (5u64 << 32), 9, 1];
+        assert_eq!(read(&asks_more), Err(RSL_ERR_CONFIG_UNSUPPORTED));
+    }
+
+    #[test]
+    fn a_wrong_struct_size_is_an_error() {
+        assert_eq!(read(&[4, 0]), Err(RSL_ERR_CONFIG_SIZE));
+        assert_eq!(read(&[0, 0]), Err(RSL_ERR_CONFIG_SIZE));
+        assert_eq!(read(&[5000, 0]), Err(RSL_ERR_CONFIG_SIZE));
+        let bytes = [4u64, 0];
+        let failure = read_versioned(bytes.as_ptr().cast::<Versioned>(), DEFAULTS, "cfg");
+        assert!(failure.is_err_and(|f| f.message.starts_with("cfg.struct_size:")));
+        let null: *const Versioned = std::ptr::null();
+        assert_eq!(
+            read_versioned(null, DEFAULTS, "cfg").map_err(|f| f.status),
+            Ok(DEFAULTS)
+        );
+    }
+
+    #[test]
+    fn an_older_out_struct_gets_only_its_prefix() {
+        let mut out = [8u64, 0xffff_ffff_ffff_ffff];
+        let value = Versioned {
+            struct_size: 0,
+            a: 3,
+            b: 4,
+        };
+        let status = guard(|| write_versioned(out.as_mut_ptr().cast::<Versioned>(), value, "out"));
+        assert_eq!(status, RSL_OK);
+        assert_eq!(out[0], 8 | (3 << 32));
+        assert_eq!(out[1], 0xffff_ffff_ffff_ffff);
+    }
+
+    #[test]
+    fn every_status_has_text() {
+        for s in [
+            RSL_OK,
+            RSL_ERR_NULL_ARGUMENT,
+            RSL_ERR_INVALID_ARGUMENT,
+            RSL_ERR_INVALID_CONFIG,
+            RSL_ERR_CONFIG_SIZE,
+            RSL_ERR_CONFIG_UNSUPPORTED,
+            RSL_ERR_EXCEEDS_CAPACITY,
+            RSL_ERR_PANIC,
+            RSL_ERR_POISONED,
+        ] {
+            // SAFETY: static strings.
+            let text = unsafe { CStr::from_ptr(rsl_status_str(s)) };
+            assert_ne!(text.to_bytes(), b"unknown status");
+        }
+        // SAFETY: static string.
+        assert_eq!(
+            unsafe { CStr::from_ptr(rsl_status_str(-1)) }.to_bytes(),
+            b"unknown status"
+        );
+    }
+}

@@ -1005,6 +1005,37 @@ impl Machine {
     }
 }
 
+/// Why [`Breaker::execute`] returned no value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallError<E> {
+    /// The breaker did not let the call run.
+    Rejected {
+        /// Why.
+        reason: Reject,
+        /// How long until a call could be admitted (0 = unknown).
+        retry_after_ns: i64,
+    },
+    /// The call ran and failed with this error.
+    Failed(E),
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for CallError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Rejected {
+                reason,
+                retry_after_ns,
+            } => write!(
+                f,
+                "circuit breaker rejected the call ({reason:?}); retry after {retry_after_ns} ns"
+            ),
+            Self::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error for CallError<E> {}
+
 /// A thread-safe circuit breaker.
 #[derive(Debug)]
 pub struct Breaker {
@@ -1077,6 +1108,38 @@ impl Breaker {
         self.machine.lock().metrics(now)
     }
 
+    /// Runs `op` under the breaker on the library clock: rejected calls never
+    /// run; an `Ok` is recorded as a success and an `Err` as a failure.
+    pub fn execute<T, E>(
+        &self,
+        op: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, CallError<E>> {
+        self.execute_classified(op, |r| {
+            if r.is_ok() {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            }
+        })
+    }
+
+    /// Like [`Self::execute`], with the outcome decided by `classify` (say,
+    /// a cancellation is [`Outcome::Ignored`], a 404 a success).
+    pub fn execute_classified<T, E>(
+        &self,
+        op: impl FnOnce() -> std::result::Result<T, E>,
+        classify: impl FnOnce(&std::result::Result<T, E>) -> Outcome,
+    ) -> std::result::Result<T, CallError<E>> {
+        let acquired = self.acquire_at(super::clock::now_ns());
+        let permit = acquired.decision.map_err(|reason| CallError::Rejected {
+            reason,
+            retry_after_ns: acquired.retry_after_ns,
+        })?;
+        let result = op();
+        self.record_at(super::clock::now_ns(), &permit, classify(&result));
+        result.map_err(CallError::Failed)
+    }
+
     /// Moves up to `out.len()` of the oldest undrained events into `out`,
     /// returning how many.
     pub fn drain_events(&self, out: &mut [Event]) -> usize {
@@ -1122,6 +1185,36 @@ mod tests {
         assert_eq!(fail(&b, 4).state, State::Open);
         assert_eq!(b.state_at(4 + 60 * SECOND - 1), State::Open);
         assert_eq!(b.state_at(4 + 60 * SECOND), State::HalfOpen);
+    }
+
+    #[test]
+    fn execute_records_and_rejects() {
+        let cfg = Config {
+            consecutive_failures: 2,
+            ..Config::default()
+        };
+        let b =
+            Breaker::new(cfg, crate::core::clock::now_ns()).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(b.execute(|| Ok::<_, &str>(1)), Ok(1));
+        assert_eq!(
+            b.execute(|| Err::<i32, _>("x")),
+            Err(CallError::Failed("x"))
+        );
+        let ignored = b.execute_classified(|| Err::<i32, _>("cancelled"), |_| Outcome::Ignored);
+        assert_eq!(ignored, Err(CallError::Failed("cancelled")));
+        assert_eq!(
+            b.execute(|| Err::<i32, _>("y")),
+            Err(CallError::Failed("y"))
+        );
+        let mut ran = false;
+        let r = b.execute(|| {
+            ran = true;
+            Ok::<_, &str>(3)
+        });
+        assert!(
+            matches!(r, Err(CallError::Rejected { reason: Reject::Open, retry_after_ns }) if retry_after_ns > 0)
+        );
+        assert!(!ran);
     }
 
     #[test]

@@ -1,0 +1,142 @@
+# libresilience — build, check and test everything from one place.
+#
+#   make test          everything CI checks (lint, header, Rust, C, examples)
+#   make demo          build and run the examples
+#   make build         cargo build --release (libresilience.a / .so)
+#   make header        regenerate include/resilience.h
+#   make header-check  regenerate, fail on any difference, compile it as C11/C++17
+#   make lint          cargo fmt --check, cargo clippy -D warnings
+#   make test-rust     cargo test --release
+#   make test-c        CTest under ASan/UBSan and under valgrind
+#   make examples      build and run examples/c and examples/rust
+#   make bench         cargo bench
+#   make clean         remove build/ (never target/)
+#
+# Every target that needs tools runs scripts/setup.sh first; it installs only
+# what is missing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+MAKEFLAGS += --no-print-directory
+
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+CARGO   ?= cargo
+# gcc/g++ unless CC/CXX come from the command line or the environment.
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+ifeq ($(origin CXX),default)
+CXX := g++
+endif
+CMAKE   ?= cmake
+CTEST   ?= ctest
+# Two cores here: keep parallel builds modest.
+JOBS    ?= 2
+
+ROOT        := $(CURDIR)
+BUILD       := $(ROOT)/build
+LIB_A       := $(ROOT)/target/release/libresilience.a
+NATIVE_LIBS := -lpthread -ldl -lm
+C_WARN      := -std=c11 -Wall -Wextra -Werror -pedantic
+CXX_WARN    := -std=c++17 -Wall -Wextra -Werror -pedantic
+
+# The stages of `make test`, in order.
+TEST_STAGES := lint header-check test-rust test-c examples
+
+.PHONY: setup build header header-check lint test-rust test-c examples demo \
+        test bench clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(CARGO) build --release
+
+header: setup
+	@# build.rs regenerates the header only when its inputs look newer than
+	@# its last run; touching the cbindgen config (mtime only, no content
+	@# change) forces a fresh generation. Only the gen-header build watches it.
+	touch include/cbindgen.toml
+	$(CARGO) build --features gen-header
+
+header-check: setup
+	@mkdir -p $(BUILD)/header-check
+	cp include/resilience.h $(BUILD)/header-check/resilience.h.committed
+	$(MAKE) header
+	@# The regenerated header is what must be committed: nothing is restored.
+	@if ! diff -u $(BUILD)/header-check/resilience.h.committed include/resilience.h; then \
+	    echo "header-check: include/resilience.h is stale: commit the regenerated file" >&2; \
+	    exit 1; \
+	fi
+	$(CC) $(C_WARN) -Iinclude -c tests/c/header_check.c -o $(BUILD)/header-check/header_check_c.o
+	$(CXX) $(CXX_WARN) -Iinclude -c tests/c/header_check.cpp -o $(BUILD)/header-check/header_check_cpp.o
+	@echo "header-check: header up to date; compiles as C11 and C++17"
+
+lint: setup
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+test-rust: setup
+	$(CARGO) test --release
+
+# Two CMake trees over tests/c: one with ASan/UBSan, one plain whose tests are
+# registered a second time under valgrind memcheck.
+test-c: setup build
+	$(CMAKE) -S tests/c -B $(BUILD)/c-asan -DCMAKE_BUILD_TYPE=Debug \
+	    -DRSL_LIBRARY=$(LIB_A) -DRSL_SANITIZE=ON >/dev/null
+	$(CMAKE) --build $(BUILD)/c-asan -j $(JOBS)
+	cd $(BUILD)/c-asan && $(CTEST) --output-on-failure --no-tests=error -j $(JOBS)
+	$(CMAKE) -S tests/c -B $(BUILD)/c-plain -DCMAKE_BUILD_TYPE=Debug \
+	    -DRSL_LIBRARY=$(LIB_A) -DRSL_VALGRIND=ON >/dev/null
+	$(CMAKE) --build $(BUILD)/c-plain -j $(JOBS)
+	cd $(BUILD)/c-plain && $(CTEST) --output-on-failure --no-tests=error -j $(JOBS)
+
+# Every examples/c/*.c is built against the static library and run; every
+# examples/rust/*.rs is run with `cargo run --example <file name>` (each needs
+# an [[example]] entry in Cargo.toml, since Cargo only discovers examples/*.rs).
+examples: setup build
+	@mkdir -p $(BUILD)/examples
+	@set -e; found=0; \
+	for src in examples/c/*.c; do \
+	    [[ -e $$src ]] || continue; found=1; \
+	    name=$$(basename $$src .c); \
+	    echo "== examples/c/$$name.c"; \
+	    $(CC) $(C_WARN) -O1 -Iinclude $$src $(LIB_A) $(NATIVE_LIBS) -o $(BUILD)/examples/$$name; \
+	    $(BUILD)/examples/$$name; \
+	done; \
+	for src in examples/rust/*.rs; do \
+	    [[ -e $$src ]] || continue; found=1; \
+	    name=$$(basename $$src .rs); \
+	    echo "== examples/rust/$$name.rs"; \
+	    $(CARGO) run --quiet --release --example $$name; \
+	done; \
+	if [[ $$found == 0 ]]; then echo "examples: none found" >&2; exit 1; fi
+
+demo: setup build
+	$(MAKE) examples
+
+# Runs every stage even after a failure, then prints a summary and fails if
+# any stage failed.
+test: setup
+	@passed=0; failed=0; report=""; \
+	for stage in $(TEST_STAGES); do \
+	    echo; echo "======== make $$stage ========"; \
+	    start=$$SECONDS; \
+	    if $(MAKE) $$stage; then \
+	        passed=$$((passed + 1)); report+="  PASS  $$stage ($$((SECONDS - start)) s)"$$'\n'; \
+	    else \
+	        failed=$$((failed + 1)); report+="  FAIL  $$stage ($$((SECONDS - start)) s)"$$'\n'; \
+	    fi; \
+	done; \
+	echo; echo "======== make test: summary ========"; \
+	printf '%s' "$$report"; \
+	echo "stages: $$passed passed, $$failed failed"; \
+	[[ $$failed == 0 ]]
+
+bench: setup
+	$(CARGO) bench
+
+clean:
+	rm -rf $(BUILD)

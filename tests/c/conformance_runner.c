@@ -1,0 +1,1629 @@
+/*
+ * conformance_runner.c — replays every scenario of the conformance corpus
+ * (tests/conformance, see its README.md) through the C ABI.
+ *
+ *   conformance_runner [-v] DIR
+ *
+ * Finds every *.json under DIR (recursively, in sorted order), replays it,
+ * prints one line per failing scenario (file, step and mismatch), and ends
+ * with "N passed, M failed". Exits non-zero if any scenario failed or none
+ * was found. With -v it also prints a line per passing scenario.
+ *
+ * Strict by design: an unknown name (preset, enum value, state, outcome,
+ * reason, status), config field, op, op argument or expect key fails the
+ * scenario; nothing is silently ignored. Every symbolic name is mapped by an
+ * explicit table below to the header's constant.
+ *
+ * Where the README leaves room, this runner decides (and the Rust runner
+ * should agree):
+ *   - breaker `acquire` with a label keeps the returned permit even when the
+ *     call was rejected (then it is the all-zero permit of the result);
+ *   - breaker `call` rejected: `counted` and `slow` are false and `counts`
+ *     are the metrics' counts at `at` (no record happened);
+ *   - `trip`, `transition`, `reset`: `state` is rsl_breaker_get_state_at(at)
+ *     right after the call;
+ *   - a step may also carry `expect_error_field` (checked like the
+ *     scenario-level one), and `expect` is not allowed together with a
+ *     non-OK `expect_status`;
+ *   - `created_at_ns` other than 0 in an adaptive_throttle scenario fails
+ *     (it would be ignored);
+ *   - `description` is required (as the Rust runner requires it);
+ *   - in a `call`, `expect_status` applies to the record (the acquire must
+ *     succeed): only the record can fail on a scenario's input (an outcome);
+ *   - `trip` with generation "last" before any record/call fails;
+ *   - unknown keys in a step (beyond its op's arguments and at, op, expect,
+ *     expect_status, expect_error_field, repeat, step_ns) fail;
+ *   - config values for integer fields may be true/false (1/0); integers must
+ *     be integral JSON numbers in the field's range.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "resilience.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    char msg[1024];
+} err_t;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static int fail(err_t *e, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Prepends "prefix: " to the message. */
+static int wrap(err_t *e, const char *prefix) {
+    size_t p = strlen(prefix), n = strlen(e->msg);
+    if (p > sizeof e->msg / 2) {
+        p = sizeof e->msg / 2;
+    }
+    if (p + 2 + n >= sizeof e->msg) {
+        n = sizeof e->msg - 1 - p - 2;
+    }
+    memmove(e->msg + p + 2, e->msg, n);
+    e->msg[p + 2 + n] = '\0';
+    memcpy(e->msg, prefix, p);
+    e->msg[p] = ':';
+    e->msg[p + 1] = ' ';
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Name tables: every symbolic name of the README, mapped to the header     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *name;
+    int64_t value;
+} name_entry;
+
+typedef struct {
+    const char *what;
+    const name_entry *entries;
+    size_t count;
+} name_table;
+
+#define TABLE(var, what, ...)                                                  \
+    static const name_entry var##_entries[] = {__VA_ARGS__};                   \
+    static const name_table var = {what, var##_entries,                        \
+                                   sizeof var##_entries / sizeof var##_entries[0]}
+
+TABLE(breaker_presets, "breaker preset",
+      {"default", RSL_BREAKER_PRESET_DEFAULT},
+      {"resilience4j", RSL_BREAKER_PRESET_RESILIENCE4J},
+      {"polly_v8", RSL_BREAKER_PRESET_POLLY_V8},
+      {"gobreaker", RSL_BREAKER_PRESET_GOBREAKER},
+      {"hystrix", RSL_BREAKER_PRESET_HYSTRIX},
+      {"sentinel_error_ratio", RSL_BREAKER_PRESET_SENTINEL_ERROR_RATIO},
+      {"sentinel_error_count", RSL_BREAKER_PRESET_SENTINEL_ERROR_COUNT},
+      {"sentinel_slow_request_ratio", RSL_BREAKER_PRESET_SENTINEL_SLOW_REQUEST_RATIO});
+
+TABLE(throttle_presets, "adaptive_throttle preset",
+      {"sre_book", RSL_ADAPTIVE_THROTTLE_PRESET_SRE_BOOK},
+      {"kratos", RSL_ADAPTIVE_THROTTLE_PRESET_KRATOS},
+      {"go_zero", RSL_ADAPTIVE_THROTTLE_PRESET_GO_ZERO});
+
+TABLE(policies, "policy",
+      {"consecutive", RSL_BREAKER_POLICY_CONSECUTIVE},
+      {"rate", RSL_BREAKER_POLICY_RATE},
+      {"external", RSL_BREAKER_POLICY_EXTERNAL});
+
+TABLE(window_kinds, "window_kind",
+      {"count", RSL_WINDOW_COUNT},
+      {"time", RSL_WINDOW_TIME});
+
+TABLE(half_open_modes, "half_open_mode",
+      {"successes", RSL_HALF_OPEN_SUCCESSES},
+      {"rate", RSL_HALF_OPEN_RATE});
+
+TABLE(accountings, "accounting",
+      {"on_admit", RSL_ACCOUNTING_ON_ADMIT},
+      {"on_completion", RSL_ACCOUNTING_ON_COMPLETION});
+
+TABLE(states, "state",
+      {"closed", RSL_BREAKER_CLOSED},
+      {"open", RSL_BREAKER_OPEN},
+      {"half_open", RSL_BREAKER_HALF_OPEN},
+      {"forced_open", RSL_BREAKER_FORCED_OPEN},
+      {"disabled", RSL_BREAKER_DISABLED});
+
+TABLE(outcomes, "outcome",
+      {"success", RSL_OUTCOME_SUCCESS},
+      {"failure", RSL_OUTCOME_FAILURE},
+      {"ignored", RSL_OUTCOME_IGNORED});
+
+/* "none" (0, what an admitted call carries) is not in the README's list but
+ * the Rust runner accepts it; kept so both runners read the same corpus. */
+TABLE(reject_reasons, "reject reason",
+      {"none", 0},
+      {"open", RSL_BREAKER_REJECT_OPEN},
+      {"forced_open", RSL_BREAKER_REJECT_FORCED_OPEN},
+      {"half_open_full", RSL_BREAKER_REJECT_HALF_OPEN_FULL});
+
+TABLE(transition_reasons, "transition reason",
+      {"consecutive_failures", RSL_BREAKER_REASON_CONSECUTIVE_FAILURES},
+      {"failure_rate", RSL_BREAKER_REASON_FAILURE_RATE},
+      {"slow_call_rate", RSL_BREAKER_REASON_SLOW_CALL_RATE},
+      {"failure_count", RSL_BREAKER_REASON_FAILURE_COUNT},
+      {"external_trip", RSL_BREAKER_REASON_EXTERNAL_TRIP},
+      {"wait_elapsed", RSL_BREAKER_REASON_WAIT_ELAPSED},
+      {"trials_succeeded", RSL_BREAKER_REASON_TRIALS_SUCCEEDED},
+      {"trials_failed", RSL_BREAKER_REASON_TRIALS_FAILED},
+      {"trials_exhausted", RSL_BREAKER_REASON_TRIALS_EXHAUSTED},
+      {"manual", RSL_BREAKER_REASON_MANUAL},
+      {"reset", RSL_BREAKER_REASON_RESET});
+
+TABLE(statuses, "status",
+      {"RSL_OK", RSL_OK},
+      {"RSL_ERR_NULL_ARGUMENT", RSL_ERR_NULL_ARGUMENT},
+      {"RSL_ERR_INVALID_ARGUMENT", RSL_ERR_INVALID_ARGUMENT},
+      {"RSL_ERR_INVALID_CONFIG", RSL_ERR_INVALID_CONFIG},
+      {"RSL_ERR_CONFIG_SIZE", RSL_ERR_CONFIG_SIZE},
+      {"RSL_ERR_CONFIG_UNSUPPORTED", RSL_ERR_CONFIG_UNSUPPORTED},
+      {"RSL_ERR_EXCEEDS_CAPACITY", RSL_ERR_EXCEEDS_CAPACITY},
+      {"RSL_ERR_PANIC", RSL_ERR_PANIC},
+      {"RSL_ERR_POISONED", RSL_ERR_POISONED});
+
+static int lookup_name(const name_table *t, const char *name, int64_t *out) {
+    size_t i;
+    for (i = 0; i < t->count; i++) {
+        if (strcmp(t->entries[i].name, name) == 0) {
+            *out = t->entries[i].value;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The name of a value, or its number written into buf. */
+static const char *name_of(const name_table *t, int64_t value, char *buf, size_t len) {
+    size_t i;
+    for (i = 0; i < t->count; i++) {
+        if (t->entries[i].value == value) {
+            return t->entries[i].name;
+        }
+    }
+    snprintf(buf, len, "%lld", (long long)value);
+    return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON value readers                                                       */
+/* ------------------------------------------------------------------------ */
+
+static const char *json_kind(const cJSON *v) {
+    if (cJSON_IsNumber(v)) return "a number";
+    if (cJSON_IsString(v)) return "a string";
+    if (cJSON_IsBool(v)) return "a boolean";
+    if (cJSON_IsNull(v)) return "null";
+    if (cJSON_IsArray(v)) return "an array";
+    if (cJSON_IsObject(v)) return "an object";
+    return "invalid";
+}
+
+/* An integral JSON number in [lo, hi] (both exactly representable). */
+static int read_integer(const cJSON *v, double lo, double hi, double *out, err_t *e) {
+    double d;
+    if (!cJSON_IsNumber(v)) {
+        return fail(e, "expected an integer, got %s", json_kind(v));
+    }
+    d = v->valuedouble;
+    if (!(d >= lo && d <= hi) || d != floor(d)) {
+        return fail(e, "expected an integer in [%.0f, %.0f], got %.17g", lo, hi, d);
+    }
+    *out = d;
+    return 0;
+}
+
+static int read_i64(const cJSON *v, int64_t *out, err_t *e) {
+    double d;
+    /* 2^63 is not representable as int64; stay strictly inside. */
+    if (read_integer(v, -9223372036854775808.0, 9223372036854774784.0, &d, e)) return -1;
+    *out = (int64_t)d;
+    return 0;
+}
+
+static int read_u64(const cJSON *v, uint64_t *out, err_t *e) {
+    double d;
+    if (read_integer(v, 0.0, 18446744073709549568.0, &d, e)) return -1;
+    *out = (uint64_t)d;
+    return 0;
+}
+
+static int read_u32(const cJSON *v, uint32_t *out, err_t *e) {
+    double d;
+    if (read_integer(v, 0.0, 4294967295.0, &d, e)) return -1;
+    *out = (uint32_t)d;
+    return 0;
+}
+
+/* A symbolic name from `t`, or a raw number (to provoke invalid values). */
+static int read_name_or_u32(const cJSON *v, const name_table *t, uint32_t *out, err_t *e) {
+    if (cJSON_IsString(v)) {
+        int64_t value;
+        if (lookup_name(t, v->valuestring, &value)) {
+            return fail(e, "unknown %s name \"%s\"", t->what, v->valuestring);
+        }
+        *out = (uint32_t)value;
+        return 0;
+    }
+    if (cJSON_IsNumber(v)) {
+        return read_u32(v, out, e);
+    }
+    return fail(e, "expected a %s name or number, got %s", t->what, json_kind(v));
+}
+
+static int read_label(const cJSON *v, const char **out, err_t *e) {
+    if (!cJSON_IsString(v) || v->valuestring[0] == '\0') {
+        return fail(e, "expected a non-empty string label, got %s", json_kind(v));
+    }
+    *out = v->valuestring;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Struct field tables                                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef enum { F_U32, F_I64, F_U64, F_F64, F_COUNTS } field_type;
+
+typedef struct {
+    const char *name;
+    size_t offset;
+    size_t size;
+    field_type type;
+    const name_table *names; /* enum fields: their symbolic names */
+} field_desc;
+
+#define FIELD(type_, f, ft, names_)                                            \
+    {#f, offsetof(type_, f), sizeof(((type_ *)0)->f), ft, names_}
+
+static const field_desc breaker_config_fields[] = {
+    FIELD(rsl_breaker_config, struct_size, F_U32, NULL),
+    FIELD(rsl_breaker_config, policy, F_U32, &policies),
+    FIELD(rsl_breaker_config, consecutive_failures, F_U32, NULL),
+    FIELD(rsl_breaker_config, window_kind, F_U32, &window_kinds),
+    FIELD(rsl_breaker_config, window_size, F_U32, NULL),
+    FIELD(rsl_breaker_config, minimum_calls, F_U32, NULL),
+    FIELD(rsl_breaker_config, window_ns, F_I64, NULL),
+    FIELD(rsl_breaker_config, failure_rate_threshold, F_F64, NULL),
+    FIELD(rsl_breaker_config, slow_call_rate_threshold, F_F64, NULL),
+    FIELD(rsl_breaker_config, slow_call_duration_ns, F_I64, NULL),
+    FIELD(rsl_breaker_config, failure_count_threshold, F_U32, NULL),
+    FIELD(rsl_breaker_config, evaluate_on_failure_only, F_U32, NULL),
+    FIELD(rsl_breaker_config, closed_reset_interval_ns, F_I64, NULL),
+    FIELD(rsl_breaker_config, wait_duration_ns, F_I64, NULL),
+    FIELD(rsl_breaker_config, wait_duration_multiplier, F_F64, NULL),
+    FIELD(rsl_breaker_config, max_wait_duration_ns, F_I64, NULL),
+    FIELD(rsl_breaker_config, half_open_mode, F_U32, &half_open_modes),
+    FIELD(rsl_breaker_config, half_open_max_calls, F_U32, NULL),
+    FIELD(rsl_breaker_config, half_open_success_threshold, F_U32, NULL),
+    FIELD(rsl_breaker_config, half_open_failure_threshold, F_U32, NULL),
+    FIELD(rsl_breaker_config, permit_lease_ns, F_I64, NULL),
+    FIELD(rsl_breaker_config, event_capacity, F_U32, NULL),
+    FIELD(rsl_breaker_config, reserved0, F_U32, NULL),
+};
+
+static const field_desc throttle_config_fields[] = {
+    FIELD(rsl_adaptive_throttle_config, struct_size, F_U32, NULL),
+    FIELD(rsl_adaptive_throttle_config, accounting, F_U32, &accountings),
+    FIELD(rsl_adaptive_throttle_config, k, F_F64, NULL),
+    FIELD(rsl_adaptive_throttle_config, window_ns, F_I64, NULL),
+    FIELD(rsl_adaptive_throttle_config, buckets, F_U32, NULL),
+    FIELD(rsl_adaptive_throttle_config, min_requests, F_U32, NULL),
+    FIELD(rsl_adaptive_throttle_config, request_offset, F_U32, NULL),
+    FIELD(rsl_adaptive_throttle_config, count_local_rejections, F_U32, NULL),
+    FIELD(rsl_adaptive_throttle_config, max_drop_probability, F_F64, NULL),
+    FIELD(rsl_adaptive_throttle_config, seed, F_U64, NULL),
+};
+
+static const field_desc breaker_metrics_fields[] = {
+    FIELD(rsl_breaker_metrics, struct_size, F_U32, NULL),
+    FIELD(rsl_breaker_metrics, state, F_U32, &states),
+    FIELD(rsl_breaker_metrics, generation, F_U64, NULL),
+    FIELD(rsl_breaker_metrics, counts, F_COUNTS, NULL),
+    FIELD(rsl_breaker_metrics, window_calls, F_U64, NULL),
+    FIELD(rsl_breaker_metrics, window_failures, F_U64, NULL),
+    FIELD(rsl_breaker_metrics, window_slow_calls, F_U64, NULL),
+    FIELD(rsl_breaker_metrics, failure_rate, F_F64, NULL),
+    FIELD(rsl_breaker_metrics, slow_call_rate, F_F64, NULL),
+    FIELD(rsl_breaker_metrics, time_in_state_ns, F_I64, NULL),
+    FIELD(rsl_breaker_metrics, open_until_ns, F_I64, NULL),
+    FIELD(rsl_breaker_metrics, consecutive_opens, F_U32, NULL),
+    FIELD(rsl_breaker_metrics, half_open_in_flight, F_U32, NULL),
+    FIELD(rsl_breaker_metrics, rejected_total, F_U64, NULL),
+    FIELD(rsl_breaker_metrics, leases_expired_total, F_U64, NULL),
+    FIELD(rsl_breaker_metrics, events_dropped_total, F_U64, NULL),
+};
+
+static const field_desc throttle_metrics_fields[] = {
+    FIELD(rsl_adaptive_throttle_metrics, struct_size, F_U32, NULL),
+    FIELD(rsl_adaptive_throttle_metrics, reserved0, F_U32, NULL),
+    FIELD(rsl_adaptive_throttle_metrics, requests, F_U64, NULL),
+    FIELD(rsl_adaptive_throttle_metrics, accepts, F_U64, NULL),
+    FIELD(rsl_adaptive_throttle_metrics, drop_probability, F_F64, NULL),
+    FIELD(rsl_adaptive_throttle_metrics, allowed_total, F_U64, NULL),
+    FIELD(rsl_adaptive_throttle_metrics, rejected_total, F_U64, NULL),
+};
+
+static const field_desc counts_fields[] = {
+    FIELD(rsl_breaker_counts, requests, F_U64, NULL),
+    FIELD(rsl_breaker_counts, total_successes, F_U64, NULL),
+    FIELD(rsl_breaker_counts, total_failures, F_U64, NULL),
+    FIELD(rsl_breaker_counts, total_exclusions, F_U64, NULL),
+    FIELD(rsl_breaker_counts, consecutive_successes, F_U64, NULL),
+    FIELD(rsl_breaker_counts, consecutive_failures, F_U64, NULL),
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const field_desc *find_field(const field_desc *fields, size_t n, const char *name) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (strcmp(fields[i].name, name) == 0) {
+            return &fields[i];
+        }
+    }
+    return NULL;
+}
+
+/* The tables must cover every byte of their struct (none of them has
+ * padding): a field added to the header without a table entry fails here. */
+static int check_table(const char *what, const field_desc *fields, size_t n, size_t size) {
+    size_t i, covered = 0;
+    for (i = 0; i < n; i++) {
+        covered += fields[i].size;
+    }
+    if (covered != size) {
+        fprintf(stderr,
+                "conformance_runner: the field table of %s covers %zu of its %zu bytes: "
+                "update the table for the header\n",
+                what, covered, size);
+        return -1;
+    }
+    return 0;
+}
+
+/* Sets a config field from a JSON value (number, true/false, enum name). */
+static int set_config_field(void *cfg, const field_desc *f, const cJSON *v, err_t *e) {
+    unsigned char *p = (unsigned char *)cfg + f->offset;
+    switch (f->type) {
+    case F_U32: {
+        uint32_t x;
+        if (cJSON_IsBool(v)) {
+            x = cJSON_IsTrue(v) ? 1u : 0u;
+        } else if (cJSON_IsString(v)) {
+            if (f->names == NULL) {
+                return fail(e, "a string is only allowed for enum fields");
+            }
+            if (read_name_or_u32(v, f->names, &x, e)) return -1;
+        } else if (read_u32(v, &x, e)) {
+            return -1;
+        }
+        memcpy(p, &x, sizeof x);
+        return 0;
+    }
+    case F_I64: {
+        int64_t x;
+        if (cJSON_IsBool(v)) {
+            x = cJSON_IsTrue(v) ? 1 : 0;
+        } else if (read_i64(v, &x, e)) {
+            return -1;
+        }
+        memcpy(p, &x, sizeof x);
+        return 0;
+    }
+    case F_U64: {
+        uint64_t x;
+        if (cJSON_IsBool(v)) {
+            x = cJSON_IsTrue(v) ? 1u : 0u;
+        } else if (read_u64(v, &x, e)) {
+            return -1;
+        }
+        memcpy(p, &x, sizeof x);
+        return 0;
+    }
+    case F_F64: {
+        double x;
+        if (!cJSON_IsNumber(v)) {
+            return fail(e, "expected a number, got %s", json_kind(v));
+        }
+        x = v->valuedouble;
+        memcpy(p, &x, sizeof x);
+        return 0;
+    }
+    case F_COUNTS:
+        break;
+    }
+    return fail(e, "not a config field");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Expectation checks                                                       */
+/* ------------------------------------------------------------------------ */
+
+#define FLOAT_TOLERANCE 1e-9
+
+static int expect_bool(const char *key, const cJSON *want, uint32_t got, err_t *e) {
+    uint32_t w;
+    if (cJSON_IsBool(want)) {
+        w = cJSON_IsTrue(want) ? 1u : 0u;
+    } else if (cJSON_IsNumber(want) && (want->valuedouble == 0 || want->valuedouble == 1)) {
+        w = (uint32_t)want->valuedouble;
+    } else {
+        return fail(e, "%s: expected value must be true/false, got %s", key, json_kind(want));
+    }
+    if (w != got) {
+        return fail(e, "%s: expected %s, got %s (%u)", key, w ? "true" : "false",
+                    got ? "true" : "false", (unsigned)got);
+    }
+    return 0;
+}
+
+static int expect_u64(const char *key, const cJSON *want, uint64_t got, err_t *e) {
+    uint64_t w;
+    if (read_u64(want, &w, e)) return wrap(e, key);
+    if (w != got) {
+        return fail(e, "%s: expected %llu, got %llu", key, (unsigned long long)w,
+                    (unsigned long long)got);
+    }
+    return 0;
+}
+
+static int expect_i64(const char *key, const cJSON *want, int64_t got, err_t *e) {
+    int64_t w;
+    if (read_i64(want, &w, e)) return wrap(e, key);
+    if (w != got) {
+        return fail(e, "%s: expected %lld, got %lld", key, (long long)w, (long long)got);
+    }
+    return 0;
+}
+
+static int expect_f64(const char *key, const cJSON *want, double got, err_t *e) {
+    if (!cJSON_IsNumber(want)) {
+        return fail(e, "%s: expected value must be a number, got %s", key, json_kind(want));
+    }
+    if (!(fabs(want->valuedouble - got) <= FLOAT_TOLERANCE)) {
+        return fail(e, "%s: expected %.17g, got %.17g", key, want->valuedouble, got);
+    }
+    return 0;
+}
+
+static int expect_name(const char *key, const cJSON *want, const name_table *t, uint32_t got,
+                       err_t *e) {
+    uint32_t w;
+    char b1[32], b2[32];
+    if (read_name_or_u32(want, t, &w, e)) return wrap(e, key);
+    if (w != got) {
+        return fail(e, "%s: expected %s, got %s", key, name_of(t, w, b1, sizeof b1),
+                    name_of(t, got, b2, sizeof b2));
+    }
+    return 0;
+}
+
+/* Checks `want` against the struct at `base` described by the table. */
+static int expect_fields(const char *what, const cJSON *want, const void *base,
+                         const field_desc *fields, size_t n, err_t *e);
+
+static int expect_field(const field_desc *f, const cJSON *want, const void *base, err_t *e) {
+    const unsigned char *p = (const unsigned char *)base + f->offset;
+    switch (f->type) {
+    case F_U32: {
+        uint32_t x;
+        memcpy(&x, p, sizeof x);
+        if (f->names != NULL) {
+            return expect_name(f->name, want, f->names, x, e);
+        }
+        return expect_u64(f->name, want, x, e);
+    }
+    case F_I64: {
+        int64_t x;
+        memcpy(&x, p, sizeof x);
+        return expect_i64(f->name, want, x, e);
+    }
+    case F_U64: {
+        uint64_t x;
+        memcpy(&x, p, sizeof x);
+        return expect_u64(f->name, want, x, e);
+    }
+    case F_F64: {
+        double x;
+        memcpy(&x, p, sizeof x);
+        return expect_f64(f->name, want, x, e);
+    }
+    case F_COUNTS:
+        return expect_fields("counts", want, p, counts_fields, COUNT(counts_fields), e);
+    }
+    return fail(e, "%s: unknown field type", f->name);
+}
+
+static int expect_fields(const char *what, const cJSON *want, const void *base,
+                         const field_desc *fields, size_t n, err_t *e) {
+    const cJSON *item;
+    if (!cJSON_IsObject(want)) {
+        return fail(e, "%s: expected an object, got %s", what, json_kind(want));
+    }
+    cJSON_ArrayForEach(item, want) {
+        const field_desc *f = find_field(fields, n, item->string);
+        if (f == NULL) {
+            return fail(e, "%s: unknown key \"%s\"", what, item->string);
+        }
+        if (expect_field(f, item, base, e)) {
+            return wrap(e, what);
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Labels (permits and tickets kept by name)                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    char **names;
+    unsigned char *values;
+    size_t elem;
+    size_t count;
+    size_t cap;
+} label_store;
+
+static void labels_init(label_store *s, size_t elem) {
+    memset(s, 0, sizeof *s);
+    s->elem = elem;
+}
+
+static void labels_free(label_store *s) {
+    size_t i;
+    for (i = 0; i < s->count; i++) {
+        free(s->names[i]);
+    }
+    free(s->names);
+    free(s->values);
+    memset(s, 0, sizeof *s);
+}
+
+static int labels_put(label_store *s, const char *name, const void *value, err_t *e) {
+    size_t i;
+    for (i = 0; i < s->count; i++) {
+        if (strcmp(s->names[i], name) == 0) {
+            memcpy(s->values + i * s->elem, value, s->elem);
+            return 0;
+        }
+    }
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        char **names = realloc(s->names, cap * sizeof *names);
+        unsigned char *values;
+        if (names == NULL) return fail(e, "out of memory");
+        s->names = names;
+        values = realloc(s->values, cap * s->elem);
+        if (values == NULL) return fail(e, "out of memory");
+        s->values = values;
+        s->cap = cap;
+    }
+    s->names[s->count] = malloc(strlen(name) + 1);
+    if (s->names[s->count] == NULL) return fail(e, "out of memory");
+    strcpy(s->names[s->count], name);
+    memcpy(s->values + s->count * s->elem, value, s->elem);
+    s->count++;
+    return 0;
+}
+
+static int labels_get(const label_store *s, const char *name, void *value, err_t *e) {
+    size_t i;
+    for (i = 0; i < s->count; i++) {
+        if (strcmp(s->names[i], name) == 0) {
+            memcpy(value, s->values + i * s->elem, s->elem);
+            return 0;
+        }
+    }
+    return fail(e, "no earlier acquire/allow kept a label \"%s\"", name);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Steps                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Keys every step may carry, besides its op's arguments. */
+static const char *const common_step_keys[] = {
+    "at", "op", "expect", "expect_status", "expect_error_field", "repeat", "step_ns", NULL,
+};
+
+typedef struct {
+    const char *name;
+    const char *const *args; /* NULL-terminated */
+} op_def;
+
+static const char *const args_none[] = {NULL};
+static const char *const args_permit[] = {"permit", NULL};
+static const char *const args_record_b[] = {"permit", "outcome", NULL};
+static const char *const args_call_b[] = {"outcome", "duration_ns", NULL};
+static const char *const args_trip[] = {"generation", NULL};
+static const char *const args_transition[] = {"to", NULL};
+static const char *const args_drain[] = {"max", NULL};
+static const char *const args_ticket[] = {"ticket", NULL};
+static const char *const args_record_t[] = {"ticket", "outcome", NULL};
+static const char *const args_outcome[] = {"outcome", NULL};
+
+static const op_def breaker_ops[] = {
+    {"acquire", args_permit},     {"record", args_record_b},
+    {"call", args_call_b},        {"trip", args_trip},
+    {"transition", args_transition}, {"reset", args_none},
+    {"state", args_none},         {"metrics", args_none},
+    {"drain_events", args_drain},
+};
+
+static const op_def throttle_ops[] = {
+    {"allow", args_ticket},
+    {"record", args_record_t},
+    {"call", args_outcome},
+    {"metrics", args_none},
+};
+
+static int in_list(const char *const *list, const char *key) {
+    for (; *list != NULL; list++) {
+        if (strcmp(*list, key) == 0) return 1;
+    }
+    return 0;
+}
+
+/* One execution of a step. */
+typedef struct {
+    const cJSON *step;
+    const cJSON *expect; /* NULL when absent */
+    int64_t at;
+} step_ctx;
+
+static const cJSON *arg(const step_ctx *s, const char *name) {
+    return cJSON_GetObjectItemCaseSensitive(s->step, name);
+}
+
+static int read_outcome(const step_ctx *s, rsl_outcome *out, err_t *e) {
+    const cJSON *v = arg(s, "outcome");
+    if (v == NULL) return fail(e, "missing \"outcome\"");
+    if (read_name_or_u32(v, &outcomes, out, e)) return wrap(e, "outcome");
+    return 0;
+}
+
+/* Checks the status of a call against the step's expect_status (default OK).
+ * Returns 1 when the call failed as expected (nothing more to check). */
+static int check_status(const char *call, rsl_status got, rsl_status want, err_t *e) {
+    char b1[32], b2[32];
+    if (got == want) {
+        return got == RSL_OK ? 0 : 1;
+    }
+    return fail(e, "%s returned %s, expected %s (message \"%s\")", call,
+                name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
+                rsl_last_error_message());
+}
+
+/* Iterates the expect object, dispatching each key to `check`. */
+typedef int (*expect_fn)(const char *key, const cJSON *want, const void *ctx, err_t *e);
+
+static int for_each_expect(const step_ctx *s, const char *op, expect_fn check, const void *ctx,
+                           err_t *e) {
+    const cJSON *item;
+    if (s->expect == NULL) return 0;
+    cJSON_ArrayForEach(item, s->expect) {
+        int r = check(item->string, item, ctx, e);
+        if (r > 0) {
+            return fail(e, "unknown expect key \"%s\" for op %s", item->string, op);
+        }
+        if (r < 0) return -1;
+    }
+    return 0;
+}
+
+/* -------------------------------- breaker ------------------------------- */
+
+typedef struct {
+    rsl_breaker *b;
+    label_store permits;
+    int have_last_generation;
+    uint64_t last_generation;
+} breaker_run;
+
+typedef struct {
+    const rsl_breaker_acquire_result *acq; /* may be NULL */
+    const rsl_breaker_record_result *rec;  /* may be NULL */
+    const rsl_breaker_counts *counts;      /* counts to check */
+    uint32_t state;
+    int recorded;
+} breaker_view;
+
+/* Returns 1 for an unknown key. */
+static int breaker_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const breaker_view *v = ctx;
+    if (strcmp(key, "state") == 0) {
+        return expect_name(key, want, &states, v->state, e);
+    }
+    if (v->acq != NULL) {
+        if (strcmp(key, "admitted") == 0) return expect_bool(key, want, v->acq->admitted, e);
+        if (strcmp(key, "reject_reason") == 0)
+            return expect_name(key, want, &reject_reasons, v->acq->reject_reason, e);
+        if (strcmp(key, "retry_after_ns") == 0)
+            return expect_i64(key, want, v->acq->retry_after_ns, e);
+    }
+    if (v->rec != NULL || v->counts != NULL) {
+        if (strcmp(key, "counted") == 0)
+            return expect_bool(key, want, v->rec ? v->rec->counted : 0u, e);
+        if (strcmp(key, "slow") == 0) return expect_bool(key, want, v->rec ? v->rec->slow : 0u, e);
+        if (strcmp(key, "counts") == 0)
+            return expect_fields("counts", want, v->counts, counts_fields, COUNT(counts_fields),
+                                 e);
+    }
+    if (v->rec != NULL && v->acq == NULL && strcmp(key, "generation") == 0) {
+        return expect_u64(key, want, v->rec->generation, e);
+    }
+    return 1;
+}
+
+typedef struct {
+    uint32_t tripped;
+    uint32_t state;
+} trip_view;
+
+static int trip_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const trip_view *v = ctx;
+    if (strcmp(key, "tripped") == 0) return expect_bool(key, want, v->tripped, e);
+    if (strcmp(key, "state") == 0) return expect_name(key, want, &states, v->state, e);
+    return 1;
+}
+
+static int state_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const uint32_t *state = ctx;
+    if (strcmp(key, "state") == 0) return expect_name(key, want, &states, *state, e);
+    return 1;
+}
+
+static int state_after(const breaker_run *r, int64_t at, uint32_t *state, err_t *e) {
+    rsl_status st = rsl_breaker_get_state_at(r->b, at, state);
+    if (st != RSL_OK) {
+        return fail(e, "rsl_breaker_get_state_at failed: %s", rsl_last_error_message());
+    }
+    return 0;
+}
+
+static int check_events(const cJSON *want, const rsl_breaker_event *ev, size_t n, err_t *e) {
+    size_t i = 0;
+    const cJSON *item;
+    if (!cJSON_IsArray(want)) {
+        return fail(e, "events: expected an array, got %s", json_kind(want));
+    }
+    if ((size_t)cJSON_GetArraySize(want) != n) {
+        char list[512];
+        size_t k, off = 0;
+        char b1[32], b2[32], b3[32];
+        list[0] = '\0';
+        for (k = 0; k < n && off < sizeof list - 80; k++) {
+            off += (size_t)snprintf(list + off, sizeof list - off, "%s{seq %llu, %s->%s, %s}",
+                                    k ? ", " : "", (unsigned long long)ev[k].seq,
+                                    name_of(&states, ev[k].from, b1, sizeof b1),
+                                    name_of(&states, ev[k].to, b2, sizeof b2),
+                                    name_of(&transition_reasons, ev[k].reason, b3, sizeof b3));
+        }
+        return fail(e, "events: expected %d, drained %zu [%s]", cJSON_GetArraySize(want), n,
+                    list);
+    }
+    cJSON_ArrayForEach(item, want) {
+        const cJSON *f;
+        char what[32];
+        snprintf(what, sizeof what, "events[%zu]", i);
+        if (!cJSON_IsObject(item)) {
+            return fail(e, "%s: expected an object, got %s", what, json_kind(item));
+        }
+        cJSON_ArrayForEach(f, item) {
+            int r;
+            if (strcmp(f->string, "seq") == 0) {
+                r = expect_u64("seq", f, ev[i].seq, e);
+            } else if (strcmp(f->string, "at_ns") == 0) {
+                r = expect_i64("at_ns", f, ev[i].at_ns, e);
+            } else if (strcmp(f->string, "generation") == 0) {
+                r = expect_u64("generation", f, ev[i].generation, e);
+            } else if (strcmp(f->string, "from") == 0) {
+                r = expect_name("from", f, &states, ev[i].from, e);
+            } else if (strcmp(f->string, "to") == 0) {
+                r = expect_name("to", f, &states, ev[i].to, e);
+            } else if (strcmp(f->string, "reason") == 0) {
+                r = expect_name("reason", f, &transition_reasons, ev[i].reason, e);
+            } else {
+                return fail(e, "%s: unknown key \"%s\"", what, f->string);
+            }
+            if (r) return wrap(e, what);
+        }
+        i++;
+    }
+    return 0;
+}
+
+static int breaker_step(breaker_run *r, const char *op, const step_ctx *s, rsl_status want,
+                        err_t *e) {
+    int done;
+    if (strcmp(op, "acquire") == 0) {
+        rsl_breaker_acquire_result a;
+        breaker_view v;
+        const cJSON *label = arg(s, "permit");
+        memset(&a, 0, sizeof a);
+        done = check_status("rsl_breaker_acquire_at", rsl_breaker_acquire_at(r->b, s->at, &a),
+                            want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (label != NULL) {
+            const char *name;
+            if (read_label(label, &name, e)) return wrap(e, "permit");
+            if (labels_put(&r->permits, name, &a.permit, e)) return -1;
+        }
+        memset(&v, 0, sizeof v);
+        v.acq = &a;
+        v.state = a.state;
+        return for_each_expect(s, op, breaker_check, &v, e);
+    }
+    if (strcmp(op, "record") == 0) {
+        rsl_breaker_permit permit;
+        rsl_breaker_record_result rec;
+        rsl_outcome outcome;
+        breaker_view v;
+        const char *name;
+        const cJSON *label = arg(s, "permit");
+        if (label == NULL) return fail(e, "missing \"permit\"");
+        if (read_label(label, &name, e)) return wrap(e, "permit");
+        if (labels_get(&r->permits, name, &permit, e)) return -1;
+        if (read_outcome(s, &outcome, e)) return -1;
+        memset(&rec, 0, sizeof rec);
+        done = check_status("rsl_breaker_record_at",
+                            rsl_breaker_record_at(r->b, s->at, &permit, outcome, &rec), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        r->have_last_generation = 1;
+        r->last_generation = rec.generation;
+        memset(&v, 0, sizeof v);
+        v.rec = &rec;
+        v.counts = &rec.counts;
+        v.state = rec.state;
+        v.recorded = 1;
+        return for_each_expect(s, op, breaker_check, &v, e);
+    }
+    if (strcmp(op, "call") == 0) {
+        rsl_breaker_acquire_result a;
+        rsl_breaker_record_result rec;
+        rsl_breaker_metrics m;
+        rsl_outcome outcome;
+        int64_t duration = 0;
+        breaker_view v;
+        const cJSON *d = arg(s, "duration_ns");
+        if (read_outcome(s, &outcome, e)) return -1;
+        if (d != NULL && read_i64(d, &duration, e)) return wrap(e, "duration_ns");
+        memset(&a, 0, sizeof a);
+        memset(&rec, 0, sizeof rec);
+        memset(&v, 0, sizeof v);
+        /* Only the record can be expected to fail (an invalid outcome). */
+        if (check_status("rsl_breaker_acquire_at", rsl_breaker_acquire_at(r->b, s->at, &a),
+                         RSL_OK, e)) {
+            return -1;
+        }
+        v.acq = &a;
+        if (a.admitted) {
+            done = check_status("rsl_breaker_record_at",
+                                rsl_breaker_record_at(r->b, s->at + duration, &a.permit, outcome,
+                                                      &rec),
+                                want, e);
+            if (done) return done < 0 ? -1 : 0;
+            r->have_last_generation = 1;
+            r->last_generation = rec.generation;
+            v.rec = &rec;
+            v.counts = &rec.counts;
+            v.state = rec.state;
+        } else {
+            /* Rejected: no record; a status other than OK was expected from
+             * the record, which never happened. */
+            if (want != RSL_OK) {
+                char b[32];
+                return fail(e, "the call was rejected, so its record never returned %s",
+                            name_of(&statuses, want, b, sizeof b));
+            }
+            memset(&m, 0, sizeof m);
+            m.struct_size = sizeof m;
+            if (rsl_breaker_get_metrics_at(r->b, s->at, &m) != RSL_OK) {
+                return fail(e, "rsl_breaker_get_metrics_at failed: %s", rsl_last_error_message());
+            }
+            v.counts = &m.counts;
+            v.state = a.state;
+        }
+        return for_each_expect(s, op, breaker_check, &v, e);
+    }
+    if (strcmp(op, "trip") == 0) {
+        trip_view v;
+        uint64_t generation;
+        const cJSON *g = arg(s, "generation");
+        if (g == NULL) return fail(e, "missing \"generation\"");
+        if (cJSON_IsString(g) && strcmp(g->valuestring, "last") == 0) {
+            if (!r->have_last_generation) {
+                return fail(e, "generation \"last\": no record or call returned one yet");
+            }
+            generation = r->last_generation;
+        } else if (read_u64(g, &generation, e)) {
+            return wrap(e, "generation (a number or \"last\")");
+        }
+        v.tripped = 77;
+        done = check_status("rsl_breaker_trip_at",
+                            rsl_breaker_trip_at(r->b, s->at, generation, &v.tripped), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (state_after(r, s->at, &v.state, e)) return -1;
+        return for_each_expect(s, op, trip_check, &v, e);
+    }
+    if (strcmp(op, "transition") == 0 || strcmp(op, "reset") == 0 || strcmp(op, "state") == 0) {
+        uint32_t state = 0;
+        if (strcmp(op, "transition") == 0) {
+            uint32_t to;
+            const cJSON *t = arg(s, "to");
+            if (t == NULL) return fail(e, "missing \"to\"");
+            if (read_name_or_u32(t, &states, &to, e)) return wrap(e, "to");
+            done = check_status("rsl_breaker_transition_at",
+                                rsl_breaker_transition_at(r->b, s->at, to), want, e);
+            if (done) return done < 0 ? -1 : 0;
+            if (state_after(r, s->at, &state, e)) return -1;
+        } else if (strcmp(op, "reset") == 0) {
+            done = check_status("rsl_breaker_reset_at", rsl_breaker_reset_at(r->b, s->at), want,
+                                e);
+            if (done) return done < 0 ? -1 : 0;
+            if (state_after(r, s->at, &state, e)) return -1;
+        } else {
+            done = check_status("rsl_breaker_get_state_at",
+                                rsl_breaker_get_state_at(r->b, s->at, &state), want, e);
+            if (done) return done < 0 ? -1 : 0;
+        }
+        return for_each_expect(s, op, state_check, &state, e);
+    }
+    if (strcmp(op, "metrics") == 0) {
+        rsl_breaker_metrics m;
+        memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        done = check_status("rsl_breaker_get_metrics_at",
+                            rsl_breaker_get_metrics_at(r->b, s->at, &m), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (s->expect == NULL) return 0;
+        return expect_fields("metrics", s->expect, &m, breaker_metrics_fields,
+                             COUNT(breaker_metrics_fields), e);
+    }
+    if (strcmp(op, "drain_events") == 0) {
+        uint64_t max = 64;
+        size_t n = 0;
+        rsl_breaker_event *ev = NULL;
+        const cJSON *mx = arg(s, "max");
+        const cJSON *item;
+        int rc;
+        if (mx != NULL && read_u64(mx, &max, e)) return wrap(e, "max");
+        if (max > (1u << 20)) return fail(e, "max: %llu is too large", (unsigned long long)max);
+        if (max > 0) {
+            ev = calloc((size_t)max, sizeof *ev);
+            if (ev == NULL) return fail(e, "out of memory");
+        }
+        rc = check_status("rsl_breaker_drain_events",
+                          rsl_breaker_drain_events(r->b, ev, (size_t)max, &n), want, e);
+        if (rc == 0 && n > max) {
+            rc = fail(e, "drained %zu events into a buffer of %llu", n, (unsigned long long)max);
+        }
+        if (rc == 0 && s->expect != NULL) {
+            cJSON_ArrayForEach(item, s->expect) {
+                if (strcmp(item->string, "events") != 0) {
+                    rc = fail(e, "unknown expect key \"%s\" for op drain_events", item->string);
+                    break;
+                }
+                if ((rc = check_events(item, ev, n, e)) != 0) break;
+            }
+        }
+        free(ev);
+        return rc < 0 ? -1 : 0;
+    }
+    return fail(e, "unknown breaker op \"%s\"", op);
+}
+
+/* ---------------------------- adaptive throttle ------------------------- */
+
+typedef struct {
+    rsl_adaptive_throttle *t;
+    label_store tickets;
+} throttle_run;
+
+static int decision_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_adaptive_throttle_decision *d = ctx;
+    if (strcmp(key, "allowed") == 0) return expect_bool(key, want, d->allowed, e);
+    if (strcmp(key, "drop_probability") == 0)
+        return expect_f64(key, want, d->drop_probability, e);
+    if (strcmp(key, "requests") == 0) return expect_u64(key, want, d->requests, e);
+    if (strcmp(key, "accepts") == 0) return expect_u64(key, want, d->accepts, e);
+    return 1;
+}
+
+static int no_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    (void)key;
+    (void)want;
+    (void)ctx;
+    (void)e;
+    return 1;
+}
+
+static int throttle_step(throttle_run *r, const char *op, const step_ctx *s, rsl_status want,
+                         err_t *e) {
+    int done;
+    if (strcmp(op, "allow") == 0 || strcmp(op, "call") == 0) {
+        rsl_adaptive_throttle_decision d;
+        int is_call = op[0] == 'c';
+        rsl_outcome outcome = 0;
+        if (is_call && read_outcome(s, &outcome, e)) return -1;
+        memset(&d, 0, sizeof d);
+        /* In a call only the record can be expected to fail. */
+        done = check_status("rsl_adaptive_throttle_allow_at",
+                            rsl_adaptive_throttle_allow_at(r->t, s->at, &d),
+                            is_call ? RSL_OK : want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (!is_call) {
+            const cJSON *label = arg(s, "ticket");
+            if (label != NULL) {
+                const char *name;
+                if (read_label(label, &name, e)) return wrap(e, "ticket");
+                if (labels_put(&r->tickets, name, &d.ticket, e)) return -1;
+            }
+        } else if (d.allowed) {
+            done = check_status("rsl_adaptive_throttle_record_at",
+                                rsl_adaptive_throttle_record_at(r->t, s->at, &d.ticket, outcome),
+                                want, e);
+            if (done) return done < 0 ? -1 : 0;
+        } else if (want != RSL_OK) {
+            char b[32];
+            return fail(e, "the call was rejected, so its record never returned %s",
+                        name_of(&statuses, want, b, sizeof b));
+        }
+        return for_each_expect(s, op, decision_check, &d, e);
+    }
+    if (strcmp(op, "record") == 0) {
+        rsl_adaptive_throttle_ticket ticket;
+        rsl_outcome outcome;
+        const char *name;
+        const cJSON *label = arg(s, "ticket");
+        if (label == NULL) return fail(e, "missing \"ticket\"");
+        if (read_label(label, &name, e)) return wrap(e, "ticket");
+        if (labels_get(&r->tickets, name, &ticket, e)) return -1;
+        if (read_outcome(s, &outcome, e)) return -1;
+        done = check_status("rsl_adaptive_throttle_record_at",
+                            rsl_adaptive_throttle_record_at(r->t, s->at, &ticket, outcome), want,
+                            e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, no_check, NULL, e);
+    }
+    if (strcmp(op, "metrics") == 0) {
+        rsl_adaptive_throttle_metrics m;
+        memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        done = check_status("rsl_adaptive_throttle_get_metrics_at",
+                            rsl_adaptive_throttle_get_metrics_at(r->t, s->at, &m), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (s->expect == NULL) return 0;
+        return expect_fields("metrics", s->expect, &m, throttle_metrics_fields,
+                             COUNT(throttle_metrics_fields), e);
+    }
+    return fail(e, "unknown adaptive_throttle op \"%s\"", op);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Scenarios                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef enum { PRIM_BREAKER, PRIM_THROTTLE } primitive;
+
+static const char *const scenario_keys[] = {
+    "primitive", "description", "preset", "config", "created_at_ns",
+    "expect_status", "expect_error_field", "steps", NULL,
+};
+
+static int read_status_name(const cJSON *v, rsl_status *out, err_t *e) {
+    int64_t value;
+    if (!cJSON_IsString(v)) {
+        return fail(e, "expected an RSL_* status name, got %s", json_kind(v));
+    }
+    if (lookup_name(&statuses, v->valuestring, &value)) {
+        return fail(e, "unknown status name \"%s\"", v->valuestring);
+    }
+    *out = (rsl_status)value;
+    return 0;
+}
+
+static int check_error_field(const cJSON *field, err_t *e) {
+    const char *msg = rsl_last_error_message();
+    size_t n;
+    if (!cJSON_IsString(field)) {
+        return fail(e, "expect_error_field: expected a string, got %s", json_kind(field));
+    }
+    n = strlen(field->valuestring);
+    if (strncmp(msg, field->valuestring, n) != 0 || msg[n] != ':') {
+        return fail(e, "expect_error_field: message \"%s\" does not start with \"%s:\"", msg,
+                    field->valuestring);
+    }
+    return 0;
+}
+
+/* Config buffers as large as any struct_size the library accepts, so a
+ * scenario overriding struct_size never makes the library read past them. */
+typedef union {
+    rsl_breaker_config cfg;
+    unsigned char bytes[RSL_MAX_STRUCT_SIZE];
+} breaker_config_buf;
+
+typedef union {
+    rsl_adaptive_throttle_config cfg;
+    unsigned char bytes[RSL_MAX_STRUCT_SIZE];
+} throttle_config_buf;
+
+static int apply_config(const cJSON *config, void *cfg, const field_desc *fields, size_t n,
+                        err_t *e) {
+    const cJSON *item;
+    if (config == NULL) return 0;
+    if (!cJSON_IsObject(config)) {
+        return fail(e, "config: expected an object, got %s", json_kind(config));
+    }
+    cJSON_ArrayForEach(item, config) {
+        const field_desc *f = find_field(fields, n, item->string);
+        if (f == NULL) {
+            return fail(e, "config: unknown field \"%s\"", item->string);
+        }
+        if (set_config_field(cfg, f, item, e)) {
+            wrap(e, item->string);
+            return wrap(e, "config");
+        }
+    }
+    return 0;
+}
+
+static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
+    const cJSON *step;
+    int index = 0;
+    const op_def *ops = prim == PRIM_BREAKER ? breaker_ops : throttle_ops;
+    size_t nops = prim == PRIM_BREAKER ? COUNT(breaker_ops) : COUNT(throttle_ops);
+
+    cJSON_ArrayForEach(step, steps) {
+        const cJSON *op_item, *item, *v;
+        const op_def *op = NULL;
+        step_ctx s;
+        int64_t at, step_ns = 0;
+        uint64_t repeat = 1, k;
+        rsl_status want = RSL_OK;
+        const cJSON *error_field;
+        char where[160];
+        size_t i;
+
+        snprintf(where, sizeof where, "step %d", index);
+        if (!cJSON_IsObject(step)) {
+            fail(e, "expected an object, got %s", json_kind(step));
+            return wrap(e, where);
+        }
+        op_item = cJSON_GetObjectItemCaseSensitive(step, "op");
+        if (!cJSON_IsString(op_item)) {
+            fail(e, "\"op\" must be a string");
+            return wrap(e, where);
+        }
+        for (i = 0; i < nops; i++) {
+            if (strcmp(ops[i].name, op_item->valuestring) == 0) op = &ops[i];
+        }
+        snprintf(where, sizeof where, "step %d (%s)", index, op_item->valuestring);
+        if (op == NULL) {
+            fail(e, "unknown op \"%s\" for %s", op_item->valuestring,
+                 prim == PRIM_BREAKER ? "breaker" : "adaptive_throttle");
+            return wrap(e, where);
+        }
+        cJSON_ArrayForEach(item, step) {
+            if (!in_list(common_step_keys, item->string) && !in_list(op->args, item->string)) {
+                fail(e, "unknown key \"%s\" for op %s", item->string, op->name);
+                return wrap(e, where);
+            }
+        }
+        v = cJSON_GetObjectItemCaseSensitive(step, "at");
+        if (v == NULL) {
+            fail(e, "missing \"at\"");
+            return wrap(e, where);
+        }
+        if (read_i64(v, &at, e)) {
+            wrap(e, "at");
+            return wrap(e, where);
+        }
+        if ((v = cJSON_GetObjectItemCaseSensitive(step, "repeat")) != NULL &&
+            (read_u64(v, &repeat, e) || repeat == 0)) {
+            if (repeat == 0) fail(e, "must be >= 1");
+            wrap(e, "repeat");
+            return wrap(e, where);
+        }
+        if ((v = cJSON_GetObjectItemCaseSensitive(step, "step_ns")) != NULL &&
+            read_i64(v, &step_ns, e)) {
+            wrap(e, "step_ns");
+            return wrap(e, where);
+        }
+        if ((v = cJSON_GetObjectItemCaseSensitive(step, "expect_status")) != NULL &&
+            read_status_name(v, &want, e)) {
+            wrap(e, "expect_status");
+            return wrap(e, where);
+        }
+        error_field = cJSON_GetObjectItemCaseSensitive(step, "expect_error_field");
+        if (error_field != NULL && want == RSL_OK) {
+            fail(e, "expect_error_field needs a failing expect_status");
+            return wrap(e, where);
+        }
+        s.step = step;
+        s.expect = cJSON_GetObjectItemCaseSensitive(step, "expect");
+        if (s.expect != NULL && !cJSON_IsObject(s.expect)) {
+            fail(e, "\"expect\" must be an object, got %s", json_kind(s.expect));
+            return wrap(e, where);
+        }
+        if (s.expect != NULL && want != RSL_OK && cJSON_GetArraySize(s.expect) > 0) {
+            fail(e, "\"expect\" cannot be checked on a call expected to fail");
+            return wrap(e, where);
+        }
+        for (k = 0; k < repeat; k++) {
+            int rc;
+            s.at = at + (int64_t)k * step_ns;
+            rc = prim == PRIM_BREAKER ? breaker_step(run, op->name, &s, want, e)
+                                      : throttle_step(run, op->name, &s, want, e);
+            if (rc == 0 && error_field != NULL) {
+                rc = check_error_field(error_field, e);
+            }
+            if (rc != 0) {
+                if (repeat > 1) {
+                    snprintf(where, sizeof where, "step %d (%s, repetition %llu of %llu, at %lld)",
+                             index, op->name, (unsigned long long)k + 1,
+                             (unsigned long long)repeat, (long long)s.at);
+                }
+                return wrap(e, where);
+            }
+        }
+        index++;
+    }
+    return 0;
+}
+
+static int run_scenario(const cJSON *root, err_t *e) {
+    const cJSON *item, *prim_item, *preset, *config, *steps, *status_item, *error_field;
+    primitive prim;
+    rsl_status want = RSL_OK, got;
+    int64_t created_at = 0;
+    int rc;
+
+    if (!cJSON_IsObject(root)) {
+        return fail(e, "the file is not a JSON object");
+    }
+    cJSON_ArrayForEach(item, root) {
+        if (!in_list(scenario_keys, item->string)) {
+            return fail(e, "unknown top-level key \"%s\"", item->string);
+        }
+    }
+    prim_item = cJSON_GetObjectItemCaseSensitive(root, "primitive");
+    if (!cJSON_IsString(prim_item)) {
+        return fail(e, "\"primitive\" must be a string");
+    }
+    if (strcmp(prim_item->valuestring, "breaker") == 0) {
+        prim = PRIM_BREAKER;
+    } else if (strcmp(prim_item->valuestring, "adaptive_throttle") == 0) {
+        prim = PRIM_THROTTLE;
+    } else {
+        return fail(e, "unknown primitive \"%s\"", prim_item->valuestring);
+    }
+    item = cJSON_GetObjectItemCaseSensitive(root, "description");
+    if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
+        return fail(e, "\"description\" (a non-empty string) is required");
+    }
+    item = cJSON_GetObjectItemCaseSensitive(root, "created_at_ns");
+    if (item != NULL && read_i64(item, &created_at, e)) {
+        return wrap(e, "created_at_ns");
+    }
+    if (prim == PRIM_THROTTLE && created_at != 0) {
+        return fail(e, "created_at_ns: the adaptive throttle has no creation time");
+    }
+    status_item = cJSON_GetObjectItemCaseSensitive(root, "expect_status");
+    if (status_item != NULL && read_status_name(status_item, &want, e)) {
+        return wrap(e, "expect_status");
+    }
+    error_field = cJSON_GetObjectItemCaseSensitive(root, "expect_error_field");
+    if (error_field != NULL && want == RSL_OK) {
+        return fail(e, "expect_error_field needs a failing expect_status");
+    }
+    steps = cJSON_GetObjectItemCaseSensitive(root, "steps");
+    if (steps != NULL && !cJSON_IsArray(steps)) {
+        return fail(e, "\"steps\" must be an array");
+    }
+    if (want != RSL_OK && cJSON_GetArraySize(steps) > 0) {
+        return fail(e, "a scenario with a failing expect_status has no steps");
+    }
+    preset = cJSON_GetObjectItemCaseSensitive(root, "preset");
+    config = cJSON_GetObjectItemCaseSensitive(root, "config");
+
+    if (prim == PRIM_BREAKER) {
+        breaker_config_buf buf;
+        breaker_run run;
+        rsl_breaker *b = (rsl_breaker *)(uintptr_t)0x5e1f;
+        memset(&buf, 0, sizeof buf);
+        if (preset != NULL) {
+            uint32_t p;
+            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
+            if (read_name_or_u32(preset, &breaker_presets, &p, e)) return wrap(e, "preset");
+            got = rsl_breaker_config_preset(&buf.cfg, p);
+        } else {
+            got = rsl_breaker_config_init(&buf.cfg);
+        }
+        if (got != RSL_OK) {
+            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
+        }
+        if (apply_config(config, &buf.cfg, breaker_config_fields, COUNT(breaker_config_fields),
+                         e)) {
+            return -1;
+        }
+        got = rsl_breaker_new_at(&buf.cfg, created_at, &b);
+        if (got != want) {
+            char b1[32], b2[32];
+            fail(e, "rsl_breaker_new_at returned %s, expected %s (message \"%s\")",
+                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
+                 got == RSL_OK ? "" : rsl_last_error_message());
+            if (got == RSL_OK) rsl_breaker_free(b);
+            return -1;
+        }
+        if (got != RSL_OK) {
+            if (b != (rsl_breaker *)(uintptr_t)0x5e1f) {
+                return fail(e, "rsl_breaker_new_at wrote *out on failure");
+            }
+            return error_field != NULL ? check_error_field(error_field, e) : 0;
+        }
+        memset(&run, 0, sizeof run);
+        run.b = b;
+        labels_init(&run.permits, sizeof(rsl_breaker_permit));
+        rc = steps != NULL ? run_steps(prim, &run, steps, e) : 0;
+        labels_free(&run.permits);
+        rsl_breaker_free(b);
+        return rc;
+    } else {
+        throttle_config_buf buf;
+        throttle_run run;
+        rsl_adaptive_throttle *t = (rsl_adaptive_throttle *)(uintptr_t)0x5e1f;
+        memset(&buf, 0, sizeof buf);
+        if (preset != NULL) {
+            uint32_t p;
+            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
+            if (read_name_or_u32(preset, &throttle_presets, &p, e)) return wrap(e, "preset");
+            got = rsl_adaptive_throttle_config_preset(&buf.cfg, p);
+        } else {
+            got = rsl_adaptive_throttle_config_init(&buf.cfg);
+        }
+        if (got != RSL_OK) {
+            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
+        }
+        if (apply_config(config, &buf.cfg, throttle_config_fields,
+                         COUNT(throttle_config_fields), e)) {
+            return -1;
+        }
+        got = rsl_adaptive_throttle_new(&buf.cfg, &t);
+        if (got != want) {
+            char b1[32], b2[32];
+            fail(e, "rsl_adaptive_throttle_new returned %s, expected %s (message \"%s\")",
+                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
+                 got == RSL_OK ? "" : rsl_last_error_message());
+            if (got == RSL_OK) rsl_adaptive_throttle_free(t);
+            return -1;
+        }
+        if (got != RSL_OK) {
+            if (t != (rsl_adaptive_throttle *)(uintptr_t)0x5e1f) {
+                return fail(e, "rsl_adaptive_throttle_new wrote *out on failure");
+            }
+            return error_field != NULL ? check_error_field(error_field, e) : 0;
+        }
+        memset(&run, 0, sizeof run);
+        run.t = t;
+        labels_init(&run.tickets, sizeof(rsl_adaptive_throttle_ticket));
+        rc = steps != NULL ? run_steps(prim, &run, steps, e) : 0;
+        labels_free(&run.tickets);
+        rsl_adaptive_throttle_free(t);
+        return rc;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Files                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    char **paths;
+    size_t count;
+    size_t cap;
+} path_list;
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int add_path(path_list *l, const char *path) {
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **p = realloc(l->paths, cap * sizeof *p);
+        if (p == NULL) return -1;
+        l->paths = p;
+        l->cap = cap;
+    }
+    l->paths[l->count] = malloc(strlen(path) + 1);
+    if (l->paths[l->count] == NULL) return -1;
+    strcpy(l->paths[l->count], path);
+    l->count++;
+    return 0;
+}
+
+/* Collects every *.json under dir, recursively. */
+static int collect(const char *dir, path_list *out, int depth) {
+    DIR *d;
+    struct dirent *ent;
+    int rc = 0;
+    if (depth > 32) {
+        fprintf(stderr, "conformance_runner: %s: directories nested too deep\n", dir);
+        return -1;
+    }
+    d = opendir(dir);
+    if (d == NULL) {
+        fprintf(stderr, "conformance_runner: cannot open %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    while ((ent = readdir(d)) != NULL) {
+        char *path;
+        struct stat st;
+        size_t len;
+        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
+        len = strlen(dir) + strlen(ent->d_name) + 2;
+        path = malloc(len);
+        if (path == NULL) {
+            rc = -1;
+            break;
+        }
+        snprintf(path, len, "%s/%s", dir, ent->d_name);
+        if (stat(path, &st) != 0) {
+            fprintf(stderr, "conformance_runner: cannot stat %s: %s\n", path, strerror(errno));
+            rc = -1;
+        } else if (S_ISDIR(st.st_mode)) {
+            if (collect(path, out, depth + 1)) rc = -1;
+        } else if (S_ISREG(st.st_mode) && ends_with(ent->d_name, ".json")) {
+            if (add_path(out, path)) rc = -1;
+        }
+        free(path);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int compare_paths(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *read_file(const char *path, err_t *e) {
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    if (f == NULL) {
+        fail(e, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    do {
+        if (cap - len < 4096) {
+            char *p;
+            cap = cap ? cap * 2 : 8192;
+            p = realloc(buf, cap + 1);
+            if (p == NULL) {
+                free(buf);
+                fclose(f);
+                fail(e, "out of memory");
+                return NULL;
+            }
+            buf = p;
+        }
+        n = fread(buf + len, 1, cap - len, f);
+        len += n;
+    } while (n > 0);
+    if (ferror(f)) {
+        free(buf);
+        fclose(f);
+        fail(e, "read error");
+        return NULL;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    return buf;
+}
+
+int main(int argc, char **argv) {
+    const char *dir = NULL;
+    int verbose = 0, i;
+    path_list files = {NULL, 0, 0};
+    size_t k;
+    int passed = 0, failed = 0;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-v") == 0) {
+            verbose = 1;
+        } else if (dir == NULL) {
+            dir = argv[i];
+        } else {
+            dir = NULL;
+            break;
+        }
+    }
+    if (dir == NULL) {
+        fprintf(stderr, "usage: %s [-v] CONFORMANCE_DIR\n", argv[0]);
+        return 2;
+    }
+    if (check_table("rsl_breaker_config", breaker_config_fields, COUNT(breaker_config_fields),
+                    sizeof(rsl_breaker_config)) ||
+        check_table("rsl_adaptive_throttle_config", throttle_config_fields,
+                    COUNT(throttle_config_fields), sizeof(rsl_adaptive_throttle_config)) ||
+        check_table("rsl_breaker_metrics", breaker_metrics_fields, COUNT(breaker_metrics_fields),
+                    sizeof(rsl_breaker_metrics)) ||
+        check_table("rsl_adaptive_throttle_metrics", throttle_metrics_fields,
+                    COUNT(throttle_metrics_fields), sizeof(rsl_adaptive_throttle_metrics)) ||
+        check_table("rsl_breaker_counts", counts_fields, COUNT(counts_fields),
+                    sizeof(rsl_breaker_counts))) {
+        return 2;
+    }
+    if (collect(dir, &files, 0) != 0) {
+        for (k = 0; k < files.count; k++) free(files.paths[k]);
+        free(files.paths);
+        return 2;
+    }
+    if (files.count > 0) {
+        qsort(files.paths, files.count, sizeof files.paths[0], compare_paths);
+    }
+
+    for (k = 0; k < files.count; k++) {
+        err_t e;
+        char *text;
+        cJSON *root;
+        int rc;
+        e.msg[0] = '\0';
+        text = read_file(files.paths[k], &e);
+        if (text == NULL) {
+            rc = -1;
+        } else {
+            root = cJSON_Parse(text);
+            if (root == NULL) {
+                const char *where = cJSON_GetErrorPtr();
+                rc = fail(&e, "invalid JSON near byte %ld",
+                          where != NULL ? (long)(where - text) : -1L);
+            } else {
+                rc = run_scenario(root, &e);
+                cJSON_Delete(root);
+            }
+            free(text);
+        }
+        if (rc == 0) {
+            passed++;
+            if (verbose) printf("ok   %s\n", files.paths[k]);
+        } else {
+            failed++;
+            printf("FAIL %s: %s\n", files.paths[k], e.msg);
+        }
+        free(files.paths[k]);
+    }
+    free(files.paths);
+
+    if (passed + failed == 0) {
+        printf("no scenario (*.json) found under %s\n", dir);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    fflush(stdout);
+    return (failed > 0 || passed + failed == 0) ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,890 @@
+/*
+ * test_abi.c — the C ABI's error contract, checked from C.
+ *
+ * Provokes every status code reachable from C and checks the detail message
+ * (rsl_last_error_message) names the offending argument or field:
+ *   RSL_ERR_NULL_ARGUMENT      every pointer parameter of every function;
+ *   RSL_ERR_INVALID_ARGUMENT   unknown presets, outcomes and states;
+ *   RSL_ERR_INVALID_CONFIG     every validated field of both configs;
+ *   RSL_ERR_CONFIG_SIZE        absurd struct_size in configs and metrics;
+ *   RSL_ERR_CONFIG_UNSUPPORTED a caller struct larger than the library's.
+ *
+ * Not reachable from C, by construction:
+ *   RSL_ERR_PANIC / RSL_ERR_POISONED need the library to panic, which no
+ *     input reachable through the header does; the Rust tests provoke them.
+ *   RSL_ERR_EXCEEDS_CAPACITY is for primitives that take a quantity (rate
+ *     limiters); neither the breaker nor the adaptive throttle can return it.
+ * Their rsl_status_str texts are still checked here.
+ */
+#include "resilience.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int checks;
+static int failures;
+
+#define EXPECT(cond, ...)                                                      \
+    do {                                                                       \
+        checks++;                                                              \
+        if (!(cond)) {                                                         \
+            failures++;                                                        \
+            fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__);              \
+            fprintf(stderr, __VA_ARGS__);                                      \
+            fputc('\n', stderr);                                               \
+        }                                                                      \
+    } while (0)
+
+/* The message names `field` when it starts with "field:". */
+static int names_field(const char *message, const char *field) {
+    size_t n = strlen(field);
+    return message != NULL && strncmp(message, field, n) == 0 && message[n] == ':';
+}
+
+static void expect_status(const char *file, int line, const char *expr, rsl_status got,
+                          rsl_status want, const char *field) {
+    const char *msg = rsl_last_error_message();
+    checks++;
+    if (got != want) {
+        failures++;
+        fprintf(stderr, "%s:%d: FAIL: %s returned %d (%s), expected %d (%s); message \"%s\"\n",
+                file, line, expr, (int)got, rsl_status_str(got), (int)want,
+                rsl_status_str(want), msg ? msg : "(NULL)");
+        return;
+    }
+    if (field != NULL && !names_field(msg, field)) {
+        failures++;
+        fprintf(stderr, "%s:%d: FAIL: %s: message \"%s\" does not start with \"%s:\"\n", file,
+                line, expr, msg ? msg : "(NULL)", field);
+    }
+}
+
+/* EXPECT_STATUS(call, status, field-or-NULL): the call is evaluated before
+ * the message is read. */
+#define EXPECT_STATUS(call, want, field)                                       \
+    expect_status(__FILE__, __LINE__, #call, (call), (want), (field))
+#define EXPECT_OK(call) EXPECT_STATUS(call, RSL_OK, NULL)
+
+static const int64_t SEC = 1000000000;
+
+/* Sentinels for out-parameters that must stay untouched on failure. */
+#define BREAKER_SENTINEL ((rsl_breaker *)(uintptr_t)0x5e1f)
+#define THROTTLE_SENTINEL ((rsl_adaptive_throttle *)(uintptr_t)0x5e1f)
+
+/* ------------------------------------------------------------------------ */
+/* Version, status text, clock                                              */
+/* ------------------------------------------------------------------------ */
+
+static void test_version_and_status_text(void) {
+    const rsl_status codes[] = {
+        RSL_OK,
+        RSL_ERR_NULL_ARGUMENT,
+        RSL_ERR_INVALID_ARGUMENT,
+        RSL_ERR_INVALID_CONFIG,
+        RSL_ERR_CONFIG_SIZE,
+        RSL_ERR_CONFIG_UNSUPPORTED,
+        RSL_ERR_EXCEEDS_CAPACITY,
+        RSL_ERR_PANIC,
+        RSL_ERR_POISONED,
+        12345, /* unknown */
+    };
+    const size_t n = sizeof codes / sizeof codes[0];
+    size_t i, j;
+
+    EXPECT(strcmp(rsl_version_string(), RSL_VERSION_STRING) == 0,
+           "rsl_version_string() \"%s\" != RSL_VERSION_STRING \"%s\"", rsl_version_string(),
+           RSL_VERSION_STRING);
+    EXPECT(rsl_abi_version() == RSL_ABI_VERSION, "rsl_abi_version() %u != RSL_ABI_VERSION %u",
+           (unsigned)rsl_abi_version(), (unsigned)RSL_ABI_VERSION);
+    {
+        char want[32];
+        snprintf(want, sizeof want, "%d.%d.%d", RSL_VERSION_MAJOR, RSL_VERSION_MINOR,
+                 RSL_VERSION_PATCH);
+        EXPECT(strcmp(want, RSL_VERSION_STRING) == 0, "version macros disagree: %s vs %s", want,
+               RSL_VERSION_STRING);
+    }
+
+    for (i = 0; i < n; i++) {
+        const char *s = rsl_status_str(codes[i]);
+        EXPECT(s != NULL && s[0] != '\0', "rsl_status_str(%d) is NULL or empty", (int)codes[i]);
+        if (s == NULL) {
+            continue;
+        }
+        for (j = 0; j < i; j++) {
+            const char *t = rsl_status_str(codes[j]);
+            EXPECT(t == NULL || strcmp(s, t) != 0, "rsl_status_str(%d) == rsl_status_str(%d): %s",
+                   (int)codes[i], (int)codes[j], s);
+        }
+    }
+    /* Every unknown code maps to the same "unknown" text, never NULL. */
+    EXPECT(strcmp(rsl_status_str(-1), rsl_status_str(12345)) == 0, "unknown codes differ");
+    EXPECT(rsl_status_str(INT32_MIN) != NULL, "rsl_status_str(INT32_MIN) is NULL");
+    EXPECT(rsl_status_str(INT32_MAX) != NULL, "rsl_status_str(INT32_MAX) is NULL");
+}
+
+static void test_clock(void) {
+    int64_t prev = rsl_now_ns();
+    int i;
+    int monotonic = 1;
+    for (i = 0; i < 100000; i++) {
+        int64_t now = rsl_now_ns();
+        if (now < prev) {
+            monotonic = 0;
+            fprintf(stderr, "rsl_now_ns went back: %lld after %lld\n", (long long)now,
+                    (long long)prev);
+            break;
+        }
+        prev = now;
+    }
+    EXPECT(monotonic, "rsl_now_ns() is non-decreasing");
+}
+
+/* ------------------------------------------------------------------------ */
+/* NULL arguments                                                           */
+/* ------------------------------------------------------------------------ */
+
+static void test_null_arguments_breaker(void) {
+    rsl_breaker_config cfg;
+    rsl_breaker *b = NULL;
+    rsl_breaker *out = BREAKER_SENTINEL;
+    rsl_breaker_acquire_result acq;
+    rsl_breaker_permit permit;
+    rsl_breaker_record_result rec;
+    rsl_breaker_state state;
+    rsl_breaker_metrics metrics;
+    rsl_breaker_event events[4];
+    size_t count = 99;
+    uint32_t tripped = 7;
+
+    EXPECT_STATUS(rsl_breaker_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_breaker_config_preset(NULL, RSL_BREAKER_PRESET_DEFAULT),
+                  RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_OK(rsl_breaker_config_init(&cfg));
+
+    EXPECT_STATUS(rsl_breaker_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_new_at(NULL, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+
+    /* NULL cfg means the defaults. */
+    EXPECT_OK(rsl_breaker_new(NULL, &out));
+    EXPECT(out != NULL && out != BREAKER_SENTINEL, "rsl_breaker_new(NULL cfg) set *out");
+    rsl_breaker_free(out);
+    EXPECT_OK(rsl_breaker_new_at(&cfg, 0, &b));
+    if (b == NULL) {
+        return;
+    }
+
+    /* A NULL handle, with every other argument valid. */
+    EXPECT_STATUS(rsl_breaker_acquire_at(NULL, 0, &acq), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_acquire(NULL, &acq), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_OK(rsl_breaker_acquire_at(b, 0, &acq));
+    permit = acq.permit;
+    EXPECT_STATUS(rsl_breaker_record_at(NULL, 0, &permit, RSL_OUTCOME_SUCCESS, &rec),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_record(NULL, &permit, RSL_OUTCOME_SUCCESS, &rec),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_trip_at(NULL, 0, 1, &tripped), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_trip(NULL, 1, &tripped), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_transition_at(NULL, 0, RSL_BREAKER_CLOSED), RSL_ERR_NULL_ARGUMENT,
+                  "handle");
+    EXPECT_STATUS(rsl_breaker_transition(NULL, RSL_BREAKER_CLOSED), RSL_ERR_NULL_ARGUMENT,
+                  "handle");
+    EXPECT_STATUS(rsl_breaker_reset_at(NULL, 0), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_reset(NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_get_state_at(NULL, 0, &state), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_get_state(NULL, &state), RSL_ERR_NULL_ARGUMENT, "handle");
+    metrics.struct_size = sizeof metrics;
+    EXPECT_STATUS(rsl_breaker_get_metrics_at(NULL, 0, &metrics), RSL_ERR_NULL_ARGUMENT,
+                  "handle");
+    EXPECT_STATUS(rsl_breaker_get_metrics(NULL, &metrics), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_drain_events(NULL, events, 4, &count), RSL_ERR_NULL_ARGUMENT,
+                  "handle");
+
+    /* A valid handle and a NULL pointer argument. */
+    EXPECT_STATUS(rsl_breaker_acquire_at(b, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_acquire(b, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_record_at(b, 0, NULL, RSL_OUTCOME_SUCCESS, &rec),
+                  RSL_ERR_NULL_ARGUMENT, "permit");
+    EXPECT_STATUS(rsl_breaker_record(b, NULL, RSL_OUTCOME_SUCCESS, &rec), RSL_ERR_NULL_ARGUMENT,
+                  "permit");
+    EXPECT_STATUS(rsl_breaker_get_state_at(b, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out_state");
+    EXPECT_STATUS(rsl_breaker_get_state(b, NULL), RSL_ERR_NULL_ARGUMENT, "out_state");
+    EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_get_metrics(b, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_drain_events(b, events, 4, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "out_count");
+    EXPECT_STATUS(rsl_breaker_drain_events(b, NULL, 4, &count), RSL_ERR_NULL_ARGUMENT,
+                  "events");
+    EXPECT_STATUS(rsl_breaker_drain_events(b, NULL, 0, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "out_count");
+
+    /* Optional pointers: NULL is fine. */
+    EXPECT_OK(rsl_breaker_record_at(b, 0, &permit, RSL_OUTCOME_SUCCESS, NULL));
+    EXPECT_OK(rsl_breaker_acquire(b, &acq));
+    EXPECT_OK(rsl_breaker_record(b, &acq.permit, RSL_OUTCOME_SUCCESS, NULL));
+    EXPECT_OK(rsl_breaker_trip_at(b, 0, 0, NULL));
+    EXPECT_OK(rsl_breaker_trip(b, 0, NULL));
+    count = 99;
+    EXPECT_OK(rsl_breaker_drain_events(b, NULL, 0, &count));
+    EXPECT(count == 0, "drain_events with capacity 0 sets *out_count = 0, got %zu", count);
+
+    rsl_breaker_free(b);
+}
+
+static void test_null_arguments_throttle(void) {
+    rsl_adaptive_throttle_config cfg;
+    rsl_adaptive_throttle *t = NULL;
+    rsl_adaptive_throttle *out = THROTTLE_SENTINEL;
+    rsl_adaptive_throttle_decision d;
+    rsl_adaptive_throttle_ticket ticket;
+    rsl_adaptive_throttle_metrics m;
+
+    EXPECT_STATUS(rsl_adaptive_throttle_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_adaptive_throttle_config_preset(NULL, RSL_ADAPTIVE_THROTTLE_PRESET_KRATOS),
+                  RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_OK(rsl_adaptive_throttle_config_init(&cfg));
+    cfg.seed = 42;
+
+    EXPECT_STATUS(rsl_adaptive_throttle_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_throttle_new(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_adaptive_throttle_new(NULL, &out));
+    EXPECT(out != NULL && out != THROTTLE_SENTINEL, "rsl_adaptive_throttle_new(NULL) set *out");
+    rsl_adaptive_throttle_free(out);
+    EXPECT_OK(rsl_adaptive_throttle_new(&cfg, &t));
+    if (t == NULL) {
+        return;
+    }
+
+    EXPECT_STATUS(rsl_adaptive_throttle_allow_at(NULL, 0, &d), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_throttle_allow(NULL, &d), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_OK(rsl_adaptive_throttle_allow_at(t, 0, &d));
+    ticket = d.ticket;
+    EXPECT_STATUS(rsl_adaptive_throttle_record_at(NULL, 0, &ticket, RSL_OUTCOME_SUCCESS),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_throttle_record(NULL, &ticket, RSL_OUTCOME_SUCCESS),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    m.struct_size = sizeof m;
+    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(NULL, 0, &m), RSL_ERR_NULL_ARGUMENT,
+                  "handle");
+    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics(NULL, &m), RSL_ERR_NULL_ARGUMENT, "handle");
+
+    EXPECT_STATUS(rsl_adaptive_throttle_allow_at(t, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_throttle_allow(t, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_throttle_record_at(t, 0, NULL, RSL_OUTCOME_SUCCESS),
+                  RSL_ERR_NULL_ARGUMENT, "ticket");
+    EXPECT_STATUS(rsl_adaptive_throttle_record(t, NULL, RSL_OUTCOME_SUCCESS),
+                  RSL_ERR_NULL_ARGUMENT, "ticket");
+    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(t, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics(t, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+
+    EXPECT_OK(rsl_adaptive_throttle_record_at(t, 0, &ticket, RSL_OUTCOME_SUCCESS));
+    EXPECT_OK(rsl_adaptive_throttle_allow(t, &d));
+    EXPECT_OK(rsl_adaptive_throttle_record(t, &d.ticket, RSL_OUTCOME_SUCCESS));
+    rsl_adaptive_throttle_free(t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Invalid arguments                                                        */
+/* ------------------------------------------------------------------------ */
+
+static void test_invalid_arguments(void) {
+    rsl_breaker_config cfg, before;
+    rsl_adaptive_throttle_config tcfg, tbefore;
+    rsl_breaker *b = NULL;
+    rsl_adaptive_throttle *t = NULL;
+    rsl_breaker_acquire_result acq;
+    rsl_breaker_record_result rec;
+    rsl_adaptive_throttle_decision d;
+    rsl_breaker_state state = 77;
+    const rsl_outcome bad_outcomes[] = {0, 4, UINT32_MAX};
+    const rsl_breaker_state bad_states[] = {5, 100, UINT32_MAX};
+    size_t i;
+
+    /* Unknown presets, and the config is left untouched. */
+    memset(&cfg, 0xA5, sizeof cfg);
+    before = cfg;
+    EXPECT_STATUS(rsl_breaker_config_preset(&cfg, 8), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT_STATUS(rsl_breaker_config_preset(&cfg, UINT32_MAX), RSL_ERR_INVALID_ARGUMENT,
+                  "preset");
+    EXPECT(memcmp(&cfg, &before, sizeof cfg) == 0, "breaker cfg untouched by an unknown preset");
+    memset(&tcfg, 0xA5, sizeof tcfg);
+    tbefore = tcfg;
+    EXPECT_STATUS(rsl_adaptive_throttle_config_preset(&tcfg, 3), RSL_ERR_INVALID_ARGUMENT,
+                  "preset");
+    EXPECT_STATUS(rsl_adaptive_throttle_config_preset(&tcfg, UINT32_MAX),
+                  RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT(memcmp(&tcfg, &tbefore, sizeof tcfg) == 0,
+           "throttle cfg untouched by an unknown preset");
+
+    /* Every known preset is accepted and makes a valid handle. */
+    for (i = RSL_BREAKER_PRESET_DEFAULT; i <= RSL_BREAKER_PRESET_SENTINEL_SLOW_REQUEST_RATIO; i++) {
+        rsl_breaker *p = NULL;
+        EXPECT_STATUS(rsl_breaker_config_preset(&cfg, (uint32_t)i), RSL_OK, NULL);
+        EXPECT(cfg.struct_size == sizeof cfg, "preset %zu sets struct_size", i);
+        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &p), RSL_OK, NULL);
+        rsl_breaker_free(p);
+    }
+    for (i = RSL_ADAPTIVE_THROTTLE_PRESET_SRE_BOOK; i <= RSL_ADAPTIVE_THROTTLE_PRESET_GO_ZERO;
+         i++) {
+        rsl_adaptive_throttle *p = NULL;
+        EXPECT_STATUS(rsl_adaptive_throttle_config_preset(&tcfg, (uint32_t)i), RSL_OK, NULL);
+        EXPECT(tcfg.struct_size == sizeof tcfg, "throttle preset %zu sets struct_size", i);
+        EXPECT_STATUS(rsl_adaptive_throttle_new(&tcfg, &p), RSL_OK, NULL);
+        rsl_adaptive_throttle_free(p);
+    }
+
+    EXPECT_OK(rsl_breaker_new_at(NULL, 0, &b));
+    EXPECT_OK(rsl_adaptive_throttle_new(NULL, &t));
+    if (b == NULL || t == NULL) {
+        rsl_breaker_free(b);
+        rsl_adaptive_throttle_free(t);
+        return;
+    }
+    EXPECT_OK(rsl_breaker_acquire_at(b, 0, &acq));
+    EXPECT_OK(rsl_adaptive_throttle_allow_at(t, 0, &d));
+    for (i = 0; i < sizeof bad_outcomes / sizeof bad_outcomes[0]; i++) {
+        EXPECT_STATUS(rsl_breaker_record_at(b, 0, &acq.permit, bad_outcomes[i], &rec),
+                      RSL_ERR_INVALID_ARGUMENT, "outcome");
+        EXPECT_STATUS(rsl_breaker_record(b, &acq.permit, bad_outcomes[i], NULL),
+                      RSL_ERR_INVALID_ARGUMENT, "outcome");
+        EXPECT_STATUS(rsl_adaptive_throttle_record_at(t, 0, &d.ticket, bad_outcomes[i]),
+                      RSL_ERR_INVALID_ARGUMENT, "outcome");
+        EXPECT_STATUS(rsl_adaptive_throttle_record(t, &d.ticket, bad_outcomes[i]),
+                      RSL_ERR_INVALID_ARGUMENT, "outcome");
+    }
+    /* The rejected records did not count: the permit still records. */
+    EXPECT_OK(rsl_breaker_record_at(b, 0, &acq.permit, RSL_OUTCOME_SUCCESS, &rec));
+    EXPECT(rec.counted == 1 && rec.counts.total_successes == 1 && rec.counts.total_failures == 0,
+           "record after invalid outcomes: counted %u successes %llu failures %llu",
+           (unsigned)rec.counted, (unsigned long long)rec.counts.total_successes,
+           (unsigned long long)rec.counts.total_failures);
+
+    for (i = 0; i < sizeof bad_states / sizeof bad_states[0]; i++) {
+        EXPECT_STATUS(rsl_breaker_transition_at(b, 0, bad_states[i]), RSL_ERR_INVALID_ARGUMENT,
+                      "state");
+        EXPECT_STATUS(rsl_breaker_transition(b, bad_states[i]), RSL_ERR_INVALID_ARGUMENT, "state");
+    }
+    EXPECT_OK(rsl_breaker_get_state_at(b, 0, &state));
+    EXPECT(state == RSL_BREAKER_CLOSED, "state unchanged by invalid transitions, got %u",
+           (unsigned)state);
+    for (i = RSL_BREAKER_CLOSED; i <= RSL_BREAKER_DISABLED; i++) {
+        EXPECT_OK(rsl_breaker_transition_at(b, 1, (rsl_breaker_state)i));
+        EXPECT_OK(rsl_breaker_get_state_at(b, 1, &state));
+        EXPECT(state == i, "transition to %zu gives state %u", i, (unsigned)state);
+    }
+
+    rsl_breaker_free(b);
+    rsl_adaptive_throttle_free(t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Invalid configs: one case per validation rule                            */
+/* ------------------------------------------------------------------------ */
+
+typedef enum { U32, I64, F64 } field_type;
+
+typedef struct {
+    const char *name;
+    size_t offset;
+    field_type type;
+} field_ref;
+
+#define BFIELD(f, t) {#f, offsetof(rsl_breaker_config, f), t}
+#define TFIELD(f, t) {#f, offsetof(rsl_adaptive_throttle_config, f), t}
+
+static void set_field(void *cfg, field_ref f, double value) {
+    unsigned char *p = (unsigned char *)cfg + f.offset;
+    switch (f.type) {
+    case U32: {
+        uint32_t v = (uint32_t)value;
+        memcpy(p, &v, sizeof v);
+        break;
+    }
+    case I64: {
+        int64_t v = (int64_t)value;
+        memcpy(p, &v, sizeof v);
+        break;
+    }
+    case F64:
+        memcpy(p, &value, sizeof value);
+        break;
+    }
+}
+
+/* Starting configs for the breaker cases. */
+typedef enum { BASE_DEFAULT, BASE_RATE_COUNT, BASE_RATE_TIME } breaker_base;
+
+static void breaker_base_config(rsl_breaker_config *cfg, breaker_base base) {
+    rsl_breaker_config_init(cfg);
+    if (base == BASE_RATE_COUNT || base == BASE_RATE_TIME) {
+        cfg->policy = RSL_BREAKER_POLICY_RATE;
+    }
+    if (base == BASE_RATE_TIME) {
+        cfg->window_kind = RSL_WINDOW_TIME;
+        cfg->window_size = 10;
+        cfg->window_ns = 10 * SEC;
+        cfg->minimum_calls = 5;
+    }
+}
+
+typedef struct {
+    breaker_base base;
+    field_ref field;
+    double value;
+    field_ref field2; /* optional second change (name NULL = none) */
+    double value2;
+    const char *expect_field;
+} breaker_case;
+
+#define NOFIELD {NULL, 0, U32}
+
+static void test_invalid_config_breaker(void) {
+    const double inf = INFINITY;
+    const double nan = NAN;
+    const breaker_case cases[] = {
+        {BASE_DEFAULT, BFIELD(reserved0, U32), 1, NOFIELD, 0, "reserved0"},
+        {BASE_DEFAULT, BFIELD(policy, U32), 0, NOFIELD, 0, "policy"},
+        {BASE_DEFAULT, BFIELD(policy, U32), 4, NOFIELD, 0, "policy"},
+        {BASE_DEFAULT, BFIELD(window_kind, U32), 0, NOFIELD, 0, "window_kind"},
+        {BASE_DEFAULT, BFIELD(window_kind, U32), 3, NOFIELD, 0, "window_kind"},
+        {BASE_DEFAULT, BFIELD(half_open_mode, U32), 0, NOFIELD, 0, "half_open_mode"},
+        {BASE_DEFAULT, BFIELD(half_open_mode, U32), 3, NOFIELD, 0, "half_open_mode"},
+        {BASE_DEFAULT, BFIELD(evaluate_on_failure_only, U32), 2, NOFIELD, 0,
+         "evaluate_on_failure_only"},
+        {BASE_DEFAULT, BFIELD(consecutive_failures, U32), 0, NOFIELD, 0, "consecutive_failures"},
+        /* rate policy */
+        {BASE_RATE_COUNT, BFIELD(window_size, U32), 0, NOFIELD, 0, "window_size"},
+        {BASE_RATE_COUNT, BFIELD(window_size, U32), 1048577, NOFIELD, 0, "window_size"},
+        {BASE_RATE_COUNT, BFIELD(minimum_calls, U32), 0, NOFIELD, 0, "minimum_calls"},
+        {BASE_RATE_COUNT, BFIELD(minimum_calls, U32), 101, NOFIELD, 0, "minimum_calls"},
+        {BASE_RATE_TIME, BFIELD(window_ns, I64), 0, NOFIELD, 0, "window_ns"},
+        {BASE_RATE_TIME, BFIELD(window_ns, I64), -10 * (double)SEC, NOFIELD, 0, "window_ns"},
+        {BASE_RATE_TIME, BFIELD(window_ns, I64), 10 * (double)SEC + 1, NOFIELD, 0, "window_ns"},
+        {BASE_RATE_COUNT, BFIELD(failure_rate_threshold, F64), 0,
+         BFIELD(slow_call_rate_threshold, F64), 0, "failure_rate_threshold"},
+        /* thresholds */
+        {BASE_DEFAULT, BFIELD(failure_rate_threshold, F64), -0.1, NOFIELD, 0,
+         "failure_rate_threshold"},
+        {BASE_DEFAULT, BFIELD(failure_rate_threshold, F64), 1.5, NOFIELD, 0,
+         "failure_rate_threshold"},
+        {BASE_DEFAULT, BFIELD(failure_rate_threshold, F64), nan, NOFIELD, 0,
+         "failure_rate_threshold"},
+        {BASE_RATE_COUNT, BFIELD(failure_rate_threshold, F64), inf, NOFIELD, 0,
+         "failure_rate_threshold"},
+        {BASE_DEFAULT, BFIELD(slow_call_rate_threshold, F64), -0.1, NOFIELD, 0,
+         "slow_call_rate_threshold"},
+        {BASE_DEFAULT, BFIELD(slow_call_rate_threshold, F64), 1.0000001, NOFIELD, 0,
+         "slow_call_rate_threshold"},
+        {BASE_DEFAULT, BFIELD(slow_call_rate_threshold, F64), nan, NOFIELD, 0,
+         "slow_call_rate_threshold"},
+        {BASE_DEFAULT, BFIELD(slow_call_duration_ns, I64), -1, NOFIELD, 0,
+         "slow_call_duration_ns"},
+        /* slow_call_rate_threshold (default 1.0) set but no slow duration */
+        {BASE_DEFAULT, BFIELD(slow_call_duration_ns, I64), 0, NOFIELD, 0,
+         "slow_call_duration_ns"},
+        {BASE_DEFAULT, BFIELD(closed_reset_interval_ns, I64), -1, NOFIELD, 0,
+         "closed_reset_interval_ns"},
+        {BASE_DEFAULT, BFIELD(wait_duration_ns, I64), 0, NOFIELD, 0, "wait_duration_ns"},
+        {BASE_DEFAULT, BFIELD(wait_duration_ns, I64), -1, NOFIELD, 0, "wait_duration_ns"},
+        {BASE_DEFAULT, BFIELD(wait_duration_multiplier, F64), 0.5, NOFIELD, 0,
+         "wait_duration_multiplier"},
+        {BASE_DEFAULT, BFIELD(wait_duration_multiplier, F64), nan, NOFIELD, 0,
+         "wait_duration_multiplier"},
+        {BASE_DEFAULT, BFIELD(wait_duration_multiplier, F64), inf, NOFIELD, 0,
+         "wait_duration_multiplier"},
+        {BASE_DEFAULT, BFIELD(max_wait_duration_ns, I64), 60 * (double)SEC - 1, NOFIELD, 0,
+         "max_wait_duration_ns"},
+        {BASE_DEFAULT, BFIELD(half_open_max_calls, U32), 0, NOFIELD, 0, "half_open_max_calls"},
+        {BASE_DEFAULT, BFIELD(half_open_max_calls, U32), 65537, NOFIELD, 0,
+         "half_open_max_calls"},
+        {BASE_DEFAULT, BFIELD(half_open_success_threshold, U32), 0, NOFIELD, 0,
+         "half_open_success_threshold"},
+        {BASE_DEFAULT, BFIELD(half_open_success_threshold, U32), 2, NOFIELD, 0,
+         "half_open_success_threshold"},
+        {BASE_DEFAULT, BFIELD(half_open_failure_threshold, U32), 0, NOFIELD, 0,
+         "half_open_failure_threshold"},
+        {BASE_DEFAULT, BFIELD(half_open_max_calls, U32), 3,
+         BFIELD(half_open_failure_threshold, U32), 4, "half_open_failure_threshold"},
+        /* the rate half-open mode needs the rate policy */
+        {BASE_DEFAULT, BFIELD(half_open_mode, U32), RSL_HALF_OPEN_RATE, NOFIELD, 0,
+         "half_open_mode"},
+        {BASE_DEFAULT, BFIELD(permit_lease_ns, I64), 0, NOFIELD, 0, "permit_lease_ns"},
+        {BASE_DEFAULT, BFIELD(permit_lease_ns, I64), -1, NOFIELD, 0, "permit_lease_ns"},
+        {BASE_DEFAULT, BFIELD(event_capacity, U32), 65537, NOFIELD, 0, "event_capacity"},
+    };
+    size_t i;
+    breaker_base base;
+    rsl_breaker_config cfg;
+
+    /* The base configs themselves are valid. */
+    for (base = BASE_DEFAULT; base <= BASE_RATE_TIME; base++) {
+        rsl_breaker *b = NULL;
+        breaker_base_config(&cfg, base);
+        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &b), RSL_OK, NULL);
+        rsl_breaker_free(b);
+    }
+    /* Boundary values that are valid. */
+    {
+        rsl_breaker *b = NULL;
+        breaker_base_config(&cfg, BASE_DEFAULT);
+        cfg.half_open_max_calls = 65536;
+        cfg.half_open_success_threshold = 65536;
+        cfg.half_open_failure_threshold = 1;
+        cfg.event_capacity = 0;
+        cfg.closed_reset_interval_ns = 0;
+        cfg.slow_call_rate_threshold = 0;
+        cfg.slow_call_duration_ns = 0;
+        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &b), RSL_OK, NULL);
+        rsl_breaker_free(b);
+        breaker_base_config(&cfg, BASE_DEFAULT);
+        cfg.policy = RSL_BREAKER_POLICY_EXTERNAL;
+        cfg.consecutive_failures = 0; /* not used by EXTERNAL */
+        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &b), RSL_OK, NULL);
+        rsl_breaker_free(b);
+    }
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const breaker_case *c = &cases[i];
+        rsl_breaker *out = BREAKER_SENTINEL;
+        rsl_status st;
+        const char *msg;
+        breaker_base_config(&cfg, c->base);
+        set_field(&cfg, c->field, c->value);
+        if (c->field2.name != NULL) {
+            set_field(&cfg, c->field2, c->value2);
+        }
+        st = rsl_breaker_new_at(&cfg, 0, &out);
+        msg = rsl_last_error_message();
+        checks++;
+        if (st != RSL_ERR_INVALID_CONFIG || !names_field(msg, c->expect_field) ||
+            out != BREAKER_SENTINEL) {
+            failures++;
+            fprintf(stderr,
+                    "FAIL: breaker case %zu (%s = %g): status %d (%s), message \"%s\", "
+                    "expected RSL_ERR_INVALID_CONFIG naming \"%s\"%s\n",
+                    i, c->field.name, c->value, (int)st, rsl_status_str(st), msg,
+                    c->expect_field, out != BREAKER_SENTINEL ? "; *out was written" : "");
+            if (st == RSL_OK && out != BREAKER_SENTINEL) {
+                rsl_breaker_free(out);
+            }
+        }
+        /* rsl_breaker_new (real clock) validates the same way. */
+        out = BREAKER_SENTINEL;
+        EXPECT_STATUS(rsl_breaker_new(&cfg, &out), RSL_ERR_INVALID_CONFIG, c->expect_field);
+        EXPECT(out == BREAKER_SENTINEL, "rsl_breaker_new wrote *out on failure (case %zu)", i);
+    }
+}
+
+typedef struct {
+    field_ref field;
+    double value;
+    field_ref field2;
+    double value2;
+    const char *expect_field;
+} throttle_case;
+
+static void test_invalid_config_throttle(void) {
+    const double inf = INFINITY;
+    const double nan = NAN;
+    const throttle_case cases[] = {
+        {TFIELD(accounting, U32), 0, NOFIELD, 0, "accounting"},
+        {TFIELD(accounting, U32), 3, NOFIELD, 0, "accounting"},
+        {TFIELD(count_local_rejections, U32), 2, NOFIELD, 0, "count_local_rejections"},
+        {TFIELD(k, F64), 0.999, NOFIELD, 0, "k"},
+        {TFIELD(k, F64), -2, NOFIELD, 0, "k"},
+        {TFIELD(k, F64), nan, NOFIELD, 0, "k"},
+        {TFIELD(k, F64), inf, NOFIELD, 0, "k"},
+        {TFIELD(window_ns, I64), 0, NOFIELD, 0, "window_ns"},
+        {TFIELD(window_ns, I64), -120 * (double)SEC, NOFIELD, 0, "window_ns"},
+        {TFIELD(window_ns, I64), 120 * (double)SEC + 1, NOFIELD, 0, "window_ns"},
+        {TFIELD(buckets, U32), 0, NOFIELD, 0, "buckets"},
+        {TFIELD(buckets, U32), 65537, NOFIELD, 0, "buckets"},
+        {TFIELD(buckets, U32), 7, NOFIELD, 0, "window_ns"}, /* 120 s is not a multiple of 7 */
+        {TFIELD(max_drop_probability, F64), 0, NOFIELD, 0, "max_drop_probability"},
+        {TFIELD(max_drop_probability, F64), -0.5, NOFIELD, 0, "max_drop_probability"},
+        {TFIELD(max_drop_probability, F64), 1.5, NOFIELD, 0, "max_drop_probability"},
+        {TFIELD(max_drop_probability, F64), nan, NOFIELD, 0, "max_drop_probability"},
+        {TFIELD(max_drop_probability, F64), inf, NOFIELD, 0, "max_drop_probability"},
+    };
+    size_t i;
+    rsl_adaptive_throttle_config cfg;
+
+    /* Boundary values that are valid; min_requests, request_offset and seed
+     * take any value. */
+    {
+        rsl_adaptive_throttle *t = NULL;
+        rsl_adaptive_throttle_config_init(&cfg);
+        cfg.k = 1.0;
+        cfg.buckets = 65536;
+        cfg.window_ns = 65536;
+        cfg.min_requests = UINT32_MAX;
+        cfg.request_offset = UINT32_MAX;
+        cfg.count_local_rejections = 0;
+        cfg.accounting = RSL_ACCOUNTING_ON_COMPLETION;
+        cfg.max_drop_probability = 1e-9;
+        cfg.seed = UINT64_MAX;
+        EXPECT_STATUS(rsl_adaptive_throttle_new(&cfg, &t), RSL_OK, NULL);
+        rsl_adaptive_throttle_free(t);
+    }
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const throttle_case *c = &cases[i];
+        rsl_adaptive_throttle *out = THROTTLE_SENTINEL;
+        rsl_status st;
+        const char *msg;
+        rsl_adaptive_throttle_config_init(&cfg);
+        set_field(&cfg, c->field, c->value);
+        if (c->field2.name != NULL) {
+            set_field(&cfg, c->field2, c->value2);
+        }
+        st = rsl_adaptive_throttle_new(&cfg, &out);
+        msg = rsl_last_error_message();
+        checks++;
+        if (st != RSL_ERR_INVALID_CONFIG || !names_field(msg, c->expect_field) ||
+            out != THROTTLE_SENTINEL) {
+            failures++;
+            fprintf(stderr,
+                    "FAIL: throttle case %zu (%s = %g): status %d (%s), message \"%s\", "
+                    "expected RSL_ERR_INVALID_CONFIG naming \"%s\"%s\n",
+                    i, c->field.name, c->value, (int)st, rsl_status_str(st), msg,
+                    c->expect_field, out != THROTTLE_SENTINEL ? "; *out was written" : "");
+            if (st == RSL_OK && out != THROTTLE_SENTINEL) {
+                rsl_adaptive_throttle_free(out);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* struct_size: too small, absurd, and larger than the library's            */
+/* ------------------------------------------------------------------------ */
+
+static void test_config_size(void) {
+    const uint32_t bad_breaker[] = {0, 4, (uint32_t)sizeof(rsl_breaker_config) - 1, 5000,
+                                    UINT32_MAX};
+    const uint32_t bad_throttle[] = {0, 4, (uint32_t)sizeof(rsl_adaptive_throttle_config) - 1,
+                                     5000, UINT32_MAX};
+    size_t i;
+
+    for (i = 0; i < sizeof bad_breaker / sizeof bad_breaker[0]; i++) {
+        rsl_breaker_config cfg;
+        rsl_breaker *out = BREAKER_SENTINEL;
+        rsl_breaker_config_init(&cfg);
+        cfg.struct_size = bad_breaker[i];
+        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &out), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT(out == BREAKER_SENTINEL, "*out untouched (struct_size %u)",
+               (unsigned)bad_breaker[i]);
+    }
+    for (i = 0; i < sizeof bad_throttle / sizeof bad_throttle[0]; i++) {
+        rsl_adaptive_throttle_config cfg;
+        rsl_adaptive_throttle *out = THROTTLE_SENTINEL;
+        rsl_adaptive_throttle_config_init(&cfg);
+        cfg.struct_size = bad_throttle[i];
+        EXPECT_STATUS(rsl_adaptive_throttle_new(&cfg, &out), RSL_ERR_CONFIG_SIZE,
+                      "cfg.struct_size");
+        EXPECT(out == THROTTLE_SENTINEL, "*out untouched (struct_size %u)",
+               (unsigned)bad_throttle[i]);
+    }
+
+    /* A newer caller: the config inside a larger buffer. A non-zero byte
+     * past the library's layout is a field it does not know. */
+    {
+        union {
+            rsl_breaker_config cfg;
+            unsigned char bytes[sizeof(rsl_breaker_config) + 8];
+        } big;
+        size_t tail;
+        for (tail = 0; tail < 8; tail++) {
+            rsl_breaker *out = BREAKER_SENTINEL;
+            memset(&big, 0, sizeof big);
+            rsl_breaker_config_init(&big.cfg);
+            big.cfg.struct_size = (uint32_t)sizeof(rsl_breaker_config) + 8;
+            big.bytes[sizeof(rsl_breaker_config) + tail] = 1;
+            EXPECT_STATUS(rsl_breaker_new_at(&big.cfg, 0, &out), RSL_ERR_CONFIG_UNSUPPORTED,
+                          "cfg");
+            EXPECT(out == BREAKER_SENTINEL, "*out untouched (unsupported tail byte %zu)", tail);
+        }
+        {
+            rsl_breaker *out = NULL;
+            memset(&big, 0, sizeof big);
+            rsl_breaker_config_init(&big.cfg);
+            big.cfg.consecutive_failures = 2;
+            big.cfg.struct_size = (uint32_t)sizeof(rsl_breaker_config) + 8;
+            EXPECT_STATUS(rsl_breaker_new_at(&big.cfg, 0, &out), RSL_OK, NULL);
+            if (out != NULL) {
+                /* The known fields were read: two failures trip it. */
+                rsl_breaker_acquire_result a;
+                rsl_breaker_record_result r;
+                int k;
+                for (k = 0; k < 2; k++) {
+                    EXPECT_OK(rsl_breaker_acquire_at(out, k, &a));
+                    EXPECT_OK(rsl_breaker_record_at(out, k, &a.permit, RSL_OUTCOME_FAILURE, &r));
+                }
+                EXPECT(r.state == RSL_BREAKER_OPEN, "larger struct's fields are read");
+            }
+            rsl_breaker_free(out);
+        }
+    }
+    {
+        union {
+            rsl_adaptive_throttle_config cfg;
+            unsigned char bytes[sizeof(rsl_adaptive_throttle_config) + 8];
+        } big;
+        rsl_adaptive_throttle *out = THROTTLE_SENTINEL;
+        memset(&big, 0, sizeof big);
+        rsl_adaptive_throttle_config_init(&big.cfg);
+        big.cfg.struct_size = (uint32_t)sizeof(rsl_adaptive_throttle_config) + 8;
+        big.bytes[sizeof(rsl_adaptive_throttle_config) + 7] = 0x80;
+        EXPECT_STATUS(rsl_adaptive_throttle_new(&big.cfg, &out), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT(out == THROTTLE_SENTINEL, "*out untouched (unsupported throttle tail)");
+        big.bytes[sizeof(rsl_adaptive_throttle_config) + 7] = 0;
+        out = NULL;
+        EXPECT_STATUS(rsl_adaptive_throttle_new(&big.cfg, &out), RSL_OK, NULL);
+        rsl_adaptive_throttle_free(out);
+    }
+
+    /* Metrics out-structs must say how large they are. */
+    {
+        rsl_breaker *b = NULL;
+        rsl_adaptive_throttle *t = NULL;
+        rsl_breaker_metrics bm;
+        rsl_adaptive_throttle_metrics tm;
+        EXPECT_OK(rsl_breaker_new_at(NULL, 0, &b));
+        EXPECT_OK(rsl_adaptive_throttle_new(NULL, &t));
+        if (b != NULL && t != NULL) {
+            memset(&bm, 0, sizeof bm);
+            EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, &bm), RSL_ERR_CONFIG_SIZE,
+                          "out.struct_size");
+            EXPECT_STATUS(rsl_breaker_get_metrics(b, &bm), RSL_ERR_CONFIG_SIZE,
+                          "out.struct_size");
+            bm.struct_size = sizeof bm - 1;
+            EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, &bm), RSL_ERR_CONFIG_SIZE,
+                          "out.struct_size");
+            bm.struct_size = 5000;
+            EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, &bm), RSL_ERR_CONFIG_SIZE,
+                          "out.struct_size");
+            memset(&tm, 0, sizeof tm);
+            EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(t, 0, &tm), RSL_ERR_CONFIG_SIZE,
+                          "out.struct_size");
+            EXPECT_STATUS(rsl_adaptive_throttle_get_metrics(t, &tm), RSL_ERR_CONFIG_SIZE,
+                          "out.struct_size");
+            tm.struct_size = sizeof tm - 1;
+            EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(t, 0, &tm), RSL_ERR_CONFIG_SIZE,
+                          "out.struct_size");
+
+            /* A larger caller struct: the library writes its own layout and
+             * leaves the tail and the caller's struct_size alone. */
+            {
+                union {
+                    rsl_breaker_metrics m;
+                    unsigned char bytes[sizeof(rsl_breaker_metrics) + 16];
+                } big;
+                size_t k;
+                int tail_ok = 1;
+                memset(&big, 0xAB, sizeof big);
+                big.m.struct_size = (uint32_t)sizeof big;
+                EXPECT_OK(rsl_breaker_get_metrics_at(b, 0, &big.m));
+                for (k = sizeof(rsl_breaker_metrics); k < sizeof big; k++) {
+                    tail_ok &= big.bytes[k] == 0xAB;
+                }
+                EXPECT(tail_ok, "metrics tail past the library's layout untouched");
+                EXPECT(big.m.struct_size == sizeof big, "caller's struct_size kept, got %u",
+                       (unsigned)big.m.struct_size);
+                EXPECT(big.m.state == RSL_BREAKER_CLOSED && big.m.generation == 1,
+                       "metrics written: state %u generation %llu", (unsigned)big.m.state,
+                       (unsigned long long)big.m.generation);
+            }
+            bm.struct_size = sizeof bm;
+            EXPECT_OK(rsl_breaker_get_metrics_at(b, 0, &bm));
+            EXPECT(bm.struct_size == sizeof bm, "breaker metrics struct_size kept");
+            tm.struct_size = sizeof tm;
+            EXPECT_OK(rsl_adaptive_throttle_get_metrics_at(t, 0, &tm));
+            EXPECT(tm.struct_size == sizeof tm && tm.allowed_total == 0 &&
+                       tm.rejected_total == 0,
+                   "throttle metrics of a fresh throttle");
+        }
+        rsl_breaker_free(b);
+        rsl_adaptive_throttle_free(t);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Defaults, free(NULL), the last-error message                             */
+/* ------------------------------------------------------------------------ */
+
+static void test_defaults_and_free(void) {
+    rsl_breaker_config cfg;
+    rsl_adaptive_throttle_config tcfg;
+
+    rsl_breaker_free(NULL);
+    rsl_adaptive_throttle_free(NULL);
+
+    EXPECT_OK(rsl_breaker_config_init(&cfg));
+    EXPECT(cfg.struct_size == sizeof cfg, "breaker struct_size %u", (unsigned)cfg.struct_size);
+    EXPECT(cfg.policy == RSL_BREAKER_POLICY_CONSECUTIVE && cfg.consecutive_failures == 5 &&
+               cfg.wait_duration_ns == 60 * SEC && cfg.half_open_max_calls == 1 &&
+               cfg.reserved0 == 0,
+           "breaker defaults: policy %u failures %u wait %lld trials %u", (unsigned)cfg.policy,
+           (unsigned)cfg.consecutive_failures, (long long)cfg.wait_duration_ns,
+           (unsigned)cfg.half_open_max_calls);
+    {
+        rsl_breaker_config preset;
+        EXPECT_OK(rsl_breaker_config_preset(&preset, RSL_BREAKER_PRESET_DEFAULT));
+        EXPECT(memcmp(&preset, &cfg, sizeof cfg) == 0, "config_init == preset DEFAULT");
+    }
+    EXPECT_OK(rsl_adaptive_throttle_config_init(&tcfg));
+    EXPECT(tcfg.struct_size == sizeof tcfg && tcfg.k == 2.0 && tcfg.window_ns == 120 * SEC &&
+               tcfg.accounting == RSL_ACCOUNTING_ON_ADMIT,
+           "throttle defaults");
+
+    /* NULL cfg behaves as the defaults: 5 failures open a default breaker. */
+    {
+        rsl_breaker *b = NULL;
+        rsl_breaker_acquire_result a;
+        rsl_breaker_record_result r;
+        int i;
+        EXPECT_OK(rsl_breaker_new_at(NULL, 1000, &b));
+        if (b != NULL) {
+            for (i = 0; i < 5; i++) {
+                EXPECT_OK(rsl_breaker_acquire_at(b, 1000 + i, &a));
+                EXPECT(a.admitted == 1, "admitted while closed");
+                EXPECT_OK(rsl_breaker_record_at(b, 1000 + i, &a.permit, RSL_OUTCOME_FAILURE, &r));
+                EXPECT(r.state == (i < 4 ? RSL_BREAKER_CLOSED : RSL_BREAKER_OPEN),
+                       "after failure %d state %u", i + 1, (unsigned)r.state);
+            }
+            EXPECT_OK(rsl_breaker_acquire_at(b, 1004 + 30 * SEC, &a));
+            EXPECT(a.admitted == 0 && a.reject_reason == RSL_BREAKER_REJECT_OPEN &&
+                       a.retry_after_ns == 30 * SEC,
+                   "open rejects with retry_after 30 s: admitted %u reason %u retry %lld",
+                   (unsigned)a.admitted, (unsigned)a.reject_reason, (long long)a.retry_after_ns);
+        }
+        rsl_breaker_free(b);
+    }
+
+    /* A failure leaves a message; a later failure replaces it. */
+    EXPECT_STATUS(rsl_breaker_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_breaker_acquire(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+}
+
+int main(void) {
+    const char *initial = rsl_last_error_message();
+    EXPECT(initial != NULL && initial[0] == '\0',
+           "rsl_last_error_message() is \"\" before any failure, got \"%s\"",
+           initial ? initial : "(NULL)");
+
+    test_version_and_status_text();
+    test_clock();
+    test_null_arguments_breaker();
+    test_null_arguments_throttle();
+    test_invalid_arguments();
+    test_invalid_config_breaker();
+    test_invalid_config_throttle();
+    test_config_size();
+    test_defaults_and_free();
+
+    printf("test_abi: %d checks, %d failed\n", checks, failures);
+    return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

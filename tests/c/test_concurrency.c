@@ -1,0 +1,372 @@
+/*
+ * test_concurrency.c — handles are internally synchronised: many threads
+ * call one handle at once and no update is lost.
+ *
+ *   - 4 threads x 50,000 acquire -> record on ONE breaker with the EXTERNAL
+ *     policy (it never trips by itself) and closed_reset_interval_ns = 0 (one
+ *     generation for its whole life), while a fifth thread keeps reading its
+ *     state, metrics and events. Afterwards counts.requests equals the calls
+ *     admitted and successes + failures + exclusions the records made.
+ *   - 4 threads hammer ONE adaptive throttle (allow, then record when
+ *     allowed); allowed_total + rejected_total equals the allow calls.
+ *
+ * The breaker uses the library clock (rsl_breaker_acquire/_record), the
+ * throttle virtual time (_at with a per-thread counter, so threads' times
+ * interleave out of order, which is legal input). Nothing asserts on timing.
+ * Run under ASan/UBSan and valgrind by CTest.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "resilience.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define THREADS 4
+#define ITERATIONS 50000
+
+static int failures;
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void fail(const char *what, long value) {
+    pthread_mutex_lock(&report_lock);
+    if (failures < 20) {
+        fprintf(stderr, "FAIL: %s (%ld)\n", what, value);
+    }
+    failures++;
+    pthread_mutex_unlock(&report_lock);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Breaker                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    const rsl_breaker *breaker;
+    int index;
+    uint64_t admitted;
+    uint64_t successes;
+    uint64_t failures;
+    uint64_t exclusions;
+    uint64_t records;
+} breaker_worker;
+
+static int workers_done; /* guarded by done_lock */
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int all_done(void) {
+    int d;
+    pthread_mutex_lock(&done_lock);
+    d = workers_done;
+    pthread_mutex_unlock(&done_lock);
+    return d;
+}
+
+/* Each thread provokes its own error first; the detail message is
+ * thread-local, so it must still be there after the other threads' errors. */
+static const char *provoke_error(const rsl_breaker *b, int index) {
+    size_t n;
+    switch (index % 4) {
+    case 0:
+        rsl_breaker_acquire(b, NULL);
+        return "out:";
+    case 1:
+        rsl_breaker_record(b, NULL, RSL_OUTCOME_SUCCESS, NULL);
+        return "permit:";
+    case 2:
+        rsl_breaker_get_state(b, NULL);
+        return "out_state:";
+    default:
+        rsl_breaker_drain_events(b, NULL, 1, &n);
+        return "events:";
+    }
+}
+
+static void *breaker_thread(void *arg) {
+    breaker_worker *w = arg;
+    const char *own_error = provoke_error(w->breaker, w->index);
+    int i;
+    for (i = 0; i < ITERATIONS; i++) {
+        rsl_breaker_acquire_result a;
+        rsl_breaker_record_result r;
+        rsl_outcome outcome;
+        rsl_status st = rsl_breaker_acquire(w->breaker, &a);
+        if (st != RSL_OK) {
+            fail("rsl_breaker_acquire status", st);
+            continue;
+        }
+        if (!a.admitted) {
+            fail("an EXTERNAL breaker rejected a call; reject_reason", (long)a.reject_reason);
+            continue;
+        }
+        w->admitted++;
+        /* Alternate success/failure, shifted per thread; every 16th ignored. */
+        if (i % 16 == 15) {
+            outcome = RSL_OUTCOME_IGNORED;
+        } else if ((i + w->index) % 2 == 0) {
+            outcome = RSL_OUTCOME_SUCCESS;
+        } else {
+            outcome = RSL_OUTCOME_FAILURE;
+        }
+        st = rsl_breaker_record(w->breaker, &a.permit, outcome, &r);
+        if (st != RSL_OK) {
+            fail("rsl_breaker_record status", st);
+            continue;
+        }
+        w->records++;
+        if (!r.counted) {
+            fail("a record in the breaker's only generation was not counted", i);
+        }
+        if (r.state != RSL_BREAKER_CLOSED) {
+            fail("the EXTERNAL breaker left CLOSED; state", (long)r.state);
+        }
+        switch (outcome) {
+        case RSL_OUTCOME_SUCCESS:
+            w->successes++;
+            break;
+        case RSL_OUTCOME_FAILURE:
+            w->failures++;
+            break;
+        default:
+            w->exclusions++;
+            break;
+        }
+    }
+    if (strncmp(rsl_last_error_message(), own_error, strlen(own_error)) != 0) {
+        fail("the thread's last error message changed under other threads' errors", w->index);
+    }
+    return NULL;
+}
+
+static void *breaker_observer(void *arg) {
+    const rsl_breaker *b = arg;
+    uint64_t last_requests = 0;
+    while (!all_done()) {
+        rsl_breaker_metrics m;
+        rsl_breaker_state state;
+        rsl_breaker_event ev[8];
+        size_t n = 0;
+        memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        if (rsl_breaker_get_metrics(b, &m) != RSL_OK) {
+            fail("rsl_breaker_get_metrics status", 0);
+            break;
+        }
+        if (m.counts.requests < last_requests) {
+            fail("counts.requests went down", (long)m.counts.requests);
+        }
+        last_requests = m.counts.requests;
+        if (m.generation != 1 || m.state != RSL_BREAKER_CLOSED) {
+            fail("generation/state changed; generation", (long)m.generation);
+        }
+        if (m.counts.total_successes + m.counts.total_failures + m.counts.total_exclusions >
+            m.counts.requests) {
+            fail("more outcomes than requests in a snapshot", (long)m.counts.requests);
+        }
+        if (rsl_breaker_get_state(b, &state) != RSL_OK || state != RSL_BREAKER_CLOSED) {
+            fail("rsl_breaker_get_state", (long)state);
+        }
+        if (rsl_breaker_drain_events(b, ev, 8, &n) != RSL_OK || n != 0) {
+            fail("events from a breaker that never transitions", (long)n);
+        }
+    }
+    return NULL;
+}
+
+static void test_breaker(void) {
+    rsl_breaker_config cfg;
+    rsl_breaker *b = NULL;
+    breaker_worker w[THREADS];
+    pthread_t tid[THREADS], observer;
+    rsl_breaker_metrics m;
+    uint64_t admitted = 0, successes = 0, fails = 0, exclusions = 0, records = 0;
+    int i;
+
+    if (rsl_breaker_config_init(&cfg) != RSL_OK) {
+        fail("rsl_breaker_config_init", 0);
+        return;
+    }
+    cfg.policy = RSL_BREAKER_POLICY_EXTERNAL;
+    cfg.closed_reset_interval_ns = 0;
+    if (rsl_breaker_new(&cfg, &b) != RSL_OK) {
+        fail(rsl_last_error_message(), 0);
+        return;
+    }
+
+    workers_done = 0;
+    if (pthread_create(&observer, NULL, breaker_observer, b) != 0) {
+        fail("pthread_create", 0);
+        rsl_breaker_free(b);
+        return;
+    }
+    for (i = 0; i < THREADS; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].breaker = b;
+        w[i].index = i;
+        if (pthread_create(&tid[i], NULL, breaker_thread, &w[i]) != 0) {
+            fail("pthread_create", i);
+            exit(EXIT_FAILURE);
+        }
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        admitted += w[i].admitted;
+        successes += w[i].successes;
+        fails += w[i].failures;
+        exclusions += w[i].exclusions;
+        records += w[i].records;
+    }
+    pthread_mutex_lock(&done_lock);
+    workers_done = 1;
+    pthread_mutex_unlock(&done_lock);
+    pthread_join(observer, NULL);
+
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    if (rsl_breaker_get_metrics(b, &m) != RSL_OK) {
+        fail("rsl_breaker_get_metrics", 0);
+    } else {
+        printf("breaker: %llu admitted, %llu recorded (%llu successes, %llu failures, "
+               "%llu ignored); metrics: requests %llu, successes %llu, failures %llu, "
+               "exclusions %llu\n",
+               (unsigned long long)admitted, (unsigned long long)records,
+               (unsigned long long)successes, (unsigned long long)fails,
+               (unsigned long long)exclusions, (unsigned long long)m.counts.requests,
+               (unsigned long long)m.counts.total_successes,
+               (unsigned long long)m.counts.total_failures,
+               (unsigned long long)m.counts.total_exclusions);
+        if (admitted != (uint64_t)THREADS * ITERATIONS) {
+            fail("not every call was admitted", (long)admitted);
+        }
+        if (m.counts.requests != admitted) {
+            fail("counts.requests != calls admitted", (long)m.counts.requests);
+        }
+        if (m.counts.total_successes + m.counts.total_failures + m.counts.total_exclusions !=
+            records) {
+            fail("successes + failures + exclusions != records made", (long)records);
+        }
+        if (m.counts.total_successes != successes || m.counts.total_failures != fails ||
+            m.counts.total_exclusions != exclusions) {
+            fail("per-outcome totals differ", 0);
+        }
+        if (m.state != RSL_BREAKER_CLOSED || m.generation != 1 || m.rejected_total != 0) {
+            fail("breaker state/generation/rejections", (long)m.state);
+        }
+    }
+    rsl_breaker_free(b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Adaptive throttle                                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    const rsl_adaptive_throttle *throttle;
+    int index;
+    uint64_t calls;
+    uint64_t allowed;
+    uint64_t rejected;
+} throttle_worker;
+
+static void *throttle_thread(void *arg) {
+    throttle_worker *w = arg;
+    int i;
+    for (i = 0; i < ITERATIONS; i++) {
+        /* Virtual time: 1 us per iteration, each thread its own clock. */
+        const int64_t now = (int64_t)i * 1000 + w->index;
+        rsl_adaptive_throttle_decision d;
+        rsl_status st = rsl_adaptive_throttle_allow_at(w->throttle, now, &d);
+        w->calls++;
+        if (st != RSL_OK) {
+            fail("rsl_adaptive_throttle_allow_at status", st);
+            continue;
+        }
+        if (d.drop_probability < 0.0 || d.drop_probability > 1.0) {
+            fail("drop_probability outside [0, 1]", i);
+        }
+        if (!d.allowed) {
+            w->rejected++;
+            continue;
+        }
+        w->allowed++;
+        /* A backend that accepts one request in four. */
+        st = rsl_adaptive_throttle_record_at(w->throttle, now, &d.ticket,
+                                             (i + w->index) % 4 == 0 ? RSL_OUTCOME_SUCCESS
+                                                                     : RSL_OUTCOME_FAILURE);
+        if (st != RSL_OK) {
+            fail("rsl_adaptive_throttle_record_at status", st);
+        }
+    }
+    return NULL;
+}
+
+static void test_throttle(void) {
+    rsl_adaptive_throttle_config cfg;
+    rsl_adaptive_throttle *t = NULL;
+    throttle_worker w[THREADS];
+    pthread_t tid[THREADS];
+    rsl_adaptive_throttle_metrics m;
+    uint64_t calls = 0, allowed = 0, rejected = 0;
+    int i;
+
+    if (rsl_adaptive_throttle_config_init(&cfg) != RSL_OK) {
+        fail("rsl_adaptive_throttle_config_init", 0);
+        return;
+    }
+    cfg.seed = 12345;
+    if (rsl_adaptive_throttle_new(&cfg, &t) != RSL_OK) {
+        fail(rsl_last_error_message(), 0);
+        return;
+    }
+    for (i = 0; i < THREADS; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].throttle = t;
+        w[i].index = i;
+        if (pthread_create(&tid[i], NULL, throttle_thread, &w[i]) != 0) {
+            fail("pthread_create", i);
+            exit(EXIT_FAILURE);
+        }
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        calls += w[i].calls;
+        allowed += w[i].allowed;
+        rejected += w[i].rejected;
+    }
+
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    if (rsl_adaptive_throttle_get_metrics_at(t, (int64_t)ITERATIONS * 1000, &m) != RSL_OK) {
+        fail("rsl_adaptive_throttle_get_metrics_at", 0);
+    } else {
+        printf("throttle: %llu allow calls, %llu allowed, %llu rejected; metrics: "
+               "allowed_total %llu, rejected_total %llu, drop probability %.3f\n",
+               (unsigned long long)calls, (unsigned long long)allowed,
+               (unsigned long long)rejected, (unsigned long long)m.allowed_total,
+               (unsigned long long)m.rejected_total, m.drop_probability);
+        if (m.allowed_total + m.rejected_total != calls) {
+            fail("allowed_total + rejected_total != allow calls", (long)calls);
+        }
+        if (m.allowed_total != allowed || m.rejected_total != rejected) {
+            fail("allowed/rejected totals differ from the decisions seen", (long)allowed);
+        }
+        if (rejected == 0) {
+            fail("a backend accepting 1 in 4 never made the throttle shed", 0);
+        }
+    }
+    rsl_adaptive_throttle_free(t);
+}
+
+int main(void) {
+    test_breaker();
+    test_throttle();
+    if (failures != 0) {
+        printf("test_concurrency: %d failures\n", failures);
+        return EXIT_FAILURE;
+    }
+    printf("test_concurrency: ok\n");
+    return EXIT_SUCCESS;
+}

@@ -38,6 +38,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
         Some(p) => lookup(THROTTLE_PRESETS, p, "preset")?,
         None => RSL_ADAPTIVE_THROTTLE_PRESET_SRE_BOOK,
     };
+    if s.contains_key("created_at_ns") {
+        return Err("created_at_ns: the adaptive throttle has no creation time".into());
+    }
     if unsafe { rsl_adaptive_throttle_config_preset(&mut cfg, preset) } != RSL_OK {
         return Err("config_preset failed".into());
     }
@@ -60,11 +63,22 @@ pub fn run(s: &Map<String, Value>) -> Res {
         };
         match op {
             "allow" | "call" => {
+                check_step_keys(
+                    step,
+                    if op == "allow" {
+                        &["ticket"]
+                    } else {
+                        &["outcome"]
+                    },
+                )?;
                 ck.known(&["allowed", "drop_probability", "requests", "accepts"]);
                 let mut d = rsl_adaptive_throttle_decision::default();
-                if !check_status(step, unsafe {
-                    rsl_adaptive_throttle_allow_at(h, at, &mut d)
-                })? {
+                let st = unsafe { rsl_adaptive_throttle_allow_at(h, at, &mut d) };
+                // In a call, expect_status belongs to the record.
+                if op == "call" && st != RSL_OK {
+                    return Err(format!("allow status {st}: {}", last_error()));
+                }
+                if op == "allow" && !check_status(step, st)? {
                     return Ok(());
                 }
                 ck.boolean("allowed", d.allowed);
@@ -79,12 +93,11 @@ pub fn run(s: &Map<String, Value>) -> Res {
                     let st = unsafe {
                         rsl_adaptive_throttle_record_at(h, at, &d.ticket, outcome_arg(step)?)
                     };
-                    if st != RSL_OK {
-                        return Err(format!("record status {st}: {}", last_error()));
-                    }
+                    check_status(step, st)?;
                 }
             }
             "record" => {
+                check_step_keys(step, &["ticket", "outcome"])?;
                 ck.known(&[]);
                 let label = step
                     .get("ticket")
@@ -97,6 +110,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 check_status(step, st)?;
             }
             "metrics" => {
+                check_step_keys(step, &[])?;
                 ck.known(&[
                     "requests",
                     "accepts",

@@ -130,7 +130,7 @@ fn check_counts(ck: &mut Checker<'_>, got: &rsl_breaker_counts) {
 struct BreakerRun {
     h: *mut rsl_breaker,
     permits: HashMap<String, rsl_breaker_permit>,
-    last_generation: u64,
+    last_generation: Option<u64>,
 }
 
 impl BreakerRun {
@@ -142,7 +142,9 @@ impl BreakerRun {
         };
         let h = self.h;
         match op {
-            "acquire" | "call" => {
+            "acquire" => {
+                check_step_keys(step, &["permit"])?;
+                ck.known(&["admitted", "state", "reject_reason", "retry_after_ns"]);
                 let mut a = rsl_breaker_acquire_result::default();
                 if !check_status(step, unsafe { rsl_breaker_acquire_at(h, at, &mut a) })? {
                     return Ok(());
@@ -150,42 +152,60 @@ impl BreakerRun {
                 ck.boolean("admitted", a.admitted);
                 ck.named("reject_reason", REJECTS, a.reject_reason);
                 ck.int("retry_after_ns", i128::from(a.retry_after_ns));
-                if op == "acquire" {
-                    ck.known(&["admitted", "state", "reject_reason", "retry_after_ns"]);
+                ck.named("state", STATES, a.state);
+                if let Some(label) = step.get("permit").and_then(Value::as_str) {
+                    self.permits.insert(label.to_owned(), a.permit);
+                }
+            }
+            "call" => {
+                check_step_keys(step, &["outcome", "duration_ns"])?;
+                ck.known(&[
+                    "admitted",
+                    "state",
+                    "reject_reason",
+                    "retry_after_ns",
+                    "counted",
+                    "slow",
+                    "counts",
+                ]);
+                // expect_status belongs to the record: only it can fail on
+                // the scenario's input (the outcome).
+                let mut a = rsl_breaker_acquire_result::default();
+                let st = unsafe { rsl_breaker_acquire_at(h, at, &mut a) };
+                if st != RSL_OK {
+                    return Err(format!("acquire status {st}: {}", last_error()));
+                }
+                ck.boolean("admitted", a.admitted);
+                ck.named("reject_reason", REJECTS, a.reject_reason);
+                ck.int("retry_after_ns", i128::from(a.retry_after_ns));
+                if a.admitted == 0 {
+                    // No record happened: nothing counted, nothing slow, and
+                    // the counts are the breaker's at `at`.
+                    ck.boolean("counted", 0);
+                    ck.boolean("slow", 0);
                     ck.named("state", STATES, a.state);
-                    if let Some(label) = step.get("permit").and_then(Value::as_str) {
-                        self.permits.insert(label.to_owned(), a.permit);
+                    if ck.expect.is_some_and(|e| e.contains_key("counts")) {
+                        let m = self.snapshot(at)?;
+                        check_counts(&mut ck, &m.counts);
                     }
                 } else {
-                    ck.known(&[
-                        "admitted",
-                        "state",
-                        "reject_reason",
-                        "retry_after_ns",
-                        "counted",
-                        "slow",
-                        "counts",
-                    ]);
-                    if a.admitted == 0 {
-                        ck.named("state", STATES, a.state);
-                    } else {
-                        let end = at + int_arg(step, "duration_ns", 0)?;
-                        let mut r = rsl_breaker_record_result::default();
-                        let st = unsafe {
-                            rsl_breaker_record_at(h, end, &a.permit, outcome_arg(step)?, &mut r)
-                        };
-                        if st != RSL_OK {
-                            return Err(format!("record status {st}: {}", last_error()));
-                        }
-                        self.last_generation = r.generation;
-                        ck.boolean("counted", r.counted);
-                        ck.boolean("slow", r.slow);
-                        ck.named("state", STATES, r.state);
-                        check_counts(&mut ck, &r.counts);
+                    let end = at + int_arg(step, "duration_ns", 0)?;
+                    let mut r = rsl_breaker_record_result::default();
+                    let st = unsafe {
+                        rsl_breaker_record_at(h, end, &a.permit, outcome_arg(step)?, &mut r)
+                    };
+                    if !check_status(step, st)? {
+                        return Ok(());
                     }
+                    self.last_generation = Some(r.generation);
+                    ck.boolean("counted", r.counted);
+                    ck.boolean("slow", r.slow);
+                    ck.named("state", STATES, r.state);
+                    check_counts(&mut ck, &r.counts);
                 }
             }
             "record" => {
+                check_step_keys(step, &["permit", "outcome"])?;
                 ck.known(&["counted", "slow", "state", "generation", "counts"]);
                 let label = step
                     .get("permit")
@@ -201,7 +221,7 @@ impl BreakerRun {
                 if !check_status(step, st)? {
                     return Ok(());
                 }
-                self.last_generation = r.generation;
+                self.last_generation = Some(r.generation);
                 ck.boolean("counted", r.counted);
                 ck.boolean("slow", r.slow);
                 ck.named("state", STATES, r.state);
@@ -209,9 +229,12 @@ impl BreakerRun {
                 check_counts(&mut ck, &r.counts);
             }
             "trip" => {
+                check_step_keys(step, &["generation"])?;
                 ck.known(&["tripped", "state"]);
                 let generation = match step.get("generation") {
-                    Some(Value::String(s)) if s == "last" => self.last_generation,
+                    Some(Value::String(s)) if s == "last" => self
+                        .last_generation
+                        .ok_or("generation \"last\" before any record")?,
                     Some(v) => v.as_u64().ok_or("generation: not an integer")?,
                     None => return Err("missing generation".into()),
                 };
@@ -225,6 +248,7 @@ impl BreakerRun {
                 self.check_state(at, &mut ck)?;
             }
             "transition" => {
+                check_step_keys(step, &["to"])?;
                 ck.known(&["state"]);
                 let to = lookup(STATES, step.get("to").ok_or("missing to")?, "state")?;
                 if !check_status(step, unsafe { rsl_breaker_transition_at(h, at, to) })? {
@@ -233,6 +257,7 @@ impl BreakerRun {
                 self.check_state(at, &mut ck)?;
             }
             "reset" => {
+                check_step_keys(step, &[])?;
                 ck.known(&["state"]);
                 if !check_status(step, unsafe { rsl_breaker_reset_at(h, at) })? {
                     return Ok(());
@@ -240,11 +265,18 @@ impl BreakerRun {
                 self.check_state(at, &mut ck)?;
             }
             "state" => {
+                check_step_keys(step, &[])?;
                 ck.known(&["state"]);
                 self.check_state(at, &mut ck)?;
             }
-            "metrics" => self.metrics(at, &mut ck)?,
-            "drain_events" => self.drain(step, &mut ck)?,
+            "metrics" => {
+                check_step_keys(step, &[])?;
+                self.metrics(at, &mut ck)?;
+            }
+            "drain_events" => {
+                check_step_keys(step, &["max"])?;
+                self.drain(step, &mut ck)?;
+            }
             other => return Err(format!("unknown op {other}")),
         }
         if ck.errors.is_empty() {
@@ -264,7 +296,7 @@ impl BreakerRun {
         Ok(())
     }
 
-    fn metrics(&self, at: i64, ck: &mut Checker<'_>) -> Res {
+    fn snapshot(&self, at: i64) -> Res<rsl_breaker_metrics> {
         let mut m = rsl_breaker_metrics {
             struct_size: u32::try_from(std::mem::size_of::<rsl_breaker_metrics>()).unwrap(),
             ..Default::default()
@@ -273,6 +305,11 @@ impl BreakerRun {
         if st != RSL_OK {
             return Err(format!("metrics status {st}"));
         }
+        Ok(m)
+    }
+
+    fn metrics(&self, at: i64, ck: &mut Checker<'_>) -> Res {
+        let m = self.snapshot(at)?;
         ck.known(&[
             "state",
             "generation",
@@ -371,7 +408,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
     let mut run = BreakerRun {
         h,
         permits: HashMap::new(),
-        last_generation: 0,
+        last_generation: None,
     };
     let result = for_each_step(s, |at, step| run.step(at, step));
     unsafe { rsl_breaker_free(h) };

@@ -91,18 +91,63 @@ pub fn last_error() -> String {
         .into_owned()
 }
 
-pub fn check_status(step: &Map<String, Value>, status: rsl_status) -> Res<bool> {
-    match step.get("expect_status").and_then(Value::as_str) {
+/// Checks `status` against the object's `expect_status` / `expect_error_field`
+/// (a step, or the scenario for creation). `Ok(true)` = go on (status OK and
+/// none expected), `Ok(false)` = the expected error happened.
+pub fn check_status(obj: &Map<String, Value>, status: rsl_status) -> Res<bool> {
+    let field = obj.get("expect_error_field");
+    match obj.get("expect_status") {
         Some(name) => {
+            let name = name.as_str().ok_or("expect_status: not a string")?;
             let want = status_by_name(name)?;
-            if status == want {
-                Ok(false)
-            } else {
-                Err(format!("status {status}, want {name}"))
+            if status != want {
+                return Err(format!(
+                    "status {status}, want {name} ({want}): {}",
+                    last_error()
+                ));
             }
+            if want == RSL_OK {
+                if field.is_some() {
+                    return Err("expect_error_field needs a failing expect_status".into());
+                }
+                return Ok(true);
+            }
+            if obj.contains_key("expect") {
+                return Err("expect is not allowed with a failing expect_status".into());
+            }
+            if let Some(field) = field {
+                let field = field.as_str().ok_or("expect_error_field: not a string")?;
+                let msg = last_error();
+                if !msg.starts_with(&format!("{field}:")) {
+                    return Err(format!("message {msg:?} does not name {field}"));
+                }
+            }
+            Ok(false)
         }
+        None if field.is_some() => Err("expect_error_field needs a failing expect_status".into()),
         None if status == RSL_OK => Ok(true),
         None => Err(format!("status {status}: {}", last_error())),
+    }
+}
+
+/// Fails on a step key that is neither common to every step nor one of the
+/// op's own arguments (a typo must not silently become a default).
+pub fn check_step_keys(step: &Map<String, Value>, op_args: &[&str]) -> Res {
+    const COMMON: &[&str] = &[
+        "at",
+        "op",
+        "expect",
+        "expect_status",
+        "expect_error_field",
+        "repeat",
+        "step_ns",
+    ];
+    match step
+        .keys()
+        .find(|k| !COMMON.contains(&k.as_str()) && !op_args.contains(&k.as_str()))
+    {
+        Some(k) => Err(format!("unknown step key {k}")),
+        None => Ok(()),
     }
 }
 
@@ -147,28 +192,19 @@ pub fn for_each_step(
     Ok(())
 }
 
-/// Checks a created-or-failed handle against `expect_status` / `expect_error_field`.
+/// Checks a created-or-failed handle against the scenario's
+/// `expect_status` / `expect_error_field`; a scenario whose creation must
+/// fail has no steps.
 pub fn check_creation(s: &Map<String, Value>, status: rsl_status) -> Res<bool> {
-    match s.get("expect_status").and_then(Value::as_str) {
-        Some(name) => {
-            let want = status_by_name(name)?;
-            if status != want {
-                return Err(format!("creation: status {status}, want {name} ({want})"));
-            }
-            if let Some(field) = s.get("expect_error_field").and_then(Value::as_str) {
-                let msg = last_error();
-                if !msg.starts_with(&format!("{field}:")) {
-                    return Err(format!("creation: message {msg:?} does not name {field}"));
-                }
-            }
-            Ok(false)
-        }
-        None if status != RSL_OK => Err(format!(
-            "creation failed: status {status}: {}",
-            last_error()
-        )),
-        None => Ok(true),
+    let go_on = check_status(s, status).map_err(|e| format!("creation: {e}"))?;
+    if !go_on
+        && s.get("steps")
+            .and_then(Value::as_array)
+            .is_some_and(|v| !v.is_empty())
+    {
+        return Err("a scenario whose creation fails must have no steps".into());
     }
+    Ok(go_on)
 }
 
 pub struct Checker<'a> {

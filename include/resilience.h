@@ -566,7 +566,9 @@ typedef struct rsl_breaker_record_result {
    */
   uint64_t generation;
   /**
-   * Counts after the call (what a gobreaker `ReadyToTrip` would see).
+   * Counts after the call: what a gobreaker `ReadyToTrip` would see. When
+   * this very call changed the state (say, it tripped a consecutive or rate
+   * policy), they are the new generation's, all zero.
    */
   struct rsl_breaker_counts counts;
 } rsl_breaker_record_result;

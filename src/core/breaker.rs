@@ -1143,16 +1143,23 @@ impl Breaker {
     /// Moves up to `out.len()` of the oldest undrained events into `out`,
     /// returning how many.
     pub fn drain_events(&self, out: &mut [Event]) -> usize {
-        let mut m = self.machine.lock();
         let mut n = 0;
-        for slot in out.iter_mut() {
-            match m.events.pop_front() {
-                Some(e) => {
-                    *slot = e;
-                    n += 1;
-                }
-                None => break,
+        self.drain_events_with(out.len(), |i, e| {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = e;
+                n += 1;
             }
+        });
+        n
+    }
+
+    /// Hands up to `max` of the oldest undrained events to `sink(index,
+    /// event)`, in order, without allocating; returns how many.
+    pub fn drain_events_with(&self, max: usize, mut sink: impl FnMut(usize, Event)) -> usize {
+        let mut m = self.machine.lock();
+        let n = max.min(m.events.len());
+        for (i, e) in m.events.drain(..n).enumerate() {
+            sink(i, e);
         }
         n
     }

@@ -316,7 +316,9 @@ pub struct rsl_breaker_record_result {
     pub reserved0: u32,
     /// Generation after the call: pass it to `rsl_breaker_trip_at`.
     pub generation: u64,
-    /// Counts after the call (what a gobreaker `ReadyToTrip` would see).
+    /// Counts after the call: what a gobreaker `ReadyToTrip` would see. When
+    /// this very call changed the state (say, it tripped a consecutive or rate
+    /// policy), they are the new generation's, all zero.
     pub counts: rsl_breaker_counts,
 }
 
@@ -750,24 +752,13 @@ pub unsafe extern "C" fn rsl_breaker_drain_events(
         if events.is_null() {
             return Err(Failure::null("events"));
         }
-        let take = capacity.min(crate::core::breaker::MAX_EVENT_CAPACITY as usize);
-        let mut buf = vec![
-            Event {
-                seq: 0,
-                at_ns: 0,
-                from: State::Closed,
-                to: State::Closed,
-                reason: crate::core::breaker::Reason::Manual,
-                generation: 0,
-            };
-            take
-        ];
-        let n = b.drain_events(&mut buf);
-        // SAFETY: `events` holds `capacity >= n` writable elements (contract).
-        let dst = unsafe { std::slice::from_raw_parts_mut(events, n) };
-        for (d, e) in dst.iter_mut().zip(buf.into_iter().take(n)) {
-            *d = e.into();
-        }
+        // SAFETY: `events` holds `capacity` writable elements (contract).
+        let dst = unsafe { std::slice::from_raw_parts_mut(events, capacity) };
+        let n = b.drain_events_with(capacity, |i, e| {
+            if let Some(d) = dst.get_mut(i) {
+                *d = e.into();
+            }
+        });
         *count = n;
         Ok(())
     })

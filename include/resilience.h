@@ -26,6 +26,44 @@
 
 
 /**
+ * "No cap": the default `max_ns` of the strategies that do not need one.
+ */
+#define NO_MAX INT64_MAX
+
+/**
+ * Largest number of multiplications an exponential strategy may need before
+ * its value reaches the cap (or, for Resilience4j, stops changing). Configs
+ * that need more are rejected, so every delay costs a bounded loop.
+ */
+#define MAX_GROWTH_STEPS 10000
+
+/**
+ * `retry_after_ns` meaning "the server sent no retry hint".
+ */
+#define RETRY_AFTER_NONE INT64_MIN
+
+/**
+ * A `retry_after_ns` meaning "the server says do not retry" (any negative
+ * value other than [`RETRY_AFTER_NONE`] means the same).
+ */
+#define RETRY_AFTER_REFUSE -1
+
+/**
+ * `deadline_ns` meaning "no deadline".
+ */
+#define NO_DEADLINE INT64_MAX
+
+/**
+ * Largest `ratio` (tower accepts up to 1000).
+ */
+#define MAX_RATIO 1000.0
+
+/**
+ * Largest gRPC `maxTokens` (A6: in (0, 1000]).
+ */
+#define MAX_TOKENS 1000
+
+/**
  * The ABI version. It changes only when an existing function or struct
  * changes incompatibly; bindings refuse to load a library with another one.
  */
@@ -60,6 +98,161 @@
  * Preset: go-zero `googleBreaker` (dynamic parts fixed; see docs).
  */
 #define RSL_ADAPTIVE_THROTTLE_PRESET_GO_ZERO 2
+
+/**
+ * `max_ns` value meaning "no cap" (INT64_MAX).
+ */
+#define RSL_BACKOFF_NO_MAX INT64_MAX
+
+/**
+ * Kind: `base_ns` every time.
+ */
+#define RSL_BACKOFF_FIXED 1
+
+/**
+ * Kind: `base_ns + (attempt - 1) * increment_ns`, capped at `max_ns`.
+ */
+#define RSL_BACKOFF_LINEAR 2
+
+/**
+ * Kind: `base_ns * factor^(attempt - 1)` (repeated multiplication that
+ * stops at `max_ns`), capped at `max_ns`.
+ */
+#define RSL_BACKOFF_EXPONENTIAL 3
+
+/**
+ * Kind: gRPC connection backoff: attempt 1 waits `base_ns` unjittered; then
+ * `×factor` while below `max_ns`, capped, then `×(1 + jitter_factor·(2u − 1))`.
+ */
+#define RSL_BACKOFF_GRPC_CONNECTION 4
+
+/**
+ * Kind: AWS full jitter: `u · min(max_ns, base_ns · 2^attempt)`.
+ */
+#define RSL_BACKOFF_AWS_FULL_JITTER 5
+
+/**
+ * Kind: AWS equal jitter: `v/2 + (v/2)·u`, `v = min(max_ns, base_ns · 2^attempt)`.
+ */
+#define RSL_BACKOFF_AWS_EQUAL_JITTER 6
+
+/**
+ * Kind: AWS decorrelated jitter: `sleep = min(max_ns, base + (3·sleep − base)·u)`,
+ * `sleep` starting at `base_ns` (stateful).
+ */
+#define RSL_BACKOFF_AWS_DECORRELATED 7
+
+/**
+ * Kind: AWS SDK standard mode: `max_ns` exactly once `attempt > floor(log2(max_ns /
+ * base_ns))`, else `u · 2^attempt · base_ns`.
+ */
+#define RSL_BACKOFF_AWS_STANDARD 8
+
+/**
+ * Kind: Polly v8 DecorrelatedJitterV2 (exponential with `UseJitter`), capped
+ * at `max_ns` (stateful).
+ */
+#define RSL_BACKOFF_POLLY_DECORRELATED_V2 9
+
+/**
+ * Kind: Resilience4j `ofExponentialRandomBackoff`, in whole milliseconds.
+ */
+#define RSL_BACKOFF_R4J_EXPONENTIAL_RANDOM 10
+
+/**
+ * Jitter (fixed, linear, exponential): none, no draw.
+ */
+#define RSL_JITTER_NONE 0
+
+/**
+ * Jitter: `e + e·jitter_factor·u` (the seeds' JitterRetryStrategy).
+ */
+#define RSL_JITTER_PROPORTIONAL 1
+
+/**
+ * Jitter: `e·(1 + jitter_factor·(2u − 1))` (gRPC ±20 %, Polly ±25 %).
+ */
+#define RSL_JITTER_SYMMETRIC 2
+
+/**
+ * Jitter: `e·u` (full jitter).
+ */
+#define RSL_JITTER_FULL 3
+
+/**
+ * Jitter: `e/2 + (e/2)·u` (equal jitter).
+ */
+#define RSL_JITTER_EQUAL 4
+
+/**
+ * Preset: the seeds' ExponentialBackoffStrategy (1 s doubling, max 60 s). The default.
+ */
+#define RSL_BACKOFF_PRESET_DEFAULT 0
+
+/**
+ * Preset: the seeds' JitterRetryStrategy (default + 10 % proportional jitter).
+ */
+#define RSL_BACKOFF_PRESET_SEEDS_JITTER 1
+
+/**
+ * Preset: the seeds' FixedRetryStrategy (1 s).
+ */
+#define RSL_BACKOFF_PRESET_SEEDS_FIXED 2
+
+/**
+ * Preset: gRPC connection backoff (1 s, ×1.6, jitter 0.2, max 120 s).
+ */
+#define RSL_BACKOFF_PRESET_GRPC_CONNECTION 3
+
+/**
+ * Preset: gRPC A6 retry backoff, A6 example values (0.1 s, ×2, max 1 s, ±20 %).
+ */
+#define RSL_BACKOFF_PRESET_GRPC_RETRY 4
+
+/**
+ * Preset: gRPC A6 retry backoff as specified before 2024 (full jitter).
+ */
+#define RSL_BACKOFF_PRESET_GRPC_RETRY_FULL_JITTER 5
+
+/**
+ * Preset: AWS SDK standard mode (base 1 s, max 20 s).
+ */
+#define RSL_BACKOFF_PRESET_AWS_STANDARD 6
+
+/**
+ * Preset: AWS blog full jitter (base 5 ms, cap 2 s, the blog's simulation).
+ */
+#define RSL_BACKOFF_PRESET_AWS_FULL_JITTER 7
+
+/**
+ * Preset: AWS blog equal jitter (base 5 ms, cap 2 s).
+ */
+#define RSL_BACKOFF_PRESET_AWS_EQUAL_JITTER 8
+
+/**
+ * Preset: AWS blog decorrelated jitter (base 5 ms, cap 2 s).
+ */
+#define RSL_BACKOFF_PRESET_AWS_DECORRELATED 9
+
+/**
+ * Preset: Polly v8 retry defaults (constant 2 s).
+ */
+#define RSL_BACKOFF_PRESET_POLLY_V8 10
+
+/**
+ * Preset: Polly v8 exponential with UseJitter (DecorrelatedJitterV2, 2 s, no max).
+ */
+#define RSL_BACKOFF_PRESET_POLLY_V8_DECORRELATED_JITTER 11
+
+/**
+ * Preset: Resilience4j Retry default interval (fixed 500 ms).
+ */
+#define RSL_BACKOFF_PRESET_RESILIENCE4J 12
+
+/**
+ * Preset: Resilience4j `ofExponentialRandomBackoff()` (500 ms, ×1.5, ±0.5, no max).
+ */
+#define RSL_BACKOFF_PRESET_RESILIENCE4J_EXPONENTIAL_RANDOM 13
 
 /**
  * Trip when `consecutive_failures` failures follow one another.
@@ -208,6 +401,164 @@
 #define RSL_BREAKER_PRESET_SENTINEL_SLOW_REQUEST_RATIO 7
 
 /**
+ * `retry_after_ns`: no server hint; the backoff decides (INT64_MIN).
+ */
+#define RSL_RETRY_AFTER_NONE INT64_MIN
+
+/**
+ * `retry_after_ns`: the server says do not retry (any other negative value
+ * means the same).
+ */
+#define RSL_RETRY_AFTER_REFUSE -1
+
+/**
+ * `deadline_ns`: no deadline (INT64_MAX).
+ */
+#define RSL_NO_DEADLINE INT64_MAX
+
+/**
+ * Reason: retry after `delay_ns`.
+ */
+#define RSL_RETRY_REASON_RETRY 1
+
+/**
+ * Reason: the attempt succeeded.
+ */
+#define RSL_RETRY_REASON_SUCCESS 2
+
+/**
+ * Reason: the outcome was `RSL_OUTCOME_IGNORED` (not retryable).
+ */
+#define RSL_RETRY_REASON_NOT_RETRYABLE 3
+
+/**
+ * Reason: the dependency answered overloaded (`RSL_OUTCOME_OVERLOADED`).
+ */
+#define RSL_RETRY_REASON_OVERLOADED 4
+
+/**
+ * Reason: `max_attempts` attempts were made.
+ */
+#define RSL_RETRY_REASON_MAX_ATTEMPTS 5
+
+/**
+ * Reason: `max_elapsed_ns` passed since begin, or a server delay would pass it.
+ */
+#define RSL_RETRY_REASON_MAX_ELAPSED 6
+
+/**
+ * Reason: the retry could not finish before the deadline.
+ */
+#define RSL_RETRY_REASON_DEADLINE 7
+
+/**
+ * Reason: the server's pushback said do not retry.
+ */
+#define RSL_RETRY_REASON_SERVER_REFUSED 8
+
+/**
+ * Reason: the retry budget is exhausted.
+ */
+#define RSL_RETRY_REASON_BUDGET 9
+
+/**
+ * Preset: the seeds (3 attempts, exponential 1 s → 60 s). The default.
+ */
+#define RSL_RETRY_PRESET_DEFAULT 0
+
+/**
+ * Preset: Resilience4j RetryConfig defaults (3 attempts, 500 ms fixed).
+ */
+#define RSL_RETRY_PRESET_RESILIENCE4J 1
+
+/**
+ * Preset: Polly v8 defaults (3 retries = 4 attempts, constant 2 s).
+ */
+#define RSL_RETRY_PRESET_POLLY_V8 2
+
+/**
+ * Preset: gRPC A6 example policy (4 attempts, 0.1 s ×2 → 1 s, ±20 %).
+ */
+#define RSL_RETRY_PRESET_GRPC 3
+
+/**
+ * Preset: AWS SDK standard mode (3 attempts, standard backoff).
+ */
+#define RSL_RETRY_PRESET_AWS_STANDARD 4
+
+/**
+ * Preset: failsafe-go defaults (2 retries = 3 attempts, no delay).
+ */
+#define RSL_RETRY_PRESET_FAILSAFE_GO 5
+
+/**
+ * Kind: retries <= ratio × requests + min_per_sec × window, over a rolling
+ * window (tower TpsBudget, Finagle, the SRE book).
+ */
+#define RSL_RETRY_BUDGET_RATIO 1
+
+/**
+ * Kind: gRPC retry throttling (gRFC A6 `retryThrottling`).
+ */
+#define RSL_RETRY_BUDGET_TOKENS 2
+
+/**
+ * Kind: AWS SDK standard-mode retry quota.
+ */
+#define RSL_RETRY_BUDGET_QUOTA 3
+
+/**
+ * Preset: tower `TpsBudget::default()` / Finagle: 20 %, 10 retries/s, 10 s. The default.
+ */
+#define RSL_RETRY_BUDGET_PRESET_TOWER 0
+
+/**
+ * Preset: the SRE book's per-client budget: 10 %, no floor, 10 s.
+ */
+#define RSL_RETRY_BUDGET_PRESET_SRE 1
+
+/**
+ * Preset: Envoy retry_budget numbers (20 %, minimum 3) as a ratio budget.
+ */
+#define RSL_RETRY_BUDGET_PRESET_ENVOY 2
+
+/**
+ * Preset: failsafe-go budget numbers (0.2, minimum 3) as a ratio budget.
+ */
+#define RSL_RETRY_BUDGET_PRESET_FAILSAFE_GO 3
+
+/**
+ * Preset: gRPC retryThrottling, A6 example (maxTokens 10, tokenRatio 0.1).
+ */
+#define RSL_RETRY_BUDGET_PRESET_GRPC 4
+
+/**
+ * Preset: AWS standard mode (500 tokens, cost 5, timeout cost 10, +1).
+ */
+#define RSL_RETRY_BUDGET_PRESET_AWS_STANDARD 5
+
+/**
+ * Flag of `_try_withdraw` and `rsl_retry_next`: the failed attempt timed
+ * out (the AWS quota charges `timeout_cost`).
+ */
+#define RSL_RETRY_FLAG_TIMEOUT 1
+
+/**
+ * Ticket kind: none (an empty ticket; recording it does nothing).
+ */
+#define RSL_RETRY_TICKET_NONE 0
+
+/**
+ * Ticket kind: an original request (from a deposit).
+ */
+#define RSL_RETRY_TICKET_ORIGINAL 1
+
+/**
+ * Ticket kind: a retry (from a granted withdrawal).
+ */
+#define RSL_RETRY_TICKET_RETRY 2
+
+/**
  * Client-side adaptive throttling (Google SRE). Create with
  * `rsl_adaptive_throttle_new`, destroy with `rsl_adaptive_throttle_free`.
  * Every function may be called from any thread concurrently, except _free.
@@ -215,11 +566,34 @@
 typedef struct rsl_adaptive_throttle rsl_adaptive_throttle;
 
 /**
+ * A backoff strategy with its seeded PRNG. Create with `rsl_backoff_new`,
+ * destroy with `rsl_backoff_free`. Every function may be called from any
+ * thread concurrently, except `rsl_backoff_free`; the per-operation
+ * `rsl_backoff_state` belongs to the caller.
+ */
+typedef struct rsl_backoff rsl_backoff;
+
+/**
  * A circuit breaker. Create with `rsl_breaker_new`, destroy with
  * `rsl_breaker_free`. Every function may be called from any thread
  * concurrently, except `rsl_breaker_free`.
  */
 typedef struct rsl_breaker rsl_breaker;
+
+/**
+ * A retry policy (limits + backoff + its PRNG), shared by every operation
+ * it governs. Create with `rsl_retry_new`, destroy with `rsl_retry_free`.
+ * Every function may be called from any thread concurrently, except _free;
+ * each operation's `rsl_retry_state` belongs to the caller.
+ */
+typedef struct rsl_retry rsl_retry;
+
+/**
+ * A retry budget shared by many operations. Create with
+ * `rsl_retry_budget_new`, destroy with `rsl_retry_budget_free`. Every
+ * function may be called from any thread concurrently, except _free.
+ */
+typedef struct rsl_retry_budget rsl_retry_budget;
 
 /**
  * A status code. `RSL_OK` is 0; errors are grouped by hundreds and a code
@@ -354,6 +728,76 @@ typedef struct rsl_adaptive_throttle_metrics {
    */
   uint64_t rejected_total;
 } rsl_adaptive_throttle_metrics;
+
+/**
+ * Backoff configuration; fill it with `rsl_backoff_config_init` or
+ * `rsl_backoff_config_preset`. Fields a kind does not use are ignored
+ * (except `jitter`, which must be `RSL_JITTER_NONE` for kinds with built-in
+ * jitter). Delays are truncated toward zero to whole ns and saturate at
+ * INT64_MAX.
+ */
+typedef struct rsl_backoff_config {
+  /**
+   * `sizeof(rsl_backoff_config)`; set by _init.
+   */
+  uint32_t struct_size;
+  /**
+   * `RSL_BACKOFF_*` kind. Default EXPONENTIAL.
+   */
+  uint32_t kind;
+  /**
+   * `RSL_JITTER_*` (FIXED, LINEAR, EXPONENTIAL only). Default NONE.
+   */
+  uint32_t jitter;
+  /**
+   * 1 = also clamp the jittered delay to `max_ns` (Polly); 0 = the cap
+   * applies before the jitter only (gRPC, the seeds). Default 0.
+   */
+  uint32_t clamp_jittered;
+  /**
+   * The first delay / unit of the formula, >= 0 (> 0 for GRPC_CONNECTION,
+   * AWS_*, R4J; a whole number of ms >= 1 ms for R4J). Default 1 s.
+   */
+  int64_t base_ns;
+  /**
+   * The cap, >= 0; `RSL_BACKOFF_NO_MAX` = none. Default 60 s.
+   */
+  int64_t max_ns;
+  /**
+   * LINEAR step, >= 0. Default 0.
+   */
+  int64_t increment_ns;
+  /**
+   * Multiplier of EXPONENTIAL, GRPC_CONNECTION, R4J: finite, >= 1, and
+   * reaching `max_ns` within 10000 multiplications. Default 2.
+   */
+  double factor;
+  /**
+   * PROPORTIONAL: >= 0; SYMMETRIC, GRPC_CONNECTION, R4J (randomization
+   * factor): in [0, 1]. Default 0.
+   */
+  double jitter_factor;
+  /**
+   * PRNG seed of a handle made from this config; 0 = from entropy. Default 0.
+   */
+  uint64_t seed;
+} rsl_backoff_config;
+
+/**
+ * Per-operation state of the decorrelated kinds (AWS_DECORRELATED,
+ * POLLY_DECORRELATED_V2), owned by the caller: one per operation, all zero
+ * (or `rsl_backoff_state_init`) = fresh. Other kinds never read it.
+ */
+typedef struct rsl_backoff_state {
+  /**
+   * AWS decorrelated: the previous delay in ns (0 = none yet).
+   */
+  int64_t prev_delay_ns;
+  /**
+   * Polly DecorrelatedJitterV2: the previous formula value (0 = fresh).
+   */
+  double prev;
+} rsl_backoff_state;
 
 /**
  * Breaker configuration. Fill it with `rsl_breaker_config_init` (or
@@ -679,6 +1123,240 @@ typedef struct rsl_breaker_event {
 } rsl_breaker_event;
 
 /**
+ * Retry policy configuration; fill it with `rsl_retry_config_init` or
+ * `rsl_retry_config_preset`. The backoff has its own `rsl_backoff_config`.
+ */
+typedef struct rsl_retry_config {
+  /**
+   * `sizeof(rsl_retry_config)`; set by _init.
+   */
+  uint32_t struct_size;
+  /**
+   * Attempts in all, the first included, >= 1 (1 = never retry). Default 3.
+   */
+  uint32_t max_attempts;
+  /**
+   * Give up once more than this has passed since begin; a computed delay
+   * is shortened to fit, a server delay that does not fit gives up.
+   * 0 = no limit. Default 0.
+   */
+  int64_t max_elapsed_ns;
+  /**
+   * Expected duration of an attempt, >= 0: a retry is made only if
+   * `now + delay + expected_attempt_ns < deadline`. Default 0.
+   */
+  int64_t expected_attempt_ns;
+  /**
+   * 1 = a server retry-after restarts the backoff progression (gRPC A6).
+   * Default 1.
+   */
+  uint32_t retry_after_resets;
+  /**
+   * 1 = when giving up after a retryable failure, report
+   * `RSL_OUTCOME_OVERLOADED` upward (the seeds' rule against cascading
+   * retries). Default 1.
+   */
+  uint32_t overloaded_on_give_up;
+} rsl_retry_config;
+
+/**
+ * Handed back by a deposit or a granted withdrawal; pass it to
+ * `rsl_retry_budget_record_at` when that attempt finishes. Plain data, owned
+ * by the caller.
+ */
+typedef struct rsl_retry_budget_ticket {
+  /**
+   * When it was issued.
+   */
+  int64_t at_ns;
+  /**
+   * QUOTA: tokens taken (0 otherwise).
+   */
+  uint32_t cost;
+  /**
+   * `RSL_RETRY_TICKET_*`.
+   */
+  uint32_t kind;
+} rsl_retry_budget_ticket;
+
+/**
+ * One operation's retry state, owned by the caller (on the stack is fine):
+ * set `struct_size` to `sizeof(rsl_retry_state)`, then `rsl_retry_begin`
+ * fills the rest. Treat the other fields as read-only.
+ */
+typedef struct rsl_retry_state {
+  /**
+   * Set by the caller to `sizeof(rsl_retry_state)` before begin.
+   */
+  uint32_t struct_size;
+  /**
+   * Attempts started so far (1 after begin; 0 = not begun).
+   */
+  uint32_t attempts;
+  /**
+   * Retries since begin or the last resetting server delay.
+   */
+  uint32_t backoff_index;
+  /**
+   * 1 once a decision ended the operation.
+   */
+  uint32_t finished;
+  /**
+   * When begin ran.
+   */
+  int64_t started_at_ns;
+  /**
+   * The deadline (`RSL_NO_DEADLINE` = none).
+   */
+  int64_t deadline_ns;
+  /**
+   * The backoff's per-operation state.
+   */
+  struct rsl_backoff_state backoff;
+  /**
+   * The budget ticket of the attempt in flight (empty without a budget).
+   */
+  struct rsl_retry_budget_ticket ticket;
+} rsl_retry_state;
+
+/**
+ * The answer of `rsl_retry_next_at`.
+ */
+typedef struct rsl_retry_decision {
+  /**
+   * 1 = retry after `delay_ns`; 0 = stop.
+   */
+  uint32_t retry;
+  /**
+   * `RSL_RETRY_REASON_*`.
+   */
+  uint32_t reason;
+  /**
+   * The wait before the retry (0 when stopping).
+   */
+  int64_t delay_ns;
+  /**
+   * `now_ns + delay_ns` (saturating); `now_ns` when stopping.
+   */
+  int64_t retry_at_ns;
+  /**
+   * Retrying: the number of the attempt about to be made (2 = first
+   * retry). Stopping: the attempts made.
+   */
+  uint32_t attempt;
+  /**
+   * `RSL_OUTCOME_*` this layer should report to its own caller: SUCCESS,
+   * IGNORED, or — after a retryable failure — OVERLOADED (with
+   * `overloaded_on_give_up`) or FAILURE.
+   */
+  uint32_t report_outcome;
+} rsl_retry_decision;
+
+/**
+ * Retry budget configuration; fill it with `rsl_retry_budget_config_init`
+ * or `_config_preset`. Fields other kinds use are ignored.
+ */
+typedef struct rsl_retry_budget_config {
+  /**
+   * `sizeof(rsl_retry_budget_config)`; set by _init.
+   */
+  uint32_t struct_size;
+  /**
+   * `RSL_RETRY_BUDGET_*` kind. Default RATIO.
+   */
+  uint32_t kind;
+  /**
+   * RATIO: retries allowed per original request, in [0, 1000], read to 6
+   * decimals. Default 0.2.
+   */
+  double ratio;
+  /**
+   * RATIO: window length, > 0, a multiple of `buckets`. Default 10 s.
+   */
+  int64_t window_ns;
+  /**
+   * RATIO: buckets in the window, 1..=65536. Default 10.
+   */
+  uint32_t buckets;
+  /**
+   * RATIO: retries per second always allowed (× the window). Default 10.
+   */
+  uint32_t min_per_sec;
+  /**
+   * TOKENS: gRPC maxTokens, 1..=1000. Default 10.
+   */
+  uint32_t max_tokens;
+  /**
+   * QUOTA: bucket size (and initial content), >= 1. Default 500.
+   */
+  uint32_t quota_capacity;
+  /**
+   * TOKENS: gRPC tokenRatio, > 0; decimals beyond 3 are dropped (A6), so
+   * >= 0.001. Default 0.1.
+   */
+  double token_ratio;
+  /**
+   * QUOTA: tokens a retry costs, 1..=quota_capacity. Default 5.
+   */
+  uint32_t retry_cost;
+  /**
+   * QUOTA: tokens a retry after a timeout costs, 1..=quota_capacity. Default 10.
+   */
+  uint32_t timeout_cost;
+  /**
+   * QUOTA: tokens a successful first attempt adds, 0..=quota_capacity. Default 1.
+   */
+  uint32_t success_increment;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+} rsl_retry_budget_config;
+
+/**
+ * A metrics snapshot; set `struct_size` before the call.
+ */
+typedef struct rsl_retry_budget_metrics {
+  /**
+   * Set by the caller to `sizeof(rsl_retry_budget_metrics)`.
+   */
+  uint32_t struct_size;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+  /**
+   * RATIO: original requests in the window (0 for other kinds).
+   */
+  uint64_t requests;
+  /**
+   * RATIO: retries granted in the window (0 for other kinds).
+   */
+  uint64_t retries;
+  /**
+   * RATIO: retries a withdrawal could still take now; TOKENS: 1 if a
+   * retry would be allowed, else 0; QUOTA: retries of `retry_cost` left.
+   */
+  uint64_t available;
+  /**
+   * TOKENS: the token count in milli-tokens; QUOTA: tokens in the bucket.
+   */
+  uint64_t tokens;
+  /**
+   * Deposits over the budget's life.
+   */
+  uint64_t deposits_total;
+  /**
+   * Withdrawals granted over its life.
+   */
+  uint64_t granted_total;
+  /**
+   * Withdrawals denied over its life.
+   */
+  uint64_t denied_total;
+} rsl_retry_budget_metrics;
+
+/**
  * Success.
  */
 #define RSL_OK 0
@@ -737,6 +1415,13 @@ typedef struct rsl_breaker_event {
  * Neither (a cancellation, a client error): not counted; gives back the permit.
  */
 #define RSL_OUTCOME_IGNORED 3
+
+/**
+ * The dependency answered "overloaded, do not retry" (wire: `x-rsl-retry:
+ * overloaded`): stops retries at every layer. Retry policies and budgets
+ * accept it; primitives that do not list it reject it as an argument.
+ */
+#define RSL_OUTCOME_OVERLOADED 4
 
 /**
  * Calls go through and are counted.
@@ -873,6 +1558,74 @@ rsl_status rsl_adaptive_throttle_get_metrics_at(const struct rsl_adaptive_thrott
  */
 rsl_status rsl_adaptive_throttle_get_metrics(const struct rsl_adaptive_throttle *throttle,
                                              struct rsl_adaptive_throttle_metrics *out);
+
+/**
+ * Fills `*cfg` with the defaults (`RSL_BACKOFF_PRESET_DEFAULT`).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_backoff_config_init(struct rsl_backoff_config *cfg);
+
+/**
+ * Fills `*cfg` with a preset (`RSL_BACKOFF_PRESET_*`).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an unknown
+ * preset (then `*cfg` is untouched).
+ */
+rsl_status rsl_backoff_config_preset(struct rsl_backoff_config *cfg, uint32_t preset);
+
+/**
+ * Sets `*state` to fresh (all zero). Errors: `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_backoff_state_init(struct rsl_backoff_state *state);
+
+/**
+ * Creates a backoff strategy (`cfg` NULL = defaults; copied). `*out`
+ * receives the owned handle only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+rsl_status rsl_backoff_new(const struct rsl_backoff_config *cfg, struct rsl_backoff **out);
+
+/**
+ * Destroys a backoff strategy. NULL is a no-op. No other call may be running on it.
+ */
+void rsl_backoff_free(struct rsl_backoff *backoff);
+
+/**
+ * The delay before retry `attempt` (1 = the first retry) into
+ * `*out_delay_ns`, drawing from the handle's PRNG exactly as many times as
+ * `rsl_backoff_draws` says. `state`: the operation's state, read and updated
+ * by the decorrelated kinds (required for them; may be NULL otherwise).
+ * Not time-dependent. Errors: `RSL_ERR_NULL_ARGUMENT`,
+ * `RSL_ERR_INVALID_ARGUMENT` (attempt 0), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_backoff_next(const struct rsl_backoff *backoff,
+                            uint32_t attempt,
+                            struct rsl_backoff_state *state,
+                            int64_t *out_delay_ns);
+
+/**
+ * The pure form: the delay before retry `attempt` given the uniform draw
+ * `u` in [0, 1) (ignored when the strategy draws nothing for this attempt),
+ * without any PRNG, so test vectors are exact. `cfg` is validated on every
+ * call (its `seed` is ignored). `state` as in `rsl_backoff_next`.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG`,
+ * `RSL_ERR_INVALID_ARGUMENT` (attempt 0, u outside [0, 1)).
+ */
+rsl_status rsl_backoff_delay_with_u(const struct rsl_backoff_config *cfg,
+                                    uint32_t attempt,
+                                    double u,
+                                    struct rsl_backoff_state *state,
+                                    int64_t *out_delay_ns);
+
+/**
+ * How many uniform draws (0 or 1) the delay before retry `attempt`
+ * consumes under `cfg`, into `*out_draws`. Errors: as
+ * `rsl_backoff_delay_with_u`.
+ */
+rsl_status rsl_backoff_draws(const struct rsl_backoff_config *cfg,
+                             uint32_t attempt,
+                             uint32_t *out_draws);
 
 /**
  * Fills `*cfg` with the defaults (policy CONSECUTIVE, 5 failures, 60 s
@@ -1039,6 +1792,245 @@ rsl_status rsl_breaker_drain_events(const struct rsl_breaker *breaker,
                                     struct rsl_breaker_event *events,
                                     size_t capacity,
                                     size_t *out_count);
+
+/**
+ * Fills `*cfg` with the defaults (`RSL_RETRY_PRESET_DEFAULT`).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_retry_config_init(struct rsl_retry_config *cfg);
+
+/**
+ * Fills `*cfg` with a preset (`RSL_RETRY_PRESET_*`) and, when `backoff` is
+ * not NULL, `*backoff` with the preset's backoff.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg); `RSL_ERR_INVALID_ARGUMENT` for an
+ * unknown preset (then nothing is written).
+ */
+rsl_status rsl_retry_config_preset(struct rsl_retry_config *cfg,
+                                   struct rsl_backoff_config *backoff,
+                                   uint32_t preset);
+
+/**
+ * Creates a retry policy from `cfg` (NULL = defaults) and `backoff` (NULL =
+ * the default backoff); both are copied. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+rsl_status rsl_retry_new(const struct rsl_retry_config *cfg,
+                         const struct rsl_backoff_config *backoff,
+                         struct rsl_retry **out);
+
+/**
+ * Destroys a retry policy. NULL is a no-op. No other call may be running on it.
+ */
+void rsl_retry_free(struct rsl_retry *retry);
+
+/**
+ * Starts an operation at `now_ns`, its first attempt about to be made,
+ * with an absolute `deadline_ns` (`RSL_NO_DEADLINE` = none). `budget` (may
+ * be NULL): a shared budget to deposit the request in; pass the same
+ * pointer (or NULL) to every `rsl_retry_next_at` of the operation.
+ * `state->struct_size` must be set; the rest is written.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE` (state.struct_size),
+ * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_retry_begin_at(const struct rsl_retry *retry,
+                              const struct rsl_retry_budget *budget,
+                              int64_t now_ns,
+                              int64_t deadline_ns,
+                              struct rsl_retry_state *state);
+
+/**
+ * `rsl_retry_begin_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_retry_begin(const struct rsl_retry *retry,
+                           const struct rsl_retry_budget *budget,
+                           int64_t deadline_ns,
+                           struct rsl_retry_state *state);
+
+/**
+ * Decides at `now_ns`, after an attempt ended with `outcome`
+ * (`RSL_OUTCOME_*`, OVERLOADED included), whether to retry, into `*out`.
+ * Call it after every attempt, success included, so a budget sees every
+ * outcome; to abandon an operation pass `RSL_OUTCOME_IGNORED`.
+ * `flags`: `RSL_RETRY_FLAG_TIMEOUT` if the attempt timed out.
+ * `retry_after_ns`: the server's delay (`RSL_RETRY_AFTER_NONE` = none,
+ * negative = do not retry, else the exact delay; see
+ * `rsl_retry_pushback_parse`). `budget`: as passed to begin (may be NULL).
+ * Stopping is a result (`out->retry == 0`), not an error.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE` (state.struct_size),
+ * `RSL_ERR_INVALID_ARGUMENT` (outcome, flags, a state not begun or already
+ * finished), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_retry_next_at(const struct rsl_retry *retry,
+                             const struct rsl_retry_budget *budget,
+                             struct rsl_retry_state *state,
+                             int64_t now_ns,
+                             rsl_outcome outcome,
+                             uint32_t flags,
+                             int64_t retry_after_ns,
+                             struct rsl_retry_decision *out);
+
+/**
+ * `rsl_retry_next_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_retry_next(const struct rsl_retry *retry,
+                          const struct rsl_retry_budget *budget,
+                          struct rsl_retry_state *state,
+                          rsl_outcome outcome,
+                          uint32_t flags,
+                          int64_t retry_after_ns,
+                          struct rsl_retry_decision *out);
+
+/**
+ * The name of the response header (HTTP) / metadata key (gRPC) that
+ * carries the overload signal between services: the static, lower-case
+ * string "x-rsl-retry" (never NULL, never freed). Its only defined value
+ * today is "overloaded" (`RSL_OUTCOME_OVERLOADED`: do not retry, at any
+ * layer); see `rsl_retry_header_format` and `rsl_retry_header_parse`.
+ */
+const char *rsl_retry_header_name(void);
+
+/**
+ * Reads an `x-rsl-retry` header value (`value`, `len` bytes, not
+ * NUL-terminated; NULL = header absent) into `*out_outcome`:
+ * `RSL_OUTCOME_OVERLOADED` if it holds the token `overloaded` (ASCII
+ * case-insensitive, comma-separated list, whitespace around ignored), else
+ * `RSL_OUTCOME_FAILURE`. Use it on failed responses. Errors:
+ * `RSL_ERR_NULL_ARGUMENT` (out_outcome).
+ */
+rsl_status rsl_retry_header_parse(const char *value, size_t len, rsl_outcome *out_outcome);
+
+/**
+ * The `x-rsl-retry` value to send with a response whose outcome is
+ * `outcome` into `*out_value`: the static string "overloaded" for
+ * `RSL_OUTCOME_OVERLOADED`, NULL (send no header) for the others. A gRPC
+ * server should also send `grpc-retry-pushback-ms: -1` so that gRPC's own
+ * retries stop. Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_ARGUMENT`
+ * (outcome).
+ */
+rsl_status rsl_retry_header_format(rsl_outcome outcome, const char **out_value);
+
+/**
+ * Reads gRPC's `grpc-retry-pushback-ms` value (`value`, `len` bytes; NULL =
+ * absent) into `*out_retry_after_ns`, ready for `rsl_retry_next_at`:
+ * absent ⇒ `RSL_RETRY_AFTER_NONE`; a decimal in the signed 32-bit range
+ * (optional sign, leading zeros accepted, as grpc-go parses it) ⇒ that many
+ * ms in ns when >= 0; negative or unparsable ⇒ `RSL_RETRY_AFTER_REFUSE`
+ * (do not retry), per gRFC A6.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (out_retry_after_ns).
+ */
+rsl_status rsl_retry_pushback_parse(const char *value, size_t len, int64_t *out_retry_after_ns);
+
+/**
+ * Reads an HTTP `Retry-After` value (`value`, `len` bytes; NULL = absent)
+ * into `*out_retry_after_ns`: delay-seconds (`1*DIGIT`, whitespace around
+ * ignored) ⇒ that many seconds in ns (saturating); absent, malformed or an
+ * HTTP-date ⇒ `RSL_RETRY_AFTER_NONE` (dates need the wall clock: convert
+ * them yourself). Errors: `RSL_ERR_NULL_ARGUMENT` (out_retry_after_ns).
+ */
+rsl_status rsl_retry_after_parse_http(const char *value, size_t len, int64_t *out_retry_after_ns);
+
+/**
+ * Fills `*cfg` with the defaults (`RSL_RETRY_BUDGET_PRESET_TOWER`).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_retry_budget_config_init(struct rsl_retry_budget_config *cfg);
+
+/**
+ * Fills `*cfg` with a preset (`RSL_RETRY_BUDGET_PRESET_*`).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an unknown
+ * preset (then `*cfg` is untouched).
+ */
+rsl_status rsl_retry_budget_config_preset(struct rsl_retry_budget_config *cfg, uint32_t preset);
+
+/**
+ * Creates a full budget (`cfg` NULL = defaults; copied). `*out` receives the
+ * owned handle only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+rsl_status rsl_retry_budget_new(const struct rsl_retry_budget_config *cfg,
+                                struct rsl_retry_budget **out);
+
+/**
+ * Destroys a budget. NULL is a no-op. No other call may be running on it,
+ * and no retry policy call may be using it.
+ */
+void rsl_retry_budget_free(struct rsl_retry_budget *budget);
+
+/**
+ * An original request starts at `now_ns` (RATIO: it counts toward the
+ * ratio). `*out_ticket` (may be NULL) receives its ticket.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_retry_budget_deposit_at(const struct rsl_retry_budget *budget,
+                                       int64_t now_ns,
+                                       struct rsl_retry_budget_ticket *out_ticket);
+
+/**
+ * `rsl_retry_budget_deposit_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_retry_budget_deposit(const struct rsl_retry_budget *budget,
+                                    struct rsl_retry_budget_ticket *out_ticket);
+
+/**
+ * Asks at `now_ns` for one retry. `flags`: `RSL_RETRY_FLAG_TIMEOUT` when
+ * the failed attempt timed out. `*out_granted` = 1 if granted (the budget is
+ * charged and `*out_ticket`, which may be NULL, receives the retry's
+ * ticket), 0 if denied (a result, not an error; the ticket is emptied).
+ * Never blocks. Errors: `RSL_ERR_NULL_ARGUMENT` (out_granted),
+ * `RSL_ERR_INVALID_ARGUMENT` (flags), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_retry_budget_try_withdraw_at(const struct rsl_retry_budget *budget,
+                                            int64_t now_ns,
+                                            uint32_t flags,
+                                            uint32_t *out_granted,
+                                            struct rsl_retry_budget_ticket *out_ticket);
+
+/**
+ * `rsl_retry_budget_try_withdraw_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_retry_budget_try_withdraw(const struct rsl_retry_budget *budget,
+                                         uint32_t flags,
+                                         uint32_t *out_granted,
+                                         struct rsl_retry_budget_ticket *out_ticket);
+
+/**
+ * Records at `now_ns` how the attempt behind `*ticket` ended
+ * (`RSL_OUTCOME_*`, OVERLOADED included). TOKENS: success adds
+ * token_ratio, failure/overloaded takes one token, ignored nothing. QUOTA:
+ * success refunds a retry's cost or adds `success_increment` for an
+ * original request. RATIO: nothing. An empty ticket does nothing.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (ticket), `RSL_ERR_INVALID_ARGUMENT`
+ * (outcome, ticket kind), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_retry_budget_record_at(const struct rsl_retry_budget *budget,
+                                      int64_t now_ns,
+                                      const struct rsl_retry_budget_ticket *ticket,
+                                      rsl_outcome outcome);
+
+/**
+ * `rsl_retry_budget_record_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_retry_budget_record(const struct rsl_retry_budget *budget,
+                                   const struct rsl_retry_budget_ticket *ticket,
+                                   rsl_outcome outcome);
+
+/**
+ * A metrics snapshot at `now_ns` into `*out` (set `out->struct_size` first).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`, `RSL_ERR_POISONED`,
+ * `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_retry_budget_get_metrics_at(const struct rsl_retry_budget *budget,
+                                           int64_t now_ns,
+                                           struct rsl_retry_budget_metrics *out);
+
+/**
+ * `rsl_retry_budget_get_metrics_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_retry_budget_get_metrics(const struct rsl_retry_budget *budget,
+                                        struct rsl_retry_budget_metrics *out);
 
 #ifdef __cplusplus
 }  // extern "C"

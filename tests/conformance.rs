@@ -53,6 +53,9 @@ fn run_file(path: &Path) -> Res {
     match s.get("primitive").and_then(Value::as_str) {
         Some("breaker") => runner::breaker::run(s),
         Some("adaptive_throttle") => runner::adaptive_throttle::run(s),
+        Some("backoff") => runner::backoff::run(s),
+        Some("retry") => runner::retry::run(s),
+        Some("retry_budget") => runner::retry_budget::run(s),
         other => Err(format!("unknown primitive {other:?}")),
     }
 }

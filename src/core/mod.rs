@@ -6,9 +6,12 @@
 #![forbid(unsafe_code)]
 
 pub mod adaptive_throttle;
+pub mod backoff;
 pub mod breaker;
 pub mod clock;
 pub mod error;
 pub mod outcome;
+pub mod retry;
+pub mod retry_budget;
 pub mod rng;
 pub mod window;

@@ -8,7 +8,10 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod adaptive_throttle;
+pub mod backoff;
 pub mod breaker;
+pub mod retry;
+pub mod retry_budget;
 
 use crate::core::error::{Error, ErrorKind};
 use std::cell::RefCell;
@@ -379,6 +382,10 @@ pub const RSL_OUTCOME_SUCCESS: rsl_outcome = 1;
 pub const RSL_OUTCOME_FAILURE: rsl_outcome = 2;
 /// Neither (a cancellation, a client error): not counted; gives back the permit.
 pub const RSL_OUTCOME_IGNORED: rsl_outcome = 3;
+/// The dependency answered "overloaded, do not retry" (wire: `x-rsl-retry:
+/// overloaded`): stops retries at every layer. Retry policies and budgets
+/// accept it; primitives that do not list it reject it as an argument.
+pub const RSL_OUTCOME_OVERLOADED: rsl_outcome = 4;
 
 pub(crate) fn outcome(raw: rsl_outcome) -> FfiResult<crate::core::outcome::Outcome> {
     crate::core::outcome::Outcome::from_raw(raw).ok_or_else(|| {

@@ -260,4 +260,7 @@ impl Checker<'_> {
 }
 
 pub mod adaptive_throttle;
+pub mod backoff;
 pub mod breaker;
+pub mod retry;
+pub mod retry_budget;

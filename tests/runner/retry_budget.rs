@@ -1,0 +1,192 @@
+//! Conformance runner for `retry_budget` scenarios.
+
+use super::*;
+use resilience::ffi::retry_budget::*;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+pub const BUDGET_PRESETS: &[(&str, u32)] = &[
+    ("tower", RSL_RETRY_BUDGET_PRESET_TOWER),
+    ("sre", RSL_RETRY_BUDGET_PRESET_SRE),
+    ("envoy", RSL_RETRY_BUDGET_PRESET_ENVOY),
+    ("failsafe_go", RSL_RETRY_BUDGET_PRESET_FAILSAFE_GO),
+    ("grpc", RSL_RETRY_BUDGET_PRESET_GRPC),
+    ("aws_standard", RSL_RETRY_BUDGET_PRESET_AWS_STANDARD),
+];
+
+const ENUMS: &[(&str, &str, u32)] = &[
+    ("kind", "ratio", RSL_RETRY_BUDGET_RATIO),
+    ("kind", "tokens", RSL_RETRY_BUDGET_TOKENS),
+    ("kind", "quota", RSL_RETRY_BUDGET_QUOTA),
+];
+
+/// Outcomes a retry policy or budget accepts.
+pub const RETRY_OUTCOMES: &[(&str, u32)] = &[
+    ("success", RSL_OUTCOME_SUCCESS),
+    ("failure", RSL_OUTCOME_FAILURE),
+    ("ignored", RSL_OUTCOME_IGNORED),
+    ("overloaded", RSL_OUTCOME_OVERLOADED),
+];
+
+fn budget_slot<'a>(c: &'a mut rsl_retry_budget_config, f: &str) -> Res<Slot<'a>> {
+    Ok(match f {
+        "struct_size" => Slot::U32(&mut c.struct_size),
+        "kind" => Slot::U32(&mut c.kind),
+        "ratio" => Slot::F64(&mut c.ratio),
+        "window_ns" => Slot::I64(&mut c.window_ns),
+        "buckets" => Slot::U32(&mut c.buckets),
+        "min_per_sec" => Slot::U32(&mut c.min_per_sec),
+        "max_tokens" => Slot::U32(&mut c.max_tokens),
+        "quota_capacity" => Slot::U32(&mut c.quota_capacity),
+        "token_ratio" => Slot::F64(&mut c.token_ratio),
+        "retry_cost" => Slot::U32(&mut c.retry_cost),
+        "timeout_cost" => Slot::U32(&mut c.timeout_cost),
+        "success_increment" => Slot::U32(&mut c.success_increment),
+        "reserved0" => Slot::U32(&mut c.reserved0),
+        _ => return Err(format!("unknown retry_budget config field {f}")),
+    })
+}
+
+/// Builds a budget config from a preset name and field overrides (a `preset`
+/// key inside `fields` is also accepted).
+pub fn budget_config(
+    preset: Option<&Value>,
+    fields: Option<&Map<String, Value>>,
+) -> Res<rsl_retry_budget_config> {
+    let mut cfg =
+        rsl_retry_budget_config::from(resilience::core::retry_budget::BudgetConfig::default());
+    let p = match preset.or_else(|| fields.and_then(|f| f.get("preset"))) {
+        Some(p) => lookup(BUDGET_PRESETS, p, "budget preset")?,
+        None => RSL_RETRY_BUDGET_PRESET_TOWER,
+    };
+    if unsafe { rsl_retry_budget_config_preset(&mut cfg, p) } != RSL_OK {
+        return Err("budget config_preset failed".into());
+    }
+    if let Some(fields) = fields {
+        for (k, v) in fields {
+            if k == "preset" {
+                continue;
+            }
+            set_field(k, budget_slot(&mut cfg, k)?, v, ENUMS)?;
+        }
+    }
+    Ok(cfg)
+}
+
+pub fn flags_arg(step: &Map<String, Value>) -> Res<u32> {
+    if let Some(f) = step.get("flags") {
+        return f
+            .as_u64()
+            .and_then(|x| u32::try_from(x).ok())
+            .ok_or_else(|| format!("bad flags {f}"));
+    }
+    Ok(match step.get("timeout").and_then(Value::as_bool) {
+        Some(true) => RSL_RETRY_FLAG_TIMEOUT,
+        _ => 0,
+    })
+}
+
+/// Checks budget metrics against an `expect` object.
+pub fn check_metrics(ck: &mut Checker<'_>, b: *const rsl_retry_budget, at: i64) -> Res {
+    let mut m = rsl_retry_budget_metrics {
+        struct_size: u32::try_from(std::mem::size_of::<rsl_retry_budget_metrics>()).unwrap(),
+        ..Default::default()
+    };
+    let st = unsafe { rsl_retry_budget_get_metrics_at(b, at, &mut m) };
+    if st != RSL_OK {
+        return Err(format!("metrics status {st}"));
+    }
+    ck.int("requests", i128::from(m.requests));
+    ck.int("retries", i128::from(m.retries));
+    ck.int("available", i128::from(m.available));
+    ck.int("tokens", i128::from(m.tokens));
+    ck.int("deposits_total", i128::from(m.deposits_total));
+    ck.int("granted_total", i128::from(m.granted_total));
+    ck.int("denied_total", i128::from(m.denied_total));
+    Ok(())
+}
+
+pub const METRIC_KEYS: &[&str] = &[
+    "requests",
+    "retries",
+    "available",
+    "tokens",
+    "deposits_total",
+    "granted_total",
+    "denied_total",
+];
+
+pub fn run(s: &Map<String, Value>) -> Res {
+    let cfg = budget_config(s.get("preset"), s.get("config").and_then(Value::as_object))?;
+    let mut h: *mut rsl_retry_budget = std::ptr::null_mut();
+    let st = unsafe { rsl_retry_budget_new(&cfg, &mut h) };
+    if !check_creation(s, st)? {
+        return Ok(());
+    }
+    let mut tickets: HashMap<String, rsl_retry_budget_ticket> = HashMap::new();
+    let result = for_each_step(s, |at, step| {
+        let op = step.get("op").and_then(Value::as_str).ok_or("missing op")?;
+        let mut ck = Checker {
+            expect: step.get("expect").and_then(Value::as_object),
+            errors: Vec::new(),
+        };
+        let label = step.get("ticket").and_then(Value::as_str);
+        match op {
+            "deposit" => {
+                ck.known(&["ticket_kind"]);
+                let mut t = rsl_retry_budget_ticket::default();
+                let st = unsafe { rsl_retry_budget_deposit_at(h, at, &mut t) };
+                if !check_status(step, st)? {
+                    return Ok(());
+                }
+                ck.int("ticket_kind", i128::from(t.kind));
+                if let Some(l) = label {
+                    tickets.insert(l.to_owned(), t);
+                }
+            }
+            "withdraw" => {
+                ck.known(&["granted", "cost", "ticket_kind"]);
+                let mut granted = 99u32;
+                let mut t = rsl_retry_budget_ticket::default();
+                let st = unsafe {
+                    rsl_retry_budget_try_withdraw_at(h, at, flags_arg(step)?, &mut granted, &mut t)
+                };
+                if !check_status(step, st)? {
+                    return Ok(());
+                }
+                ck.boolean("granted", granted);
+                ck.int("cost", i128::from(t.cost));
+                ck.int("ticket_kind", i128::from(t.kind));
+                if let Some(l) = label {
+                    tickets.insert(l.to_owned(), t);
+                }
+            }
+            "record" => {
+                ck.known(&[]);
+                let l = label.ok_or("record: missing ticket")?;
+                let t = *tickets
+                    .get(l)
+                    .ok_or_else(|| format!("unknown ticket {l}"))?;
+                let o = lookup(
+                    RETRY_OUTCOMES,
+                    step.get("outcome").ok_or("missing outcome")?,
+                    "outcome",
+                )?;
+                let st = unsafe { rsl_retry_budget_record_at(h, at, &t, o) };
+                check_status(step, st)?;
+            }
+            "metrics" => {
+                ck.known(METRIC_KEYS);
+                check_metrics(&mut ck, h, at)?;
+            }
+            other => return Err(format!("unknown op {other}")),
+        }
+        if ck.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ck.errors.join("; "))
+        }
+    });
+    unsafe { rsl_retry_budget_free(h) };
+    result
+}

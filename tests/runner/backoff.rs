@@ -112,6 +112,10 @@ pub fn backoff_config(
             if k == "preset" {
                 continue;
             }
+            if k == "max_ns" && v.as_str() == Some("no_max") {
+                cfg.max_ns = RSL_BACKOFF_NO_MAX;
+                continue;
+            }
             set_field(k, backoff_slot(&mut cfg, k)?, v, BACKOFF_ENUMS)?;
         }
     }

@@ -152,6 +152,11 @@ pub fn run(s: &Map<String, Value>) -> Res {
         };
         match op {
             "delay" | "next" => {
+                if op == "delay" {
+                    check_step_keys(step, &["attempt", "u"])?;
+                } else {
+                    check_step_keys(step, &["attempt"])?;
+                }
                 ck.known(&[
                     "delay_ns",
                     "min_delay_ns",
@@ -196,6 +201,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.float("prev", state.prev);
             }
             "draws" => {
+                check_step_keys(step, &["attempt"])?;
                 ck.known(&["draws"]);
                 let attempt = attempt_arg(step)?;
                 let mut n = 99u32;
@@ -206,6 +212,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.int("draws", i128::from(n));
             }
             "reset_state" => {
+                check_step_keys(step, &[])?;
                 ck.known(&[]);
                 if unsafe { rsl_backoff_state_init(&mut state) } != RSL_OK {
                     return Err("state_init failed".into());
@@ -213,6 +220,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
             }
             "next_null_state" => {
                 // rsl_backoff_next without a state: fine for stateless kinds.
+                check_step_keys(step, &["attempt"])?;
                 ck.known(&["delay_ns"]);
                 let attempt = attempt_arg(step)?;
                 let mut d = -1i64;

@@ -127,10 +127,10 @@ pub fn run(s: &Map<String, Value>) -> Res {
             .and_then(Value::as_str)
             .unwrap_or("op")
             .to_owned();
-        let use_budget = step.get("budget").and_then(Value::as_bool).unwrap_or(true);
-        let b: *const rsl_retry_budget = if use_budget { budget } else { std::ptr::null() };
+        let b: *const rsl_retry_budget = budget;
         match op {
             "begin" => {
+                check_step_keys(step, &["operation", "deadline_ns", "state_size"])?;
                 ck.known(&["attempts"]);
                 let mut state = fresh_state();
                 if let Some(sz) = step.get("state_size").and_then(Value::as_u64) {
@@ -145,6 +145,10 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 states.insert(id, state);
             }
             "next" => {
+                check_step_keys(
+                    step,
+                    &["operation", "outcome", "retry_after_ns", "timeout", "flags"],
+                )?;
                 ck.known(&[
                     "retry",
                     "reason",
@@ -209,6 +213,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "budget_metrics" => {
+                check_step_keys(step, &[])?;
                 ck.known(METRIC_KEYS);
                 if budget.is_null() {
                     return Err("budget_metrics without a budget".into());
@@ -216,6 +221,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 check_metrics(&mut ck, budget, at)?;
             }
             "parse_header" => {
+                check_step_keys(step, &["value"])?;
                 ck.known(&["outcome"]);
                 let v = header_arg(step)?;
                 let mut o = 0u32;
@@ -232,6 +238,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.named("outcome", RETRY_OUTCOMES, o);
             }
             "format_header" => {
+                check_step_keys(step, &["outcome"])?;
                 ck.known(&["value"]);
                 let o = lookup(
                     RETRY_OUTCOMES,
@@ -255,6 +262,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "header_name" => {
+                check_step_keys(step, &[])?;
                 ck.known(&["value"]);
                 let got = unsafe { CStr::from_ptr(rsl_retry_header_name()) }
                     .to_string_lossy()
@@ -266,6 +274,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "parse_pushback" | "parse_http_retry_after" => {
+                check_step_keys(step, &["value"])?;
                 ck.known(&["retry_after_ns"]);
                 let v = header_arg(step)?;
                 let mut out = 12345i64;

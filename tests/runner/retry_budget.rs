@@ -133,6 +133,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         let label = step.get("ticket").and_then(Value::as_str);
         match op {
             "deposit" => {
+                check_step_keys(step, &["ticket"])?;
                 ck.known(&["ticket_kind"]);
                 let mut t = rsl_retry_budget_ticket::default();
                 let st = unsafe { rsl_retry_budget_deposit_at(h, at, &mut t) };
@@ -145,6 +146,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "withdraw" => {
+                check_step_keys(step, &["ticket", "timeout", "flags"])?;
                 ck.known(&["granted", "cost", "ticket_kind"]);
                 let mut granted = 99u32;
                 let mut t = rsl_retry_budget_ticket::default();
@@ -162,6 +164,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "record" => {
+                check_step_keys(step, &["ticket", "outcome"])?;
                 ck.known(&[]);
                 let l = label.ok_or("record: missing ticket")?;
                 let t = *tickets
@@ -176,6 +179,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 check_status(step, st)?;
             }
             "metrics" => {
+                check_step_keys(step, &[])?;
                 ck.known(METRIC_KEYS);
                 check_metrics(&mut ck, h, at)?;
             }

@@ -183,6 +183,80 @@ TABLE(statuses, "status",
       {"RSL_ERR_PANIC", RSL_ERR_PANIC},
       {"RSL_ERR_POISONED", RSL_ERR_POISONED});
 
+/* Retry, backoff and retry budget names (tests/conformance/README.md). */
+TABLE(backoff_presets, "backoff preset",
+      {"default", RSL_BACKOFF_PRESET_DEFAULT},
+      {"seeds_jitter", RSL_BACKOFF_PRESET_SEEDS_JITTER},
+      {"seeds_fixed", RSL_BACKOFF_PRESET_SEEDS_FIXED},
+      {"grpc_connection", RSL_BACKOFF_PRESET_GRPC_CONNECTION},
+      {"grpc_retry", RSL_BACKOFF_PRESET_GRPC_RETRY},
+      {"grpc_retry_full_jitter", RSL_BACKOFF_PRESET_GRPC_RETRY_FULL_JITTER},
+      {"aws_standard", RSL_BACKOFF_PRESET_AWS_STANDARD},
+      {"aws_full_jitter", RSL_BACKOFF_PRESET_AWS_FULL_JITTER},
+      {"aws_equal_jitter", RSL_BACKOFF_PRESET_AWS_EQUAL_JITTER},
+      {"aws_decorrelated", RSL_BACKOFF_PRESET_AWS_DECORRELATED},
+      {"polly_v8", RSL_BACKOFF_PRESET_POLLY_V8},
+      {"polly_v8_decorrelated_jitter", RSL_BACKOFF_PRESET_POLLY_V8_DECORRELATED_JITTER},
+      {"resilience4j", RSL_BACKOFF_PRESET_RESILIENCE4J},
+      {"resilience4j_exponential_random", RSL_BACKOFF_PRESET_RESILIENCE4J_EXPONENTIAL_RANDOM});
+
+TABLE(backoff_kinds, "backoff kind",
+      {"fixed", RSL_BACKOFF_FIXED},
+      {"linear", RSL_BACKOFF_LINEAR},
+      {"exponential", RSL_BACKOFF_EXPONENTIAL},
+      {"grpc_connection", RSL_BACKOFF_GRPC_CONNECTION},
+      {"aws_full_jitter", RSL_BACKOFF_AWS_FULL_JITTER},
+      {"aws_equal_jitter", RSL_BACKOFF_AWS_EQUAL_JITTER},
+      {"aws_decorrelated", RSL_BACKOFF_AWS_DECORRELATED},
+      {"aws_standard", RSL_BACKOFF_AWS_STANDARD},
+      {"polly_decorrelated_v2", RSL_BACKOFF_POLLY_DECORRELATED_V2},
+      {"r4j_exponential_random", RSL_BACKOFF_R4J_EXPONENTIAL_RANDOM});
+
+TABLE(jitters, "jitter",
+      {"none", RSL_JITTER_NONE},
+      {"proportional", RSL_JITTER_PROPORTIONAL},
+      {"symmetric", RSL_JITTER_SYMMETRIC},
+      {"full", RSL_JITTER_FULL},
+      {"equal", RSL_JITTER_EQUAL});
+
+TABLE(retry_presets, "retry preset",
+      {"default", RSL_RETRY_PRESET_DEFAULT},
+      {"resilience4j", RSL_RETRY_PRESET_RESILIENCE4J},
+      {"polly_v8", RSL_RETRY_PRESET_POLLY_V8},
+      {"grpc", RSL_RETRY_PRESET_GRPC},
+      {"aws_standard", RSL_RETRY_PRESET_AWS_STANDARD},
+      {"failsafe_go", RSL_RETRY_PRESET_FAILSAFE_GO});
+
+TABLE(budget_presets, "retry_budget preset",
+      {"tower", RSL_RETRY_BUDGET_PRESET_TOWER},
+      {"sre", RSL_RETRY_BUDGET_PRESET_SRE},
+      {"envoy", RSL_RETRY_BUDGET_PRESET_ENVOY},
+      {"failsafe_go", RSL_RETRY_BUDGET_PRESET_FAILSAFE_GO},
+      {"grpc", RSL_RETRY_BUDGET_PRESET_GRPC},
+      {"aws_standard", RSL_RETRY_BUDGET_PRESET_AWS_STANDARD});
+
+TABLE(budget_kinds, "retry_budget kind",
+      {"ratio", RSL_RETRY_BUDGET_RATIO},
+      {"tokens", RSL_RETRY_BUDGET_TOKENS},
+      {"quota", RSL_RETRY_BUDGET_QUOTA});
+
+TABLE(retry_outcomes, "outcome",
+      {"success", RSL_OUTCOME_SUCCESS},
+      {"failure", RSL_OUTCOME_FAILURE},
+      {"ignored", RSL_OUTCOME_IGNORED},
+      {"overloaded", RSL_OUTCOME_OVERLOADED});
+
+TABLE(retry_reasons, "retry reason",
+      {"retry", RSL_RETRY_REASON_RETRY},
+      {"success", RSL_RETRY_REASON_SUCCESS},
+      {"not_retryable", RSL_RETRY_REASON_NOT_RETRYABLE},
+      {"overloaded", RSL_RETRY_REASON_OVERLOADED},
+      {"max_attempts", RSL_RETRY_REASON_MAX_ATTEMPTS},
+      {"max_elapsed", RSL_RETRY_REASON_MAX_ELAPSED},
+      {"deadline", RSL_RETRY_REASON_DEADLINE},
+      {"server_refused", RSL_RETRY_REASON_SERVER_REFUSED},
+      {"budget", RSL_RETRY_REASON_BUDGET});
+
 static int lookup_name(const name_table *t, const char *name, int64_t *out) {
     size_t i;
     for (i = 0; i < t->count; i++) {
@@ -372,6 +446,56 @@ static const field_desc counts_fields[] = {
     FIELD(rsl_breaker_counts, total_exclusions, F_U64, NULL),
     FIELD(rsl_breaker_counts, consecutive_successes, F_U64, NULL),
     FIELD(rsl_breaker_counts, consecutive_failures, F_U64, NULL),
+};
+
+static const field_desc backoff_config_fields[] = {
+    FIELD(rsl_backoff_config, struct_size, F_U32, NULL),
+    FIELD(rsl_backoff_config, kind, F_U32, &backoff_kinds),
+    FIELD(rsl_backoff_config, jitter, F_U32, &jitters),
+    FIELD(rsl_backoff_config, clamp_jittered, F_U32, NULL),
+    FIELD(rsl_backoff_config, base_ns, F_I64, NULL),
+    FIELD(rsl_backoff_config, max_ns, F_I64, NULL),
+    FIELD(rsl_backoff_config, increment_ns, F_I64, NULL),
+    FIELD(rsl_backoff_config, factor, F_F64, NULL),
+    FIELD(rsl_backoff_config, jitter_factor, F_F64, NULL),
+    FIELD(rsl_backoff_config, seed, F_U64, NULL),
+};
+
+static const field_desc retry_config_fields[] = {
+    FIELD(rsl_retry_config, struct_size, F_U32, NULL),
+    FIELD(rsl_retry_config, max_attempts, F_U32, NULL),
+    FIELD(rsl_retry_config, max_elapsed_ns, F_I64, NULL),
+    FIELD(rsl_retry_config, expected_attempt_ns, F_I64, NULL),
+    FIELD(rsl_retry_config, retry_after_resets, F_U32, NULL),
+    FIELD(rsl_retry_config, overloaded_on_give_up, F_U32, NULL),
+};
+
+static const field_desc budget_config_fields[] = {
+    FIELD(rsl_retry_budget_config, struct_size, F_U32, NULL),
+    FIELD(rsl_retry_budget_config, kind, F_U32, &budget_kinds),
+    FIELD(rsl_retry_budget_config, ratio, F_F64, NULL),
+    FIELD(rsl_retry_budget_config, window_ns, F_I64, NULL),
+    FIELD(rsl_retry_budget_config, buckets, F_U32, NULL),
+    FIELD(rsl_retry_budget_config, min_per_sec, F_U32, NULL),
+    FIELD(rsl_retry_budget_config, max_tokens, F_U32, NULL),
+    FIELD(rsl_retry_budget_config, quota_capacity, F_U32, NULL),
+    FIELD(rsl_retry_budget_config, token_ratio, F_F64, NULL),
+    FIELD(rsl_retry_budget_config, retry_cost, F_U32, NULL),
+    FIELD(rsl_retry_budget_config, timeout_cost, F_U32, NULL),
+    FIELD(rsl_retry_budget_config, success_increment, F_U32, NULL),
+    FIELD(rsl_retry_budget_config, reserved0, F_U32, NULL),
+};
+
+static const field_desc budget_metrics_fields[] = {
+    FIELD(rsl_retry_budget_metrics, struct_size, F_U32, NULL),
+    FIELD(rsl_retry_budget_metrics, reserved0, F_U32, NULL),
+    FIELD(rsl_retry_budget_metrics, requests, F_U64, NULL),
+    FIELD(rsl_retry_budget_metrics, retries, F_U64, NULL),
+    FIELD(rsl_retry_budget_metrics, available, F_U64, NULL),
+    FIELD(rsl_retry_budget_metrics, tokens, F_U64, NULL),
+    FIELD(rsl_retry_budget_metrics, deposits_total, F_U64, NULL),
+    FIELD(rsl_retry_budget_metrics, granted_total, F_U64, NULL),
+    FIELD(rsl_retry_budget_metrics, denied_total, F_U64, NULL),
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -732,6 +856,8 @@ static int for_each_expect(const step_ctx *s, const char *op, expect_fn check, c
     }
     return 0;
 }
+
+typedef enum { PRIM_BREAKER, PRIM_THROTTLE, PRIM_BACKOFF, PRIM_RETRY, PRIM_BUDGET } primitive;
 
 /* -------------------------------- breaker ------------------------------- */
 
@@ -1122,11 +1248,426 @@ static int throttle_step(throttle_run *r, const char *op, const step_ctx *s, rsl
     return fail(e, "unknown adaptive_throttle op \"%s\"", op);
 }
 
+/* ----------------------- backoff, retry, retry budget ------------------- */
+
+static const char *const args_attempt[] = {"attempt", NULL};
+static const char *const args_delay[] = {"attempt", "u", NULL};
+static const char *const args_begin[] = {"operation", "deadline_ns", "state_size", NULL};
+static const char *const args_next[] = {"operation", "outcome", "retry_after_ns", "timeout",
+                                        "flags", NULL};
+static const char *const args_value[] = {"value", NULL};
+static const char *const args_withdraw[] = {"ticket", "timeout", "flags", NULL};
+
+static const op_def backoff_ops[] = {
+    {"delay", args_delay},       {"next", args_attempt}, {"next_null_state", args_attempt},
+    {"draws", args_attempt},     {"reset_state", args_none},
+};
+
+static const op_def retry_ops[] = {
+    {"begin", args_begin},
+    {"next", args_next},
+    {"budget_metrics", args_none},
+    {"parse_header", args_value},
+    {"format_header", args_outcome},
+    {"header_name", args_none},
+    {"parse_pushback", args_value},
+    {"parse_http_retry_after", args_value},
+};
+
+static const op_def budget_ops[] = {
+    {"deposit", args_ticket},
+    {"withdraw", args_withdraw},
+    {"record", args_record_t},
+    {"metrics", args_none},
+};
+
+/* A u32 step argument (required). */
+static int read_u32_arg(const step_ctx *s, const char *name, uint32_t *out, err_t *e) {
+    const cJSON *v = arg(s, name);
+    if (v == NULL) return fail(e, "missing \"%s\"", name);
+    if (read_u32(v, out, e)) return wrap(e, name);
+    return 0;
+}
+
+/* `flags` (a number) or `timeout` (a boolean), as the README says. */
+static int read_flags(const step_ctx *s, uint32_t *out, err_t *e) {
+    const cJSON *v = arg(s, "flags");
+    if (v != NULL) {
+        if (read_u32(v, out, e)) return wrap(e, "flags");
+        return 0;
+    }
+    v = arg(s, "timeout");
+    *out = 0;
+    if (v != NULL) {
+        if (!cJSON_IsBool(v)) return fail(e, "timeout: expected true/false");
+        *out = cJSON_IsTrue(v) ? RSL_RETRY_FLAG_TIMEOUT : 0u;
+    }
+    return 0;
+}
+
+/* A time that may be "none" (-> none_value) or "refuse". */
+static int read_time_or_name(const cJSON *v, int64_t none_value, int64_t *out, err_t *e) {
+    if (cJSON_IsString(v)) {
+        if (strcmp(v->valuestring, "none") == 0) {
+            *out = none_value;
+            return 0;
+        }
+        if (strcmp(v->valuestring, "refuse") == 0) {
+            *out = RSL_RETRY_AFTER_REFUSE;
+            return 0;
+        }
+        return fail(e, "unknown name \"%s\" (none or refuse)", v->valuestring);
+    }
+    return read_i64(v, out, e);
+}
+
+/* A header value argument: a string (length from the JSON), or null/absent. */
+static int read_header_value(const step_ctx *s, const char **value, size_t *len, err_t *e) {
+    const cJSON *v = arg(s, "value");
+    *value = NULL;
+    *len = 0;
+    if (v == NULL || cJSON_IsNull(v)) return 0;
+    if (!cJSON_IsString(v)) return fail(e, "value: expected a string or null");
+    *value = v->valuestring;
+    *len = strlen(v->valuestring);
+    return 0;
+}
+
+typedef struct {
+    int64_t delay;
+    const rsl_backoff_state *state;
+    uint32_t draws;
+} backoff_view;
+
+static int delay_bounds(const char *key, const cJSON *want, int64_t delay, err_t *e) {
+    int64_t w;
+    if (read_i64(want, &w, e)) return wrap(e, key);
+    if (strcmp(key, "min_delay_ns") == 0 && delay < w) {
+        return fail(e, "delay %lld < min_delay_ns %lld", (long long)delay, (long long)w);
+    }
+    if (strcmp(key, "below_delay_ns") == 0 && delay >= w) {
+        return fail(e, "delay %lld >= below_delay_ns %lld", (long long)delay, (long long)w);
+    }
+    return 0;
+}
+
+static int backoff_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const backoff_view *v = ctx;
+    if (strcmp(key, "delay_ns") == 0) return expect_i64(key, want, v->delay, e);
+    if (strcmp(key, "min_delay_ns") == 0 || strcmp(key, "below_delay_ns") == 0)
+        return delay_bounds(key, want, v->delay, e);
+    if (v->state != NULL && strcmp(key, "prev_delay_ns") == 0)
+        return expect_i64(key, want, v->state->prev_delay_ns, e);
+    if (v->state != NULL && strcmp(key, "prev") == 0)
+        return expect_f64(key, want, v->state->prev, e);
+    return 1;
+}
+
+static int draws_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const backoff_view *v = ctx;
+    if (strcmp(key, "draws") == 0) return expect_u64(key, want, v->draws, e);
+    return 1;
+}
+
+typedef union {
+    rsl_backoff_config cfg;
+    unsigned char bytes[RSL_MAX_STRUCT_SIZE];
+} backoff_config_buf;
+
+typedef struct {
+    rsl_backoff *b;
+    const backoff_config_buf *cfg;
+    rsl_backoff_state state;
+} backoff_run;
+
+static int backoff_step(backoff_run *r, const char *op, const step_ctx *s, rsl_status want,
+                        err_t *e) {
+    backoff_view v;
+    uint32_t attempt = 0;
+    int done;
+    memset(&v, 0, sizeof v);
+    v.delay = -1;
+    if (strcmp(op, "reset_state") == 0) {
+        done = check_status("rsl_backoff_state_init", rsl_backoff_state_init(&r->state), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, no_check, NULL, e);
+    }
+    if (read_u32_arg(s, "attempt", &attempt, e)) return -1;
+    if (strcmp(op, "draws") == 0) {
+        done = check_status("rsl_backoff_draws", rsl_backoff_draws(&r->cfg->cfg, attempt, &v.draws),
+                            want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, draws_check, &v, e);
+    }
+    if (strcmp(op, "delay") == 0) {
+        const cJSON *u = arg(s, "u");
+        if (!cJSON_IsNumber(u)) return fail(e, "u: expected a number");
+        done = check_status("rsl_backoff_delay_with_u",
+                            rsl_backoff_delay_with_u(&r->cfg->cfg, attempt, u->valuedouble,
+                                                     &r->state, &v.delay),
+                            want, e);
+        v.state = &r->state;
+    } else if (strcmp(op, "next") == 0) {
+        done = check_status("rsl_backoff_next",
+                            rsl_backoff_next(r->b, attempt, &r->state, &v.delay), want, e);
+        v.state = &r->state;
+    } else if (strcmp(op, "next_null_state") == 0) {
+        done = check_status("rsl_backoff_next", rsl_backoff_next(r->b, attempt, NULL, &v.delay),
+                            want, e);
+    } else {
+        return fail(e, "unknown backoff op \"%s\"", op);
+    }
+    if (done) return done < 0 ? -1 : 0;
+    return for_each_expect(s, op, backoff_check, &v, e);
+}
+
+typedef struct {
+    rsl_retry *p;
+    rsl_retry_budget *budget; /* NULL without a budget */
+    label_store states;
+} retry_run;
+
+static int decision_view_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_retry_decision *d = ctx;
+    if (strcmp(key, "retry") == 0) return expect_bool(key, want, d->retry, e);
+    if (strcmp(key, "reason") == 0) return expect_name(key, want, &retry_reasons, d->reason, e);
+    if (strcmp(key, "delay_ns") == 0) return expect_i64(key, want, d->delay_ns, e);
+    if (strcmp(key, "retry_at_ns") == 0) return expect_i64(key, want, d->retry_at_ns, e);
+    if (strcmp(key, "attempt") == 0) return expect_u64(key, want, d->attempt, e);
+    if (strcmp(key, "report_outcome") == 0)
+        return expect_name(key, want, &retry_outcomes, d->report_outcome, e);
+    if (strcmp(key, "min_delay_ns") == 0 || strcmp(key, "below_delay_ns") == 0)
+        return delay_bounds(key, want, d->delay_ns, e);
+    return 1;
+}
+
+static int attempts_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_retry_state *st = ctx;
+    if (strcmp(key, "attempts") == 0) return expect_u64(key, want, st->attempts, e);
+    return 1;
+}
+
+static int outcome_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_outcome *o = ctx;
+    if (strcmp(key, "outcome") == 0) return expect_name(key, want, &retry_outcomes, *o, e);
+    return 1;
+}
+
+static int string_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const char *got = *(const char *const *)ctx;
+    if (strcmp(key, "value") != 0) return 1;
+    if (cJSON_IsNull(want)) {
+        if (got != NULL) return fail(e, "value: expected null, got \"%s\"", got);
+        return 0;
+    }
+    if (!cJSON_IsString(want)) return fail(e, "value: expected a string or null");
+    if (got == NULL || strcmp(got, want->valuestring) != 0) {
+        return fail(e, "value: expected \"%s\", got %s%s%s", want->valuestring,
+                    got ? "\"" : "", got ? got : "NULL", got ? "\"" : "");
+    }
+    return 0;
+}
+
+static int retry_after_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const int64_t *got = ctx;
+    int64_t w;
+    if (strcmp(key, "retry_after_ns") != 0) return 1;
+    if (read_time_or_name(want, RSL_RETRY_AFTER_NONE, &w, e)) return wrap(e, key);
+    if (w != *got) {
+        return fail(e, "retry_after_ns: expected %lld, got %lld", (long long)w, (long long)*got);
+    }
+    return 0;
+}
+
+static int budget_metrics_step(rsl_retry_budget *b, const char *op, const step_ctx *s,
+                               rsl_status want, err_t *e) {
+    rsl_retry_budget_metrics m;
+    int done;
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    if (b == NULL) return fail(e, "%s without a budget", op);
+    done = check_status("rsl_retry_budget_get_metrics_at",
+                        rsl_retry_budget_get_metrics_at(b, s->at, &m), want, e);
+    if (done) return done < 0 ? -1 : 0;
+    if (s->expect == NULL) return 0;
+    return expect_fields("metrics", s->expect, &m, budget_metrics_fields,
+                         COUNT(budget_metrics_fields), e);
+}
+
+static int retry_step(retry_run *r, const char *op, const step_ctx *s, rsl_status want,
+                      err_t *e) {
+    int done;
+    const char *id = "op";
+    const cJSON *v = arg(s, "operation");
+    if (v != NULL && read_label(v, &id, e)) return wrap(e, "operation");
+    if (strcmp(op, "begin") == 0) {
+        rsl_retry_state st;
+        int64_t deadline = RSL_NO_DEADLINE;
+        memset(&st, 0, sizeof st);
+        st.struct_size = sizeof st;
+        if ((v = arg(s, "state_size")) != NULL && read_u32(v, &st.struct_size, e))
+            return wrap(e, "state_size");
+        if ((v = arg(s, "deadline_ns")) != NULL &&
+            read_time_or_name(v, RSL_NO_DEADLINE, &deadline, e))
+            return wrap(e, "deadline_ns");
+        done = check_status("rsl_retry_begin_at",
+                            rsl_retry_begin_at(r->p, r->budget, s->at, deadline, &st), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (labels_put(&r->states, id, &st, e)) return -1;
+        return for_each_expect(s, op, attempts_check, &st, e);
+    }
+    if (strcmp(op, "next") == 0) {
+        rsl_retry_state st;
+        rsl_retry_decision d;
+        rsl_outcome outcome;
+        uint32_t flags;
+        int64_t retry_after = RSL_RETRY_AFTER_NONE;
+        err_t ignore;
+        memset(&st, 0, sizeof st);
+        st.struct_size = sizeof st;
+        /* An operation never begun is a fresh, not-begun state. */
+        (void)labels_get(&r->states, id, &st, &ignore);
+        if ((v = arg(s, "outcome")) == NULL) return fail(e, "missing \"outcome\"");
+        if (read_name_or_u32(v, &retry_outcomes, &outcome, e)) return wrap(e, "outcome");
+        if (read_flags(s, &flags, e)) return -1;
+        if ((v = arg(s, "retry_after_ns")) != NULL &&
+            read_time_or_name(v, RSL_RETRY_AFTER_NONE, &retry_after, e))
+            return wrap(e, "retry_after_ns");
+        memset(&d, 0, sizeof d);
+        done = check_status("rsl_retry_next_at",
+                            rsl_retry_next_at(r->p, r->budget, &st, s->at, outcome, flags,
+                                              retry_after, &d),
+                            want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (labels_put(&r->states, id, &st, e)) return -1;
+        return for_each_expect(s, op, decision_view_check, &d, e);
+    }
+    if (strcmp(op, "budget_metrics") == 0) {
+        return budget_metrics_step(r->budget, op, s, want, e);
+    }
+    if (strcmp(op, "parse_header") == 0) {
+        const char *value;
+        size_t len;
+        rsl_outcome o = 0;
+        if (read_header_value(s, &value, &len, e)) return -1;
+        done = check_status("rsl_retry_header_parse", rsl_retry_header_parse(value, len, &o),
+                            want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, outcome_check, &o, e);
+    }
+    if (strcmp(op, "format_header") == 0) {
+        rsl_outcome o;
+        const char *value = "unset";
+        if ((v = arg(s, "outcome")) == NULL) return fail(e, "missing \"outcome\"");
+        if (read_name_or_u32(v, &retry_outcomes, &o, e)) return wrap(e, "outcome");
+        done = check_status("rsl_retry_header_format", rsl_retry_header_format(o, &value), want,
+                            e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, string_check, &value, e);
+    }
+    if (strcmp(op, "header_name") == 0) {
+        const char *name = rsl_retry_header_name();
+        return for_each_expect(s, op, string_check, &name, e);
+    }
+    if (strcmp(op, "parse_pushback") == 0 || strcmp(op, "parse_http_retry_after") == 0) {
+        const char *value;
+        size_t len;
+        int64_t out = 12345;
+        int pushback = strcmp(op, "parse_pushback") == 0;
+        if (read_header_value(s, &value, &len, e)) return -1;
+        done = check_status(pushback ? "rsl_retry_pushback_parse" : "rsl_retry_after_parse_http",
+                            pushback ? rsl_retry_pushback_parse(value, len, &out)
+                                     : rsl_retry_after_parse_http(value, len, &out),
+                            want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, retry_after_check, &out, e);
+    }
+    return fail(e, "unknown retry op \"%s\"", op);
+}
+
+typedef struct {
+    rsl_retry_budget *b;
+    label_store tickets;
+} budget_run;
+
+static int ticket_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_retry_budget_ticket *t = ctx;
+    if (strcmp(key, "ticket_kind") == 0) return expect_u64(key, want, t->kind, e);
+    if (strcmp(key, "cost") == 0) return expect_u64(key, want, t->cost, e);
+    return 1;
+}
+
+typedef struct {
+    uint32_t granted;
+    rsl_retry_budget_ticket ticket;
+} withdrawal_view;
+
+static int withdrawal_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const withdrawal_view *w = ctx;
+    if (strcmp(key, "granted") == 0) return expect_bool(key, want, w->granted, e);
+    return ticket_check(key, want, &w->ticket, e);
+}
+
+static int keep_ticket(budget_run *r, const step_ctx *s, const rsl_retry_budget_ticket *t,
+                       err_t *e) {
+    const cJSON *label = arg(s, "ticket");
+    const char *name;
+    if (label == NULL) return 0;
+    if (read_label(label, &name, e)) return wrap(e, "ticket");
+    return labels_put(&r->tickets, name, t, e);
+}
+
+static int budget_step(budget_run *r, const char *op, const step_ctx *s, rsl_status want,
+                       err_t *e) {
+    int done;
+    if (strcmp(op, "deposit") == 0) {
+        rsl_retry_budget_ticket t;
+        memset(&t, 0, sizeof t);
+        done = check_status("rsl_retry_budget_deposit_at",
+                            rsl_retry_budget_deposit_at(r->b, s->at, &t), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (keep_ticket(r, s, &t, e)) return -1;
+        return for_each_expect(s, op, ticket_check, &t, e);
+    }
+    if (strcmp(op, "withdraw") == 0) {
+        withdrawal_view w;
+        uint32_t flags;
+        memset(&w, 0, sizeof w);
+        w.granted = 99;
+        if (read_flags(s, &flags, e)) return -1;
+        done = check_status("rsl_retry_budget_try_withdraw_at",
+                            rsl_retry_budget_try_withdraw_at(r->b, s->at, flags, &w.granted,
+                                                             &w.ticket),
+                            want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (keep_ticket(r, s, &w.ticket, e)) return -1;
+        return for_each_expect(s, op, withdrawal_check, &w, e);
+    }
+    if (strcmp(op, "record") == 0) {
+        rsl_retry_budget_ticket t;
+        rsl_outcome outcome;
+        const char *name;
+        const cJSON *label = arg(s, "ticket"), *v;
+        if (label == NULL) return fail(e, "missing \"ticket\"");
+        if (read_label(label, &name, e)) return wrap(e, "ticket");
+        if (labels_get(&r->tickets, name, &t, e)) return -1;
+        if ((v = arg(s, "outcome")) == NULL) return fail(e, "missing \"outcome\"");
+        if (read_name_or_u32(v, &retry_outcomes, &outcome, e)) return wrap(e, "outcome");
+        done = check_status("rsl_retry_budget_record_at",
+                            rsl_retry_budget_record_at(r->b, s->at, &t, outcome), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, no_check, NULL, e);
+    }
+    if (strcmp(op, "metrics") == 0) {
+        return budget_metrics_step(r->b, op, s, want, e);
+    }
+    return fail(e, "unknown retry_budget op \"%s\"", op);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Scenarios                                                                */
 /* ------------------------------------------------------------------------ */
 
-typedef enum { PRIM_BREAKER, PRIM_THROTTLE } primitive;
 
 static const char *const scenario_keys[] = {
     "primitive", "description", "preset", "config", "created_at_ns",
@@ -1191,11 +1732,241 @@ static int apply_config(const cJSON *config, void *cfg, const field_desc *fields
     return 0;
 }
 
+
+/* --------------------- backoff, retry, retry budget scenarios ----------- */
+
+typedef union {
+    rsl_retry_config cfg;
+    unsigned char bytes[RSL_MAX_STRUCT_SIZE];
+} retry_config_buf;
+
+typedef union {
+    rsl_retry_budget_config cfg;
+    unsigned char bytes[RSL_MAX_STRUCT_SIZE];
+} budget_config_buf;
+
+/* Applies backoff fields; `max_ns` may be "no_max"; a "preset" key (applied
+ * first) is allowed when `allow_preset`. */
+static int apply_backoff_fields(const cJSON *obj, backoff_config_buf *buf, int allow_preset,
+                                err_t *e) {
+    const cJSON *item, *preset;
+    if (obj == NULL) return 0;
+    if (!cJSON_IsObject(obj)) return fail(e, "expected an object, got %s", json_kind(obj));
+    preset = cJSON_GetObjectItemCaseSensitive(obj, "preset");
+    if (preset != NULL) {
+        uint32_t p;
+        if (!allow_preset) return fail(e, "unknown field \"preset\"");
+        if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
+        if (read_name_or_u32(preset, &backoff_presets, &p, e)) return wrap(e, "preset");
+        if (rsl_backoff_config_preset(&buf->cfg, p) != RSL_OK)
+            return fail(e, "backoff preset failed: %s", rsl_last_error_message());
+    }
+    cJSON_ArrayForEach(item, obj) {
+        const field_desc *f;
+        if (strcmp(item->string, "preset") == 0) continue;
+        if (strcmp(item->string, "max_ns") == 0 && cJSON_IsString(item)) {
+            if (strcmp(item->valuestring, "no_max") != 0)
+                return fail(e, "max_ns: expected a number or \"no_max\"");
+            buf->cfg.max_ns = RSL_BACKOFF_NO_MAX;
+            continue;
+        }
+        f = find_field(backoff_config_fields, COUNT(backoff_config_fields), item->string);
+        if (f == NULL) return fail(e, "unknown field \"%s\"", item->string);
+        if (set_config_field(&buf->cfg, f, item, e)) return wrap(e, item->string);
+    }
+    return 0;
+}
+
+/* A budget config: the named preset (default tower), then the fields. */
+static int build_budget_config(const cJSON *preset, const cJSON *obj, budget_config_buf *buf,
+                               err_t *e) {
+    const cJSON *item;
+    uint32_t p = RSL_RETRY_BUDGET_PRESET_TOWER;
+    memset(buf, 0, sizeof *buf);
+    if (obj != NULL && !cJSON_IsObject(obj))
+        return fail(e, "expected an object, got %s", json_kind(obj));
+    if (preset == NULL && obj != NULL) preset = cJSON_GetObjectItemCaseSensitive(obj, "preset");
+    if (preset != NULL) {
+        if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
+        if (read_name_or_u32(preset, &budget_presets, &p, e)) return wrap(e, "preset");
+    }
+    if (rsl_retry_budget_config_preset(&buf->cfg, p) != RSL_OK)
+        return fail(e, "budget preset failed: %s", rsl_last_error_message());
+    if (obj == NULL) return 0;
+    cJSON_ArrayForEach(item, obj) {
+        const field_desc *f;
+        if (strcmp(item->string, "preset") == 0) continue;
+        f = find_field(budget_config_fields, COUNT(budget_config_fields), item->string);
+        if (f == NULL) return fail(e, "unknown field \"%s\"", item->string);
+        if (set_config_field(&buf->cfg, f, item, e)) return wrap(e, item->string);
+    }
+    return 0;
+}
+
+/* Compares a creation status with the scenario's; returns 1 when the
+ * creation failed as expected (and the error field matched). */
+static int creation_status(const char *call, rsl_status got, rsl_status want,
+                           const cJSON *error_field, err_t *e) {
+    char b1[32], b2[32];
+    if (got != want) {
+        return fail(e, "%s returned %s, expected %s (message \"%s\")", call,
+                    name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
+                    got == RSL_OK ? "" : rsl_last_error_message());
+    }
+    if (got == RSL_OK) return 0;
+    if (error_field != NULL && check_error_field(error_field, e)) return wrap(e, call);
+    return 1;
+}
+
+static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e);
+
+static int run_backoff_scenario(const cJSON *preset, const cJSON *config, const cJSON *steps,
+                                rsl_status want, const cJSON *error_field, err_t *e) {
+    backoff_config_buf buf;
+    backoff_run run;
+    rsl_backoff *b = (rsl_backoff *)(uintptr_t)0x5e1f;
+    rsl_status got;
+    int rc;
+    memset(&buf, 0, sizeof buf);
+    if (preset != NULL) {
+        uint32_t p;
+        if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
+        if (read_name_or_u32(preset, &backoff_presets, &p, e)) return wrap(e, "preset");
+        got = rsl_backoff_config_preset(&buf.cfg, p);
+    } else {
+        got = rsl_backoff_config_init(&buf.cfg);
+    }
+    if (got != RSL_OK) return fail(e, "config preset/init failed: %s", rsl_last_error_message());
+    if (apply_backoff_fields(config, &buf, preset == NULL, e)) return wrap(e, "config");
+    got = rsl_backoff_new(&buf.cfg, &b);
+    rc = creation_status("rsl_backoff_new", got, want, error_field, e);
+    if (rc < 0) {
+        if (got == RSL_OK) rsl_backoff_free(b);
+        return -1;
+    }
+    if (rc > 0) {
+        rsl_backoff_state st;
+        int64_t d = -7;
+        if (b != (rsl_backoff *)(uintptr_t)0x5e1f) return fail(e, "rsl_backoff_new wrote *out");
+        /* The pure entry point refuses the same config the same way. */
+        memset(&st, 0, sizeof st);
+        got = rsl_backoff_delay_with_u(&buf.cfg, 1, 0.0, &st, &d);
+        rc = creation_status("rsl_backoff_delay_with_u", got, want, error_field, e);
+        if (rc < 0) return -1;
+        if (d != -7) return fail(e, "rsl_backoff_delay_with_u wrote its output on failure");
+        return 0;
+    }
+    memset(&run, 0, sizeof run);
+    run.b = b;
+    run.cfg = &buf;
+    rc = steps != NULL ? run_steps(PRIM_BACKOFF, &run, steps, e) : 0;
+    rsl_backoff_free(b);
+    return rc;
+}
+
+static int run_retry_scenario(const cJSON *preset, const cJSON *config, const cJSON *steps,
+                              rsl_status want, const cJSON *error_field, err_t *e) {
+    retry_config_buf rbuf;
+    backoff_config_buf bbuf;
+    budget_config_buf gbuf;
+    retry_run run;
+    rsl_retry *p = (rsl_retry *)(uintptr_t)0x5e1f;
+    rsl_retry_budget *budget = NULL;
+    const cJSON *item, *budget_obj = NULL;
+    uint32_t pr = RSL_RETRY_PRESET_DEFAULT;
+    rsl_status got;
+    int rc;
+    memset(&rbuf, 0, sizeof rbuf);
+    memset(&bbuf, 0, sizeof bbuf);
+    if (preset != NULL) {
+        if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
+        if (read_name_or_u32(preset, &retry_presets, &pr, e)) return wrap(e, "preset");
+    }
+    if (rsl_retry_config_preset(&rbuf.cfg, &bbuf.cfg, pr) != RSL_OK)
+        return fail(e, "config preset failed: %s", rsl_last_error_message());
+    if (config != NULL) {
+        if (!cJSON_IsObject(config)) return fail(e, "config: expected an object");
+        cJSON_ArrayForEach(item, config) {
+            const field_desc *f;
+            if (strcmp(item->string, "backoff") == 0) {
+                if (apply_backoff_fields(item, &bbuf, 1, e)) return wrap(e, "config.backoff");
+                continue;
+            }
+            if (strcmp(item->string, "budget") == 0) {
+                budget_obj = item;
+                continue;
+            }
+            f = find_field(retry_config_fields, COUNT(retry_config_fields), item->string);
+            if (f == NULL) return fail(e, "config: unknown field \"%s\"", item->string);
+            if (set_config_field(&rbuf.cfg, f, item, e)) {
+                wrap(e, item->string);
+                return wrap(e, "config");
+            }
+        }
+    }
+    if (budget_obj != NULL) {
+        if (build_budget_config(NULL, budget_obj, &gbuf, e)) return wrap(e, "config.budget");
+        if (rsl_retry_budget_new(&gbuf.cfg, &budget) != RSL_OK)
+            return fail(e, "config.budget: creation failed: %s", rsl_last_error_message());
+    }
+    got = rsl_retry_new(&rbuf.cfg, &bbuf.cfg, &p);
+    rc = creation_status("rsl_retry_new", got, want, error_field, e);
+    if (rc != 0) {
+        if (got == RSL_OK) rsl_retry_free(p);
+        else if (p != (rsl_retry *)(uintptr_t)0x5e1f) rc = fail(e, "rsl_retry_new wrote *out");
+        rsl_retry_budget_free(budget);
+        return rc < 0 ? -1 : 0;
+    }
+    memset(&run, 0, sizeof run);
+    run.p = p;
+    run.budget = budget;
+    labels_init(&run.states, sizeof(rsl_retry_state));
+    rc = steps != NULL ? run_steps(PRIM_RETRY, &run, steps, e) : 0;
+    labels_free(&run.states);
+    rsl_retry_free(p);
+    rsl_retry_budget_free(budget);
+    return rc;
+}
+
+static int run_budget_scenario(const cJSON *preset, const cJSON *config, const cJSON *steps,
+                               rsl_status want, const cJSON *error_field, err_t *e) {
+    budget_config_buf buf;
+    budget_run run;
+    rsl_retry_budget *b = (rsl_retry_budget *)(uintptr_t)0x5e1f;
+    rsl_status got;
+    int rc;
+    if (build_budget_config(preset, config, &buf, e)) return wrap(e, "config");
+    got = rsl_retry_budget_new(&buf.cfg, &b);
+    rc = creation_status("rsl_retry_budget_new", got, want, error_field, e);
+    if (rc != 0) {
+        if (got == RSL_OK) rsl_retry_budget_free(b);
+        else if (b != (rsl_retry_budget *)(uintptr_t)0x5e1f)
+            return fail(e, "rsl_retry_budget_new wrote *out");
+        return rc < 0 ? -1 : 0;
+    }
+    memset(&run, 0, sizeof run);
+    run.b = b;
+    labels_init(&run.tickets, sizeof(rsl_retry_budget_ticket));
+    rc = steps != NULL ? run_steps(PRIM_BUDGET, &run, steps, e) : 0;
+    labels_free(&run.tickets);
+    rsl_retry_budget_free(b);
+    return rc;
+}
+
 static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
     const cJSON *step;
     int index = 0;
-    const op_def *ops = prim == PRIM_BREAKER ? breaker_ops : throttle_ops;
-    size_t nops = prim == PRIM_BREAKER ? COUNT(breaker_ops) : COUNT(throttle_ops);
+    const op_def *ops;
+    size_t nops;
+    static const char *const prim_names[] = {"breaker", "adaptive_throttle", "backoff", "retry",
+                                             "retry_budget"};
+    switch (prim) {
+    case PRIM_BREAKER: ops = breaker_ops; nops = COUNT(breaker_ops); break;
+    case PRIM_THROTTLE: ops = throttle_ops; nops = COUNT(throttle_ops); break;
+    case PRIM_BACKOFF: ops = backoff_ops; nops = COUNT(backoff_ops); break;
+    case PRIM_RETRY: ops = retry_ops; nops = COUNT(retry_ops); break;
+    default: ops = budget_ops; nops = COUNT(budget_ops); break;
+    }
 
     cJSON_ArrayForEach(step, steps) {
         const cJSON *op_item, *item, *v;
@@ -1223,8 +1994,7 @@ static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
         }
         snprintf(where, sizeof where, "step %d (%s)", index, op_item->valuestring);
         if (op == NULL) {
-            fail(e, "unknown op \"%s\" for %s", op_item->valuestring,
-                 prim == PRIM_BREAKER ? "breaker" : "adaptive_throttle");
+            fail(e, "unknown op \"%s\" for %s", op_item->valuestring, prim_names[prim]);
             return wrap(e, where);
         }
         cJSON_ArrayForEach(item, step) {
@@ -1276,8 +2046,13 @@ static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
         for (k = 0; k < repeat; k++) {
             int rc;
             s.at = at + (int64_t)k * step_ns;
-            rc = prim == PRIM_BREAKER ? breaker_step(run, op->name, &s, want, e)
-                                      : throttle_step(run, op->name, &s, want, e);
+            switch (prim) {
+            case PRIM_BREAKER: rc = breaker_step(run, op->name, &s, want, e); break;
+            case PRIM_THROTTLE: rc = throttle_step(run, op->name, &s, want, e); break;
+            case PRIM_BACKOFF: rc = backoff_step(run, op->name, &s, want, e); break;
+            case PRIM_RETRY: rc = retry_step(run, op->name, &s, want, e); break;
+            default: rc = budget_step(run, op->name, &s, want, e); break;
+            }
             if (rc == 0 && error_field != NULL) {
                 rc = check_error_field(error_field, e);
             }
@@ -1318,6 +2093,12 @@ static int run_scenario(const cJSON *root, err_t *e) {
         prim = PRIM_BREAKER;
     } else if (strcmp(prim_item->valuestring, "adaptive_throttle") == 0) {
         prim = PRIM_THROTTLE;
+    } else if (strcmp(prim_item->valuestring, "backoff") == 0) {
+        prim = PRIM_BACKOFF;
+    } else if (strcmp(prim_item->valuestring, "retry") == 0) {
+        prim = PRIM_RETRY;
+    } else if (strcmp(prim_item->valuestring, "retry_budget") == 0) {
+        prim = PRIM_BUDGET;
     } else {
         return fail(e, "unknown primitive \"%s\"", prim_item->valuestring);
     }
@@ -1329,8 +2110,8 @@ static int run_scenario(const cJSON *root, err_t *e) {
     if (item != NULL && read_i64(item, &created_at, e)) {
         return wrap(e, "created_at_ns");
     }
-    if (prim == PRIM_THROTTLE && created_at != 0) {
-        return fail(e, "created_at_ns: the adaptive throttle has no creation time");
+    if (prim != PRIM_BREAKER && created_at != 0) {
+        return fail(e, "created_at_ns: only the breaker has a creation time");
     }
     status_item = cJSON_GetObjectItemCaseSensitive(root, "expect_status");
     if (status_item != NULL && read_status_name(status_item, &want, e)) {
@@ -1349,6 +2130,9 @@ static int run_scenario(const cJSON *root, err_t *e) {
     }
     preset = cJSON_GetObjectItemCaseSensitive(root, "preset");
     config = cJSON_GetObjectItemCaseSensitive(root, "config");
+    if (prim == PRIM_BACKOFF) return run_backoff_scenario(preset, config, steps, want, error_field, e);
+    if (prim == PRIM_RETRY) return run_retry_scenario(preset, config, steps, want, error_field, e);
+    if (prim == PRIM_BUDGET) return run_budget_scenario(preset, config, steps, want, error_field, e);
 
     if (prim == PRIM_BREAKER) {
         breaker_config_buf buf;
@@ -1576,7 +2360,15 @@ int main(int argc, char **argv) {
         check_table("rsl_adaptive_throttle_metrics", throttle_metrics_fields,
                     COUNT(throttle_metrics_fields), sizeof(rsl_adaptive_throttle_metrics)) ||
         check_table("rsl_breaker_counts", counts_fields, COUNT(counts_fields),
-                    sizeof(rsl_breaker_counts))) {
+                    sizeof(rsl_breaker_counts)) ||
+        check_table("rsl_backoff_config", backoff_config_fields, COUNT(backoff_config_fields),
+                    sizeof(rsl_backoff_config)) ||
+        check_table("rsl_retry_config", retry_config_fields, COUNT(retry_config_fields),
+                    sizeof(rsl_retry_config)) ||
+        check_table("rsl_retry_budget_config", budget_config_fields, COUNT(budget_config_fields),
+                    sizeof(rsl_retry_budget_config)) ||
+        check_table("rsl_retry_budget_metrics", budget_metrics_fields,
+                    COUNT(budget_metrics_fields), sizeof(rsl_retry_budget_metrics))) {
         return 2;
     }
     if (collect(dir, &files, 0) != 0) {

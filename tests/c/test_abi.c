@@ -8,6 +8,10 @@
  *   RSL_ERR_INVALID_CONFIG     every validated field of both configs;
  *   RSL_ERR_CONFIG_SIZE        absurd struct_size in configs and metrics;
  *   RSL_ERR_CONFIG_UNSUPPORTED a caller struct larger than the library's.
+ * for the breaker and the adaptive throttle, and the same for the backoff,
+ * retry policy and retry budget functions (test_*_retry: every pointer, the
+ * attempt/u/outcome/flags/ticket arguments, every validated config field,
+ * struct sizes of configs, metrics and the retry state).
  *
  * Not reachable from C, by construction:
  *   RSL_ERR_PANIC / RSL_ERR_POISONED need the library to panic, which no
@@ -869,6 +873,495 @@ static void test_defaults_and_free(void) {
     EXPECT_STATUS(rsl_breaker_acquire(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
 }
 
+/* ------------------------------------------------------------------------ */
+/* Backoff, retry policy, retry budget                                      */
+/* ------------------------------------------------------------------------ */
+
+#define BACKOFF_SENTINEL ((rsl_backoff *)(uintptr_t)0x5e1f)
+#define RETRY_SENTINEL ((rsl_retry *)(uintptr_t)0x5e1f)
+#define BUDGET_SENTINEL ((rsl_retry_budget *)(uintptr_t)0x5e1f)
+
+static rsl_retry_state retry_state_for(void) {
+    rsl_retry_state st;
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    return st;
+}
+
+static void test_null_arguments_retry(void) {
+    rsl_backoff_config bcfg;
+    rsl_retry_config rcfg;
+    rsl_retry_budget_config gcfg;
+    rsl_backoff *b = NULL, *bout = BACKOFF_SENTINEL;
+    rsl_retry *p = NULL, *pout = RETRY_SENTINEL;
+    rsl_retry_budget *g = NULL, *gout = BUDGET_SENTINEL;
+    rsl_backoff_state bst;
+    rsl_retry_state st = retry_state_for();
+    rsl_retry_decision d;
+    rsl_retry_budget_ticket ticket;
+    rsl_retry_budget_metrics m;
+    int64_t delay = 0;
+    uint32_t draws = 0, granted = 0;
+    rsl_outcome o = 0;
+    const char *value = NULL;
+
+    EXPECT_STATUS(rsl_backoff_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_backoff_config_preset(NULL, RSL_BACKOFF_PRESET_GRPC_CONNECTION),
+                  RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_backoff_state_init(NULL), RSL_ERR_NULL_ARGUMENT, "state");
+    EXPECT_STATUS(rsl_retry_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_retry_config_preset(NULL, &bcfg, RSL_RETRY_PRESET_GRPC),
+                  RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_retry_budget_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_retry_budget_config_preset(NULL, RSL_RETRY_BUDGET_PRESET_GRPC),
+                  RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_OK(rsl_backoff_config_preset(&bcfg, RSL_BACKOFF_PRESET_AWS_DECORRELATED));
+    EXPECT_OK(rsl_retry_config_preset(&rcfg, NULL, RSL_RETRY_PRESET_DEFAULT));
+    EXPECT_OK(rsl_retry_budget_config_init(&gcfg));
+    EXPECT_OK(rsl_backoff_state_init(&bst));
+
+    /* Constructors: out required, NULL config = defaults, *out untouched. */
+    EXPECT_STATUS(rsl_backoff_new(&bcfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_retry_new(&rcfg, &bcfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_retry_budget_new(&gcfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_backoff_new(NULL, &bout));
+    EXPECT(bout != NULL && bout != BACKOFF_SENTINEL, "rsl_backoff_new(NULL) set *out");
+    rsl_backoff_free(bout);
+    EXPECT_OK(rsl_retry_new(NULL, NULL, &pout));
+    EXPECT(pout != NULL && pout != RETRY_SENTINEL, "rsl_retry_new(NULL, NULL) set *out");
+    rsl_retry_free(pout);
+    EXPECT_OK(rsl_retry_budget_new(NULL, &gout));
+    EXPECT(gout != NULL && gout != BUDGET_SENTINEL, "rsl_retry_budget_new(NULL) set *out");
+    rsl_retry_budget_free(gout);
+    rsl_backoff_free(NULL);
+    rsl_retry_free(NULL);
+    rsl_retry_budget_free(NULL);
+    EXPECT_OK(rsl_backoff_new(&bcfg, &b));
+    EXPECT_OK(rsl_retry_new(&rcfg, &bcfg, &p));
+    EXPECT_OK(rsl_retry_budget_new(&gcfg, &g));
+    if (b == NULL || p == NULL || g == NULL) {
+        rsl_backoff_free(b);
+        rsl_retry_free(p);
+        rsl_retry_budget_free(g);
+        return;
+    }
+
+    /* Backoff. */
+    EXPECT_STATUS(rsl_backoff_next(NULL, 1, &bst, &delay), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_backoff_next(b, 1, &bst, NULL), RSL_ERR_NULL_ARGUMENT, "out_delay_ns");
+    EXPECT_STATUS(rsl_backoff_next(b, 1, NULL, &delay), RSL_ERR_NULL_ARGUMENT, "state");
+    EXPECT_STATUS(rsl_backoff_delay_with_u(NULL, 1, 0.5, &bst, &delay), RSL_ERR_NULL_ARGUMENT,
+                  "cfg");
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, 0.5, &bst, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "out_delay_ns");
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, 0.5, NULL, &delay), RSL_ERR_NULL_ARGUMENT,
+                  "state");
+    EXPECT_STATUS(rsl_backoff_draws(NULL, 1, &draws), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_backoff_draws(&bcfg, 1, NULL), RSL_ERR_NULL_ARGUMENT, "out_draws");
+    EXPECT_OK(rsl_backoff_next(b, 1, &bst, &delay));
+    EXPECT(delay >= 5000000 && delay < 15000000, "decorrelated first delay in [5, 15) ms: %lld",
+           (long long)delay);
+
+    /* Retry policy. */
+    EXPECT_STATUS(rsl_retry_begin_at(NULL, NULL, 0, RSL_NO_DEADLINE, &st), RSL_ERR_NULL_ARGUMENT,
+                  "handle");
+    EXPECT_STATUS(rsl_retry_begin(NULL, NULL, RSL_NO_DEADLINE, &st), RSL_ERR_NULL_ARGUMENT,
+                  "handle");
+    EXPECT_STATUS(rsl_retry_begin_at(p, NULL, 0, RSL_NO_DEADLINE, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "state");
+    EXPECT_STATUS(rsl_retry_begin(p, NULL, RSL_NO_DEADLINE, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "state");
+    EXPECT_OK(rsl_retry_begin_at(p, g, 0, RSL_NO_DEADLINE, &st));
+    EXPECT_STATUS(rsl_retry_next_at(NULL, g, &st, 0, RSL_OUTCOME_FAILURE, 0,
+                                    RSL_RETRY_AFTER_NONE, &d),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_next(NULL, g, &st, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE, &d),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_next_at(p, g, NULL, 0, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE,
+                                    &d),
+                  RSL_ERR_NULL_ARGUMENT, "state");
+    EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE,
+                                    NULL),
+                  RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_retry_next(p, g, &st, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE, NULL),
+                  RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_retry_next(p, g, &st, RSL_OUTCOME_SUCCESS, 0, RSL_RETRY_AFTER_NONE, &d));
+    EXPECT(d.retry == 0 && d.reason == RSL_RETRY_REASON_SUCCESS, "success stops");
+
+    /* Wire helpers: NULL value = absent; the out pointer is required. */
+    EXPECT_STATUS(rsl_retry_header_parse("overloaded", 10, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "out_outcome");
+    EXPECT_OK(rsl_retry_header_parse(NULL, 0, &o));
+    EXPECT(o == RSL_OUTCOME_FAILURE, "an absent header reads as FAILURE");
+    EXPECT_STATUS(rsl_retry_header_format(RSL_OUTCOME_OVERLOADED, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "out_value");
+    EXPECT_OK(rsl_retry_header_format(RSL_OUTCOME_OVERLOADED, &value));
+    EXPECT(value != NULL && strcmp(value, "overloaded") == 0, "header value \"overloaded\"");
+    EXPECT(strcmp(rsl_retry_header_name(), "x-rsl-retry") == 0, "header name");
+    EXPECT_STATUS(rsl_retry_pushback_parse("5", 1, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "out_retry_after_ns");
+    EXPECT_STATUS(rsl_retry_after_parse_http("5", 1, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "out_retry_after_ns");
+    EXPECT_OK(rsl_retry_pushback_parse(NULL, 3, &delay));
+    EXPECT(delay == RSL_RETRY_AFTER_NONE, "absent pushback = none");
+
+    /* Budget. */
+    EXPECT_STATUS(rsl_retry_budget_deposit_at(NULL, 0, &ticket), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_budget_deposit(NULL, &ticket), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_OK(rsl_retry_budget_deposit_at(g, 0, NULL)); /* the ticket is optional */
+    EXPECT_STATUS(rsl_retry_budget_try_withdraw_at(NULL, 0, 0, &granted, &ticket),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_budget_try_withdraw(NULL, 0, &granted, &ticket),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_budget_try_withdraw_at(g, 0, 0, NULL, &ticket),
+                  RSL_ERR_NULL_ARGUMENT, "out_granted");
+    EXPECT_STATUS(rsl_retry_budget_try_withdraw(g, 0, NULL, &ticket), RSL_ERR_NULL_ARGUMENT,
+                  "out_granted");
+    EXPECT_OK(rsl_retry_budget_try_withdraw_at(g, 0, 0, &granted, NULL));
+    EXPECT_OK(rsl_retry_budget_try_withdraw(g, 0, &granted, &ticket));
+    EXPECT_STATUS(rsl_retry_budget_record_at(NULL, 0, &ticket, RSL_OUTCOME_SUCCESS),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_budget_record(NULL, &ticket, RSL_OUTCOME_SUCCESS),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_budget_record_at(g, 0, NULL, RSL_OUTCOME_SUCCESS),
+                  RSL_ERR_NULL_ARGUMENT, "ticket");
+    EXPECT_STATUS(rsl_retry_budget_record(g, NULL, RSL_OUTCOME_SUCCESS), RSL_ERR_NULL_ARGUMENT,
+                  "ticket");
+    EXPECT_OK(rsl_retry_budget_record(g, &ticket, RSL_OUTCOME_SUCCESS));
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    EXPECT_STATUS(rsl_retry_budget_get_metrics_at(NULL, 0, &m), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_budget_get_metrics(NULL, &m), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_budget_get_metrics_at(g, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_retry_budget_get_metrics(g, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_retry_budget_get_metrics_at(g, 0, &m));
+    EXPECT(m.deposits_total == 2 && m.granted_total == 2, "budget counts: %llu deposits, %llu grants",
+           (unsigned long long)m.deposits_total, (unsigned long long)m.granted_total);
+
+    rsl_backoff_free(b);
+    rsl_retry_free(p);
+    rsl_retry_budget_free(g);
+}
+
+static void test_invalid_arguments_retry(void) {
+    rsl_backoff_config bcfg, before;
+    rsl_retry_config rcfg;
+    rsl_retry_budget_config gcfg;
+    rsl_retry *p = NULL;
+    rsl_retry_budget *g = NULL;
+    rsl_backoff *b = NULL;
+    rsl_backoff_state bst;
+    rsl_retry_state st = retry_state_for();
+    rsl_retry_decision d;
+    rsl_retry_budget_ticket ticket;
+    int64_t delay;
+    uint32_t draws, granted;
+    const char *value = "unset";
+
+    memset(&bst, 0, sizeof bst);
+    EXPECT_OK(rsl_backoff_config_init(&bcfg));
+    before = bcfg;
+    EXPECT_STATUS(rsl_backoff_config_preset(&bcfg, 14), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT(memcmp(&bcfg, &before, sizeof bcfg) == 0, "an unknown backoff preset leaves cfg");
+    EXPECT_STATUS(rsl_retry_config_preset(&rcfg, &bcfg, 6), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT(memcmp(&bcfg, &before, sizeof bcfg) == 0, "an unknown retry preset leaves backoff");
+    EXPECT_STATUS(rsl_retry_budget_config_preset(&gcfg, 6), RSL_ERR_INVALID_ARGUMENT, "preset");
+
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 0, 0.5, &bst, &delay),
+                  RSL_ERR_INVALID_ARGUMENT, "attempt");
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, 1.0, &bst, &delay),
+                  RSL_ERR_INVALID_ARGUMENT, "u");
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, -0.0001, &bst, &delay),
+                  RSL_ERR_INVALID_ARGUMENT, "u");
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, NAN, &bst, &delay),
+                  RSL_ERR_INVALID_ARGUMENT, "u");
+    EXPECT_STATUS(rsl_backoff_draws(&bcfg, 0, &draws), RSL_ERR_INVALID_ARGUMENT, "attempt");
+    EXPECT_OK(rsl_backoff_new(&bcfg, &b));
+    EXPECT_STATUS(rsl_backoff_next(b, 0, &bst, &delay), RSL_ERR_INVALID_ARGUMENT, "attempt");
+    rsl_backoff_free(b);
+
+    EXPECT_OK(rsl_retry_config_init(&rcfg));
+    EXPECT_OK(rsl_retry_new(&rcfg, &bcfg, &p));
+    EXPECT_OK(rsl_retry_budget_config_preset(&gcfg, RSL_RETRY_BUDGET_PRESET_AWS_STANDARD));
+    EXPECT_OK(rsl_retry_budget_new(&gcfg, &g));
+    if (p == NULL || g == NULL) {
+        rsl_retry_free(p);
+        rsl_retry_budget_free(g);
+        return;
+    }
+    /* A state never begun, a wrong struct_size, then a finished state. */
+    EXPECT_STATUS(rsl_retry_next_at(p, NULL, &st, 0, RSL_OUTCOME_FAILURE, 0,
+                                    RSL_RETRY_AFTER_NONE, &d),
+                  RSL_ERR_INVALID_ARGUMENT, "state");
+    st.struct_size = 8;
+    EXPECT_STATUS(rsl_retry_begin_at(p, NULL, 0, RSL_NO_DEADLINE, &st), RSL_ERR_CONFIG_SIZE,
+                  "state.struct_size");
+    st = retry_state_for();
+    EXPECT_OK(rsl_retry_begin_at(p, g, 0, RSL_NO_DEADLINE, &st));
+    EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, 0, 0, RSL_RETRY_AFTER_NONE, &d),
+                  RSL_ERR_INVALID_ARGUMENT, "outcome");
+    EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, 5, 0, RSL_RETRY_AFTER_NONE, &d),
+                  RSL_ERR_INVALID_ARGUMENT, "outcome");
+    EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, RSL_OUTCOME_FAILURE, 2, RSL_RETRY_AFTER_NONE,
+                                    &d),
+                  RSL_ERR_INVALID_ARGUMENT, "flags");
+    st.ticket.kind = 9;
+    EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE,
+                                    &d),
+                  RSL_ERR_INVALID_ARGUMENT, "ticket");
+    st.ticket.kind = RSL_RETRY_TICKET_ORIGINAL;
+    EXPECT_OK(rsl_retry_next_at(p, g, &st, 0, RSL_OUTCOME_OVERLOADED, 0, RSL_RETRY_AFTER_NONE,
+                                &d));
+    EXPECT(d.retry == 0 && d.reason == RSL_RETRY_REASON_OVERLOADED &&
+               d.report_outcome == RSL_OUTCOME_OVERLOADED,
+           "overloaded stops and is reported");
+    EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE,
+                                    &d),
+                  RSL_ERR_INVALID_ARGUMENT, "state");
+
+    EXPECT_STATUS(rsl_retry_header_format(7, &value), RSL_ERR_INVALID_ARGUMENT, "outcome");
+    EXPECT(strcmp(value, "unset") == 0, "*out_value untouched on failure");
+    EXPECT_STATUS(rsl_retry_budget_try_withdraw_at(g, 0, 4, &granted, &ticket),
+                  RSL_ERR_INVALID_ARGUMENT, "flags");
+    memset(&ticket, 0, sizeof ticket);
+    ticket.kind = 3;
+    EXPECT_STATUS(rsl_retry_budget_record_at(g, 0, &ticket, RSL_OUTCOME_SUCCESS),
+                  RSL_ERR_INVALID_ARGUMENT, "ticket");
+    ticket.kind = RSL_RETRY_TICKET_RETRY;
+    EXPECT_STATUS(rsl_retry_budget_record_at(g, 0, &ticket, 0), RSL_ERR_INVALID_ARGUMENT,
+                  "outcome");
+    rsl_retry_free(p);
+    rsl_retry_budget_free(g);
+}
+
+typedef enum { BK_U32, BK_I64, BK_F64 } bk_type;
+
+typedef struct {
+    uint32_t preset;
+    const char *field;
+    bk_type type;
+    double value;
+    const char *expect_field;
+} backoff_case;
+
+static void set_backoff_field(rsl_backoff_config *c, const backoff_case *k) {
+#define BK_SET(name)                                                           \
+    if (strcmp(k->field, #name) == 0) {                                        \
+        if (k->type == BK_U32) *(uint32_t *)(void *)&c->name = (uint32_t)k->value; \
+        else if (k->type == BK_I64) *(int64_t *)(void *)&c->name = (int64_t)k->value; \
+        else *(double *)(void *)&c->name = k->value;                           \
+    }
+    BK_SET(kind)
+    BK_SET(jitter)
+    BK_SET(clamp_jittered)
+    BK_SET(base_ns)
+    BK_SET(max_ns)
+    BK_SET(increment_ns)
+    BK_SET(factor)
+    BK_SET(jitter_factor)
+#undef BK_SET
+}
+
+static void test_invalid_config_retry(void) {
+    const double nan = NAN;
+    const backoff_case bcases[] = {
+        {RSL_BACKOFF_PRESET_DEFAULT, "kind", BK_U32, 0, "kind"},
+        {RSL_BACKOFF_PRESET_DEFAULT, "kind", BK_U32, 11, "kind"},
+        {RSL_BACKOFF_PRESET_DEFAULT, "jitter", BK_U32, 5, "jitter"},
+        {RSL_BACKOFF_PRESET_DEFAULT, "clamp_jittered", BK_U32, 2, "clamp_jittered"},
+        {RSL_BACKOFF_PRESET_DEFAULT, "base_ns", BK_I64, -1, "base_ns"},
+        {RSL_BACKOFF_PRESET_DEFAULT, "max_ns", BK_I64, -1, "max_ns"},
+        {RSL_BACKOFF_PRESET_DEFAULT, "factor", BK_F64, 0.99, "factor"},
+        {RSL_BACKOFF_PRESET_DEFAULT, "factor", BK_F64, nan, "factor"},
+        {RSL_BACKOFF_PRESET_DEFAULT, "factor", BK_F64, INFINITY, "factor"},
+        {RSL_BACKOFF_PRESET_SEEDS_JITTER, "jitter_factor", BK_F64, -0.5, "jitter_factor"},
+        {RSL_BACKOFF_PRESET_SEEDS_JITTER, "jitter_factor", BK_F64, nan, "jitter_factor"},
+        {RSL_BACKOFF_PRESET_GRPC_RETRY, "jitter_factor", BK_F64, 1.01, "jitter_factor"},
+        {RSL_BACKOFF_PRESET_GRPC_CONNECTION, "base_ns", BK_I64, 0, "base_ns"},
+        {RSL_BACKOFF_PRESET_GRPC_CONNECTION, "max_ns", BK_I64, 0, "max_ns"},
+        {RSL_BACKOFF_PRESET_GRPC_CONNECTION, "jitter_factor", BK_F64, 2, "jitter_factor"},
+        {RSL_BACKOFF_PRESET_GRPC_CONNECTION, "jitter", BK_U32, RSL_JITTER_FULL, "jitter"},
+        {RSL_BACKOFF_PRESET_AWS_FULL_JITTER, "base_ns", BK_I64, 0, "base_ns"},
+        {RSL_BACKOFF_PRESET_AWS_DECORRELATED, "max_ns", BK_I64, 1, "max_ns"},
+        {RSL_BACKOFF_PRESET_AWS_STANDARD, "max_ns", BK_I64, 0, "max_ns"},
+        {RSL_BACKOFF_PRESET_POLLY_V8_DECORRELATED_JITTER, "jitter", BK_U32, RSL_JITTER_EQUAL,
+         "jitter"},
+        {RSL_BACKOFF_PRESET_RESILIENCE4J_EXPONENTIAL_RANDOM, "base_ns", BK_I64, 1500000,
+         "base_ns"},
+        {RSL_BACKOFF_PRESET_RESILIENCE4J_EXPONENTIAL_RANDOM, "max_ns", BK_I64, 999, "max_ns"},
+        {RSL_BACKOFF_PRESET_RESILIENCE4J_EXPONENTIAL_RANDOM, "jitter_factor", BK_F64, 1.5,
+         "jitter_factor"},
+        {RSL_BACKOFF_PRESET_SEEDS_FIXED, "kind", BK_U32, RSL_BACKOFF_LINEAR, NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof bcases / sizeof bcases[0]; i++) {
+        const backoff_case *k = &bcases[i];
+        rsl_backoff_config cfg;
+        rsl_backoff *out = BACKOFF_SENTINEL;
+        rsl_retry *pout = RETRY_SENTINEL;
+        rsl_backoff_state st;
+        int64_t d = -7;
+        rsl_backoff_config_preset(&cfg, k->preset);
+        set_backoff_field(&cfg, k);
+        if (k->expect_field == NULL) {
+            /* A linear strategy with a negative increment: */
+            cfg.increment_ns = -1;
+            EXPECT_STATUS(rsl_backoff_new(&cfg, &out), RSL_ERR_INVALID_CONFIG, "increment_ns");
+            continue;
+        }
+        EXPECT_STATUS(rsl_backoff_new(&cfg, &out), RSL_ERR_INVALID_CONFIG, k->expect_field);
+        EXPECT(out == BACKOFF_SENTINEL, "backoff case %zu: *out untouched", i);
+        memset(&st, 0, sizeof st);
+        EXPECT_STATUS(rsl_backoff_delay_with_u(&cfg, 1, 0.5, &st, &d), RSL_ERR_INVALID_CONFIG,
+                      k->expect_field);
+        EXPECT(d == -7, "backoff case %zu: delay untouched", i);
+        EXPECT_STATUS(rsl_retry_new(NULL, &cfg, &pout), RSL_ERR_INVALID_CONFIG, k->expect_field);
+        EXPECT(pout == RETRY_SENTINEL, "backoff case %zu: retry *out untouched", i);
+    }
+
+    /* Retry config fields. */
+    {
+        rsl_retry_config cfg;
+        rsl_retry *out = RETRY_SENTINEL;
+        rsl_retry_config_init(&cfg);
+        cfg.max_attempts = 0;
+        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out), RSL_ERR_INVALID_CONFIG, "max_attempts");
+        rsl_retry_config_init(&cfg);
+        cfg.max_elapsed_ns = -1;
+        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out), RSL_ERR_INVALID_CONFIG, "max_elapsed_ns");
+        rsl_retry_config_init(&cfg);
+        cfg.expected_attempt_ns = INT64_MIN;
+        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out), RSL_ERR_INVALID_CONFIG,
+                      "expected_attempt_ns");
+        rsl_retry_config_init(&cfg);
+        cfg.retry_after_resets = 7;
+        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out), RSL_ERR_INVALID_CONFIG,
+                      "retry_after_resets");
+        rsl_retry_config_init(&cfg);
+        cfg.overloaded_on_give_up = 2;
+        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out), RSL_ERR_INVALID_CONFIG,
+                      "overloaded_on_give_up");
+        EXPECT(out == RETRY_SENTINEL, "retry *out untouched");
+    }
+
+    /* Budget config fields, kind by kind. */
+    {
+        struct {
+            uint32_t preset;
+            int field; /* index into the switch below */
+            double value;
+            const char *expect_field;
+        } gcases[] = {
+            {RSL_RETRY_BUDGET_PRESET_TOWER, 0, 0, "kind"},
+            {RSL_RETRY_BUDGET_PRESET_TOWER, 0, 4, "kind"},
+            {RSL_RETRY_BUDGET_PRESET_TOWER, 1, -0.1, "ratio"},
+            {RSL_RETRY_BUDGET_PRESET_TOWER, 1, 1000.5, "ratio"},
+            {RSL_RETRY_BUDGET_PRESET_TOWER, 1, NAN, "ratio"},
+            {RSL_RETRY_BUDGET_PRESET_TOWER, 2, 0, "window_ns"},
+            {RSL_RETRY_BUDGET_PRESET_TOWER, 2, 10e9 + 3, "window_ns"},
+            {RSL_RETRY_BUDGET_PRESET_TOWER, 3, 0, "buckets"},
+            {RSL_RETRY_BUDGET_PRESET_TOWER, 3, 65537, "buckets"},
+            {RSL_RETRY_BUDGET_PRESET_TOWER, 10, 1, "reserved0"},
+            {RSL_RETRY_BUDGET_PRESET_GRPC, 4, 0, "max_tokens"},
+            {RSL_RETRY_BUDGET_PRESET_GRPC, 4, 1001, "max_tokens"},
+            {RSL_RETRY_BUDGET_PRESET_GRPC, 5, 0, "token_ratio"},
+            {RSL_RETRY_BUDGET_PRESET_GRPC, 5, 0.0004, "token_ratio"},
+            {RSL_RETRY_BUDGET_PRESET_GRPC, 5, INFINITY, "token_ratio"},
+            {RSL_RETRY_BUDGET_PRESET_AWS_STANDARD, 6, 0, "quota_capacity"},
+            {RSL_RETRY_BUDGET_PRESET_AWS_STANDARD, 7, 0, "retry_cost"},
+            {RSL_RETRY_BUDGET_PRESET_AWS_STANDARD, 7, 501, "retry_cost"},
+            {RSL_RETRY_BUDGET_PRESET_AWS_STANDARD, 8, 0, "timeout_cost"},
+            {RSL_RETRY_BUDGET_PRESET_AWS_STANDARD, 9, 501, "success_increment"},
+        };
+        for (i = 0; i < sizeof gcases / sizeof gcases[0]; i++) {
+            rsl_retry_budget_config cfg;
+            rsl_retry_budget *out = BUDGET_SENTINEL;
+            double v = gcases[i].value;
+            rsl_retry_budget_config_preset(&cfg, gcases[i].preset);
+            switch (gcases[i].field) {
+            case 0: cfg.kind = (uint32_t)v; break;
+            case 1: cfg.ratio = v; break;
+            case 2: cfg.window_ns = (int64_t)v; break;
+            case 3: cfg.buckets = (uint32_t)v; break;
+            case 4: cfg.max_tokens = (uint32_t)v; break;
+            case 5: cfg.token_ratio = v; break;
+            case 6: cfg.quota_capacity = (uint32_t)v; break;
+            case 7: cfg.retry_cost = (uint32_t)v; break;
+            case 8: cfg.timeout_cost = (uint32_t)v; break;
+            case 9: cfg.success_increment = (uint32_t)v; break;
+            default: cfg.reserved0 = (uint32_t)v; break;
+            }
+            EXPECT_STATUS(rsl_retry_budget_new(&cfg, &out), RSL_ERR_INVALID_CONFIG,
+                          gcases[i].expect_field);
+            EXPECT(out == BUDGET_SENTINEL, "budget case %zu: *out untouched", i);
+        }
+    }
+}
+
+static void test_config_size_retry(void) {
+    const uint32_t bad[] = {0, 4, 5000, UINT32_MAX};
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rsl_backoff_config b;
+        rsl_retry_config r;
+        rsl_retry_budget_config g;
+        rsl_backoff *bout = BACKOFF_SENTINEL;
+        rsl_retry *rout = RETRY_SENTINEL;
+        rsl_retry_budget *gout = BUDGET_SENTINEL;
+        rsl_retry_budget_metrics m;
+        rsl_retry_budget *budget = NULL;
+        int64_t d;
+        rsl_backoff_config_init(&b);
+        rsl_retry_config_init(&r);
+        rsl_retry_budget_config_init(&g);
+        b.struct_size = bad[i];
+        EXPECT_STATUS(rsl_backoff_new(&b, &bout), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT_STATUS(rsl_backoff_delay_with_u(&b, 1, 0.5, NULL, &d), RSL_ERR_CONFIG_SIZE,
+                      "cfg.struct_size");
+        EXPECT_STATUS(rsl_retry_new(&r, &b, &rout), RSL_ERR_CONFIG_SIZE, "backoff.struct_size");
+        r.struct_size = bad[i];
+        EXPECT_STATUS(rsl_retry_new(&r, NULL, &rout), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        g.struct_size = bad[i];
+        EXPECT_STATUS(rsl_retry_budget_new(&g, &gout), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT(bout == BACKOFF_SENTINEL && rout == RETRY_SENTINEL && gout == BUDGET_SENTINEL,
+               "*out untouched (struct_size %u)", (unsigned)bad[i]);
+        EXPECT_OK(rsl_retry_budget_new(NULL, &budget));
+        memset(&m, 0, sizeof m);
+        m.struct_size = bad[i];
+        EXPECT_STATUS(rsl_retry_budget_get_metrics_at(budget, 0, &m), RSL_ERR_CONFIG_SIZE,
+                      "out.struct_size");
+        rsl_retry_budget_free(budget);
+    }
+    /* A newer caller's larger configs: zero tails are fine, set bytes refused. */
+    {
+        union {
+            rsl_backoff_config cfg;
+            unsigned char bytes[sizeof(rsl_backoff_config) + 8];
+        } big;
+        union {
+            rsl_retry_budget_config cfg;
+            unsigned char bytes[sizeof(rsl_retry_budget_config) + 8];
+        } gbig;
+        rsl_backoff *b = NULL;
+        rsl_retry_budget *g = NULL;
+        memset(&big, 0, sizeof big);
+        rsl_backoff_config_init(&big.cfg);
+        big.cfg.struct_size = sizeof big;
+        EXPECT_OK(rsl_backoff_new(&big.cfg, &b));
+        rsl_backoff_free(b);
+        big.bytes[sizeof(rsl_backoff_config) + 3] = 1;
+        b = BACKOFF_SENTINEL;
+        EXPECT_STATUS(rsl_backoff_new(&big.cfg, &b), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT(b == BACKOFF_SENTINEL, "*out untouched (unsupported)");
+        memset(&gbig, 0, sizeof gbig);
+        rsl_retry_budget_config_init(&gbig.cfg);
+        gbig.cfg.struct_size = sizeof gbig;
+        gbig.bytes[sizeof(rsl_retry_budget_config)] = 9;
+        EXPECT_STATUS(rsl_retry_budget_new(&gbig.cfg, &g), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+    }
+}
+
 int main(void) {
     const char *initial = rsl_last_error_message();
     EXPECT(initial != NULL && initial[0] == '\0',
@@ -884,6 +1377,10 @@ int main(void) {
     test_invalid_config_throttle();
     test_config_size();
     test_defaults_and_free();
+    test_null_arguments_retry();
+    test_invalid_arguments_retry();
+    test_invalid_config_retry();
+    test_config_size_retry();
 
     printf("test_abi: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -9,6 +9,9 @@
  *     admitted and successes + failures + exclusions the records made.
  *   - 4 threads hammer ONE adaptive throttle (allow, then record when
  *     allowed); allowed_total + rejected_total equals the allow calls.
+ *   - 4 threads withdraw from ONE AWS retry quota (exactly 100 grants of 5
+ *     from 500 tokens), then run always-failing operations through ONE retry
+ *     policy drawing on ONE 50-token quota (exactly 10 retries in all).
  *
  * The breaker uses the library clock (rsl_breaker_acquire/_record), the
  * throttle virtual time (_at with a per-thread counter, so threads' times
@@ -360,9 +363,159 @@ static void test_throttle(void) {
     rsl_adaptive_throttle_free(t);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Retry budget and retry policies sharing it                               */
+/* ------------------------------------------------------------------------ */
+
+#define BUDGET_TRIES 2000
+#define RETRY_OPERATIONS 500
+
+typedef struct {
+    const rsl_retry *policy;
+    const rsl_retry_budget *budget;
+    int index;
+    uint64_t granted;
+    uint64_t retries;
+    uint64_t budget_stops;
+} retry_worker;
+
+/* Withdrawals only: a 500-token AWS quota at 5 per retry grants exactly 100. */
+static void *withdraw_thread(void *arg) {
+    retry_worker *w = arg;
+    int i;
+    for (i = 0; i < BUDGET_TRIES; i++) {
+        uint32_t granted = 0;
+        rsl_status st = rsl_retry_budget_try_withdraw_at(w->budget, i, 0, &granted, NULL);
+        if (st != RSL_OK) {
+            fail("rsl_retry_budget_try_withdraw_at status", st);
+            continue;
+        }
+        w->granted += granted;
+    }
+    return NULL;
+}
+
+/* Always-failing operations under one policy drawing on one budget. */
+static void *retry_thread(void *arg) {
+    retry_worker *w = arg;
+    int i;
+    for (i = 0; i < RETRY_OPERATIONS; i++) {
+        rsl_retry_state st;
+        rsl_retry_decision d;
+        const int64_t now = (int64_t)i * 1000 + w->index;
+        memset(&st, 0, sizeof st);
+        st.struct_size = sizeof st;
+        if (rsl_retry_begin_at(w->policy, w->budget, now, RSL_NO_DEADLINE, &st) != RSL_OK) {
+            fail("rsl_retry_begin_at", i);
+            continue;
+        }
+        for (;;) {
+            rsl_status s = rsl_retry_next_at(w->policy, w->budget, &st, now, RSL_OUTCOME_FAILURE,
+                                             0, RSL_RETRY_AFTER_NONE, &d);
+            if (s != RSL_OK) {
+                fail("rsl_retry_next_at status", s);
+                break;
+            }
+            if (!d.retry) {
+                if (d.reason == RSL_RETRY_REASON_BUDGET) w->budget_stops++;
+                if (d.report_outcome != RSL_OUTCOME_OVERLOADED) {
+                    fail("a give-up after failures must report OVERLOADED", d.reason);
+                }
+                break;
+            }
+            w->retries++;
+        }
+    }
+    return NULL;
+}
+
+static int run_workers(retry_worker *w, void *(*fn)(void *)) {
+    pthread_t tid[THREADS];
+    int i;
+    for (i = 0; i < THREADS; i++) {
+        if (pthread_create(&tid[i], NULL, fn, &w[i]) != 0) {
+            fail("pthread_create", i);
+            exit(EXIT_FAILURE);
+        }
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(tid[i], NULL);
+    }
+    return 0;
+}
+
+static void test_retry_budget(void) {
+    rsl_retry_budget_config gcfg;
+    rsl_retry_budget *budget = NULL;
+    rsl_retry *policy = NULL;
+    rsl_retry_budget_metrics m;
+    retry_worker w[THREADS];
+    uint64_t granted = 0, retries = 0, stops = 0;
+    int i;
+
+    if (rsl_retry_budget_config_preset(&gcfg, RSL_RETRY_BUDGET_PRESET_AWS_STANDARD) != RSL_OK ||
+        rsl_retry_budget_new(&gcfg, &budget) != RSL_OK) {
+        fail(rsl_last_error_message(), 0);
+        return;
+    }
+    memset(w, 0, sizeof w);
+    for (i = 0; i < THREADS; i++) {
+        w[i].budget = budget;
+        w[i].index = i;
+    }
+    run_workers(w, withdraw_thread);
+    for (i = 0; i < THREADS; i++) granted += w[i].granted;
+    printf("retry budget: %d withdrawals, %llu granted (500 tokens / 5)\n", THREADS * BUDGET_TRIES,
+           (unsigned long long)granted);
+    if (granted != 100) fail("quota grants != 100", (long)granted);
+    rsl_retry_budget_free(budget);
+
+    /* A 50-token quota shared by 4 x 500 always-failing operations (3 attempts
+     * each): exactly 10 retries in all; every operation that got no retry
+     * stopped on the budget. */
+    gcfg.quota_capacity = 50;
+    gcfg.timeout_cost = 50;
+    budget = NULL;
+    if (rsl_retry_budget_new(&gcfg, &budget) != RSL_OK ||
+        rsl_retry_new(NULL, NULL, &policy) != RSL_OK) {
+        fail(rsl_last_error_message(), 0);
+        rsl_retry_budget_free(budget);
+        return;
+    }
+    memset(w, 0, sizeof w);
+    for (i = 0; i < THREADS; i++) {
+        w[i].budget = budget;
+        w[i].policy = policy;
+        w[i].index = i;
+    }
+    run_workers(w, retry_thread);
+    for (i = 0; i < THREADS; i++) {
+        retries += w[i].retries;
+        stops += w[i].budget_stops;
+    }
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    if (rsl_retry_budget_get_metrics_at(budget, 0, &m) != RSL_OK) {
+        fail("rsl_retry_budget_get_metrics_at", 0);
+    } else {
+        printf("retry policies: %d operations, %llu retries, %llu stopped by the budget; "
+               "tokens %llu\n",
+               THREADS * RETRY_OPERATIONS, (unsigned long long)retries, (unsigned long long)stops,
+               (unsigned long long)m.tokens);
+        if (retries != 10 || m.granted_total != 10) fail("retries != 10", (long)retries);
+        if (m.tokens != 0) fail("tokens left", (long)m.tokens);
+        if (m.deposits_total != (uint64_t)THREADS * RETRY_OPERATIONS)
+            fail("deposits != operations", (long)m.deposits_total);
+        if (stops != m.denied_total) fail("budget stops != denials", (long)stops);
+    }
+    rsl_retry_free(policy);
+    rsl_retry_budget_free(budget);
+}
+
 int main(void) {
     test_breaker();
     test_throttle();
+    test_retry_budget();
     if (failures != 0) {
         printf("test_concurrency: %d failures\n", failures);
         return EXIT_FAILURE;

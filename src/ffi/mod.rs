@@ -387,11 +387,17 @@ pub const RSL_OUTCOME_IGNORED: rsl_outcome = 3;
 /// accept it; primitives that do not list it reject it as an argument.
 pub const RSL_OUTCOME_OVERLOADED: rsl_outcome = 4;
 
+/// The outcome as a primitive that judges a dependency's health sees it
+/// (breakers, adaptive throttles): an overloaded dependency is an unhealthy
+/// one, so `RSL_OUTCOME_OVERLOADED` is a failure there.
 pub(crate) fn outcome(raw: rsl_outcome) -> FfiResult<crate::core::outcome::Outcome> {
+    if raw == RSL_OUTCOME_OVERLOADED {
+        return Ok(crate::core::outcome::Outcome::Failure);
+    }
     crate::core::outcome::Outcome::from_raw(raw).ok_or_else(|| {
         Failure::argument(
             "outcome",
-            format!("must be RSL_OUTCOME_SUCCESS, _FAILURE or _IGNORED, got {raw}"),
+            format!("must be RSL_OUTCOME_SUCCESS, _FAILURE, _IGNORED or _OVERLOADED, got {raw}"),
         )
     })
 }

@@ -149,7 +149,8 @@ TABLE(states, "state",
 TABLE(outcomes, "outcome",
       {"success", RSL_OUTCOME_SUCCESS},
       {"failure", RSL_OUTCOME_FAILURE},
-      {"ignored", RSL_OUTCOME_IGNORED});
+      {"ignored", RSL_OUTCOME_IGNORED},
+      {"overloaded", RSL_OUTCOME_OVERLOADED});
 
 /* "none" (0, what an admitted call carries) is not in the README's list but
  * the Rust runner accepts it; kept so both runners read the same corpus. */

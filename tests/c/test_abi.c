@@ -303,7 +303,7 @@ static void test_invalid_arguments(void) {
     rsl_breaker_record_result rec;
     rsl_adaptive_throttle_decision d;
     rsl_breaker_state state = 77;
-    const rsl_outcome bad_outcomes[] = {0, 4, UINT32_MAX};
+    const rsl_outcome bad_outcomes[] = {0, 5, UINT32_MAX};
     const rsl_breaker_state bad_states[] = {5, 100, UINT32_MAX};
     size_t i;
 

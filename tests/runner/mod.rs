@@ -27,6 +27,7 @@ pub const OUTCOMES: &[(&str, u32)] = &[
     ("success", RSL_OUTCOME_SUCCESS),
     ("failure", RSL_OUTCOME_FAILURE),
     ("ignored", RSL_OUTCOME_IGNORED),
+    ("overloaded", RSL_OUTCOME_OVERLOADED),
 ];
 
 pub fn lookup(table: &[(&str, u32)], v: &Value, what: &str) -> Res<u32> {

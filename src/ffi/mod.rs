@@ -7,8 +7,12 @@
 #![allow(unsafe_code)]
 #![allow(clippy::missing_safety_doc)]
 
+pub mod adaptive_limiter;
 pub mod adaptive_throttle;
 pub mod breaker;
+pub mod cpu_sampler;
+pub mod criticality;
+pub mod window_limiter;
 
 use crate::core::error::{Error, ErrorKind};
 use std::cell::RefCell;

@@ -53,6 +53,9 @@ fn run_file(path: &Path) -> Res {
     match s.get("primitive").and_then(Value::as_str) {
         Some("breaker") => runner::breaker::run(s),
         Some("adaptive_throttle") => runner::adaptive_throttle::run(s),
+        Some("window_limiter") => runner::window_limiter::run(s),
+        Some("adaptive_limiter") => runner::adaptive_limiter::run(s),
+        Some("criticality") => runner::criticality::run(s),
         other => Err(format!("unknown primitive {other:?}")),
     }
 }

@@ -259,5 +259,8 @@ impl Checker<'_> {
     }
 }
 
+pub mod adaptive_limiter;
 pub mod adaptive_throttle;
 pub mod breaker;
+pub mod criticality;
+pub mod window_limiter;

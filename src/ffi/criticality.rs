@@ -84,3 +84,20 @@ pub extern "C" fn rsl_criticality_header() -> *const c_char {
 }
 
 const CRITICALITY_HEADER: &CStr = c"x-rsl-criticality";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_and_names_match_the_core() {
+        let header = unsafe { CStr::from_ptr(rsl_criticality_header()) };
+        assert_eq!(header.to_str().ok(), Some(Criticality::HEADER));
+        for level in Criticality::ALL {
+            let name = unsafe { CStr::from_ptr(rsl_criticality_name(level.to_raw())) };
+            assert_eq!(name.to_str().ok(), Some(level.name()));
+        }
+        assert!(rsl_criticality_name(0).is_null());
+        assert_eq!(RSL_CRITICALITY_DEFAULT, Criticality::DEFAULT.to_raw());
+    }
+}

@@ -1,7 +1,7 @@
 //! Conformance runner for `adaptive_limiter` scenarios (manual CPU only: a
 //! scenario must set `"cpu_source": "manual"` to be deterministic).
 
-use super::criticality::{check_step, level_arg};
+use super::criticality::level_arg;
 use super::*;
 use resilience::ffi::adaptive_limiter::*;
 use serde_json::{Map, Value};
@@ -85,17 +85,19 @@ pub fn run(s: &Map<String, Value>) -> Res {
         };
         match op {
             "set_cpu" => {
+                check_step_keys(step, &["cpu_permille"])?;
                 ck.known(&[]);
                 let cpu = u32::try_from(int_arg(step, "cpu_permille", -1)?)
                     .map_err(|_| "set_cpu: missing or bad cpu_permille")?;
-                check_step(step, unsafe { rsl_adaptive_limiter_set_cpu(h, cpu) })?;
+                check_status(step, unsafe { rsl_adaptive_limiter_set_cpu(h, cpu) })?;
             }
             "acquire" => {
+                check_step_keys(step, &["criticality", "token"])?;
                 ck.known(ACQUIRE_KEYS);
                 let level = level_arg(step)?;
                 let mut d = rsl_adaptive_limiter_decision::default();
                 let st = unsafe { rsl_adaptive_limiter_acquire_at(h, at, level, &mut d) };
-                if !check_step(step, st)? {
+                if !check_status(step, st)? {
                     return Ok(());
                 }
                 check_decision(&mut ck, &d);
@@ -107,6 +109,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "release" => {
+                check_step_keys(step, &["token", "outcome"])?;
                 ck.known(&["counted", "rt_ms"]);
                 let label = step
                     .get("token")
@@ -119,7 +122,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 let st = unsafe {
                     rsl_adaptive_limiter_release_at(h, at, &t, outcome_arg(step)?, &mut r)
                 };
-                if !check_step(step, st)? {
+                if !check_status(step, st)? {
                     return Ok(());
                 }
                 tokens.remove(label);
@@ -127,6 +130,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.int("rt_ms", i128::from(r.rt_ms));
             }
             "call" => {
+                check_step_keys(step, &["criticality", "outcome", "duration_ns"])?;
                 let mut keys = ACQUIRE_KEYS.to_vec();
                 keys.extend(["counted", "rt_ms"]);
                 ck.known(&keys);
@@ -157,6 +161,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "metrics" => {
+                check_step_keys(step, &[])?;
                 ck.known(&[
                     "cpu_permille",
                     "inflight",

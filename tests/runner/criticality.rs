@@ -22,18 +22,6 @@ pub fn level_arg(step: &Map<String, Value>) -> Res<u32> {
     }
 }
 
-/// Checks a step's status, and with `expect_error_field` the message's field.
-pub fn check_step(step: &Map<String, Value>, status: rsl_status) -> Res<bool> {
-    let ok = check_status(step, status)?;
-    if let Some(field) = step.get("expect_error_field").and_then(Value::as_str) {
-        let msg = last_error();
-        if ok || !msg.starts_with(&format!("{field}:")) {
-            return Err(format!("message {msg:?} does not name {field}"));
-        }
-    }
-    Ok(ok)
-}
-
 fn c_str(p: *const std::ffi::c_char) -> Option<String> {
     (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
 }
@@ -46,6 +34,7 @@ fn run_step(step: &Map<String, Value>) -> Res {
     };
     match op {
         "parse" => {
+            check_step_keys(step, &["value", "len"])?;
             ck.known(&["level"]);
             let mut level: u32 = 0xdead;
             let st = match step.get("value") {
@@ -59,7 +48,7 @@ fn run_step(step: &Map<String, Value>) -> Res {
                 }
                 _ => return Err("parse: value must be a string or null".into()),
             };
-            if !check_step(step, st)? {
+            if !check_status(step, st)? {
                 if level != 0xdead {
                     return Err(format!("out_level written on error: {level}"));
                 }
@@ -68,6 +57,7 @@ fn run_step(step: &Map<String, Value>) -> Res {
             ck.named("level", LEVELS, level);
         }
         "name" => {
+            check_step_keys(step, &["level"])?;
             ck.known(&["name"]);
             let level = lookup(LEVELS, step.get("level").ok_or("missing level")?, "level")?;
             let got = c_str(rsl_criticality_name(level));
@@ -78,6 +68,7 @@ fn run_step(step: &Map<String, Value>) -> Res {
             }
         }
         "header" => {
+            check_step_keys(step, &[])?;
             ck.known(&["name"]);
             let got = c_str(rsl_criticality_header());
             if let Some(want) = ck.expect.and_then(|e| e.get("name")) {

@@ -1,6 +1,6 @@
 //! Conformance runner for `window_limiter` scenarios.
 
-use super::criticality::{check_step, level_arg};
+use super::criticality::level_arg;
 use super::*;
 use resilience::ffi::window_limiter::*;
 use serde_json::{Map, Value};
@@ -67,6 +67,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         };
         match op {
             "acquire" => {
+                check_step_keys(step, &["n", "criticality"])?;
                 ck.known(&[
                     "allowed",
                     "retry_after_ns",
@@ -79,7 +80,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 let level = level_arg(step)?;
                 let mut d = rsl_window_limiter_decision::default();
                 let st = unsafe { rsl_window_limiter_try_acquire_at(h, at, n, level, &mut d) };
-                if !check_step(step, st)? {
+                if !check_status(step, st)? {
                     return Ok(());
                 }
                 ck.boolean("allowed", d.allowed);
@@ -90,6 +91,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.int("level_limit", i128::from(d.level_limit));
             }
             "metrics" => {
+                check_step_keys(step, &[])?;
                 ck.known(&[
                     "window_count",
                     "previous_count",

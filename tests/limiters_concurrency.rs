@@ -186,6 +186,8 @@ fn adaptive_limiter_never_exceeds_its_limit_under_contention() {
                     allowed.fetch_add(1, Ordering::Relaxed);
                     let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                     max_seen.fetch_max(now, Ordering::SeqCst);
+                    // Stay in flight a little, so the other threads meet it.
+                    std::thread::yield_now();
                     in_flight.fetch_sub(1, Ordering::SeqCst);
                     let st = unsafe {
                         rsl_adaptive_limiter_release_at(

@@ -34,7 +34,13 @@
  *   - unknown keys in a step (beyond its op's arguments and at, op, expect,
  *     expect_status, expect_error_field, repeat, step_ns) fail;
  *   - config values for integer fields may be true/false (1/0); integers must
- *     be integral JSON numbers in the field's range.
+ *     be integral JSON numbers in the field's range;
+ *   - adaptive_limiter `acquire` with a `token` label fails the scenario if
+ *     the request was dropped (there is no token to keep); a dropped `call`
+ *     has `counted` false and `rt_ms` 0, and its expect_status (which
+ *     applies to the release) must be absent;
+ *   - criticality scenarios have only primitive, description and steps, and
+ *     their steps need no `at` (pure functions).
  */
 #define _POSIX_C_SOURCE 200809L
 

@@ -75,6 +75,28 @@
 #define RSL_MAX_STRUCT_SIZE 4096
 
 /**
+ * CPU usage is set by the caller with `rsl_adaptive_limiter_set_cpu`.
+ */
+#define RSL_CPU_SOURCE_MANUAL 1
+
+/**
+ * CPU usage comes from the shared background sampler (`rsl_cpu_sampler_*`).
+ */
+#define RSL_CPU_SOURCE_SAMPLER 2
+
+/**
+ * Preset: Kratos's window, threshold and cooldown; passes count successes;
+ * the criticality ladder 500/750/1000/1250 permille.
+ */
+#define RSL_ADAPTIVE_LIMITER_PRESET_DEFAULT 0
+
+/**
+ * Preset: go-kratos/aegis `bbr.NewLimiter()` exactly (every completion is
+ * a pass, every level gets the same limit).
+ */
+#define RSL_ADAPTIVE_LIMITER_PRESET_KRATOS 1
+
+/**
  * Requests are counted when admitted (the SRE book).
  */
 #define RSL_ACCOUNTING_ON_ADMIT 1
@@ -401,6 +423,28 @@
 #define RSL_BREAKER_PRESET_SENTINEL_SLOW_REQUEST_RATIO 7
 
 /**
+ * The sampler found nothing to read (not Linux, or /proc and /sys hidden):
+ * it reports 0.
+ */
+#define RSL_CPU_SAMPLER_SOURCE_NONE 0
+
+/**
+ * The process's cgroup v2 (`cpu.stat` usage_usec, limit from `cpu.max`).
+ */
+#define RSL_CPU_SAMPLER_SOURCE_CGROUP_V2 1
+
+/**
+ * The process's cgroup v1 (`cpuacct.usage`, limit from `cpu.cfs_quota_us`
+ * / `cpu.cfs_period_us`).
+ */
+#define RSL_CPU_SAMPLER_SOURCE_CGROUP_V1 2
+
+/**
+ * The host's `/proc/stat`.
+ */
+#define RSL_CPU_SAMPLER_SOURCE_PROC_STAT 3
+
+/**
  * `retry_after_ns`: no server hint; the backoff decides (INT64_MIN).
  */
 #define RSL_RETRY_AFTER_NONE INT64_MIN
@@ -559,6 +603,54 @@
 #define RSL_RETRY_TICKET_RETRY 2
 
 /**
+ * One epoch-aligned window: the count resets at every multiple of `window_ns`.
+ */
+#define RSL_WINDOW_LIMITER_FIXED 1
+
+/**
+ * `buckets` epoch-aligned buckets; the window is the current bucket and
+ * the `buckets - 1` before it.
+ */
+#define RSL_WINDOW_LIMITER_SLIDING_BUCKETS 2
+
+/**
+ * The weighted two-window estimate
+ * `previous * (window_ns - elapsed) / window_ns + current`.
+ */
+#define RSL_WINDOW_LIMITER_SLIDING_WEIGHTED 3
+
+/**
+ * Preset: the defaults (100 per second, 10 sliding buckets).
+ */
+#define RSL_WINDOW_LIMITER_PRESET_DEFAULT 0
+
+/**
+ * Preset: Sentinel's QPS flow rule (2 buckets over 1 s).
+ */
+#define RSL_WINDOW_LIMITER_PRESET_SENTINEL 1
+
+/**
+ * Preset: Resilience4j `RateLimiterConfig.ofDefaults()` (50 per 500 ns, fixed).
+ */
+#define RSL_WINDOW_LIMITER_PRESET_RESILIENCE4J 2
+
+/**
+ * How much a request matters when the service must shed load. Higher is
+ * more critical; the numeric values are the wire's numeric form (the
+ * values bilibili's Kratos v1 `criticality` package gave them).
+ */
+typedef struct Criticality Criticality;
+
+/**
+ * An adaptive limiter after go-kratos/aegis BBR: sheds requests while the
+ * CPU is overloaded and more are in flight than the recent throughput and
+ * latency can carry. Create with `rsl_adaptive_limiter_new`, destroy with
+ * `rsl_adaptive_limiter_free`. Every function may be called from any
+ * thread concurrently, except _free.
+ */
+typedef struct rsl_adaptive_limiter rsl_adaptive_limiter;
+
+/**
  * Client-side adaptive throttling (Google SRE). Create with
  * `rsl_adaptive_throttle_new`, destroy with `rsl_adaptive_throttle_free`.
  * Every function may be called from any thread concurrently, except _free.
@@ -596,10 +688,236 @@ typedef struct rsl_retry rsl_retry;
 typedef struct rsl_retry_budget rsl_retry_budget;
 
 /**
+ * A window rate limiter: at most `limit` permits per `window_ns`. Create
+ * with `rsl_window_limiter_new`, destroy with `rsl_window_limiter_free`.
+ * Every function may be called from any thread concurrently, except _free.
+ */
+typedef struct rsl_window_limiter rsl_window_limiter;
+
+/**
  * A status code. `RSL_OK` is 0; errors are grouped by hundreds and a code
  * is never reused for another meaning.
  */
 typedef int32_t rsl_status;
+
+/**
+ * Adaptive limiter configuration; fill it with
+ * `rsl_adaptive_limiter_config_init` or `_config_preset`. A request of
+ * level L is dropped when `(cpu >= cpu_threshold_permille OR now -
+ * drop_start <= cooldown_ns) AND inflight > 1 AND inflight > floor(max_pass
+ * * min_rt_ms * buckets_per_second * L_permille / 1000000)`.
+ */
+typedef struct rsl_adaptive_limiter_config {
+  /**
+   * `sizeof(rsl_adaptive_limiter_config)`; set by _init.
+   */
+  uint32_t struct_size;
+  /**
+   * `RSL_CPU_SOURCE_MANUAL` or `RSL_CPU_SOURCE_SAMPLER`. Default SAMPLER.
+   */
+  uint32_t cpu_source;
+  /**
+   * Window over which passes and rt are kept (> 0). Default 10 s.
+   */
+  int64_t window_ns;
+  /**
+   * Buckets in the window, 2..=65536, dividing `window_ns`, each at most
+   * 1 s long. Default 100.
+   */
+  uint32_t buckets;
+  /**
+   * CPU at or above this is overload, permille 0..=1000. Default 800.
+   */
+  uint32_t cpu_threshold_permille;
+  /**
+   * After the first drop of an episode, the inflight test keeps applying
+   * this long even if CPU fell (>= 0). Default 1 s.
+   */
+  int64_t cooldown_ns;
+  /**
+   * 1 = a failed call counts as a pass like a success (Kratos); 0 = only
+   * successes. Default 0.
+   */
+  uint32_t count_failures;
+  /**
+   * SHEDDABLE's limit, permille of the estimated capacity. Default 500.
+   */
+  uint32_t sheddable_permille;
+  /**
+   * SHEDDABLE_PLUS's limit, permille. Default 750.
+   */
+  uint32_t sheddable_plus_permille;
+  /**
+   * CRITICAL's limit, permille. Default 1000.
+   */
+  uint32_t critical_permille;
+  /**
+   * CRITICAL_PLUS's limit, permille. Default 1250. The four are
+   * non-decreasing in this order, each 0..=100000.
+   */
+  uint32_t critical_plus_permille;
+  /**
+   * Must be zero.
+   */
+  uint32_t reserved0;
+} rsl_adaptive_limiter_config;
+
+/**
+ * A request's criticality (`RSL_CRITICALITY_*`): higher is more critical.
+ * The value is also the wire's numeric form.
+ */
+typedef uint32_t rsl_criticality;
+
+/**
+ * Handed out with an admitted request; pass it to `_release_at` exactly once.
+ */
+typedef struct rsl_adaptive_limiter_token {
+  /**
+   * When the request was admitted; its latency is measured from here.
+   */
+  int64_t acquired_at_ns;
+} rsl_adaptive_limiter_token;
+
+/**
+ * The answer to `rsl_adaptive_limiter_acquire_at`.
+ */
+typedef struct rsl_adaptive_limiter_decision {
+  /**
+   * 1 if the request may proceed (release `token` when it completes), 0
+   * if it is dropped.
+   */
+  uint32_t allowed;
+  /**
+   * CPU usage the decision saw, permille.
+   */
+  uint32_t cpu_permille;
+  /**
+   * 1 if `cpu_permille >= cpu_threshold_permille`.
+   */
+  uint32_t overloaded;
+  /**
+   * 1 if not overloaded but inside the cooldown of a drop episode.
+   */
+  uint32_t cooling_down;
+  /**
+   * Requests in flight before this one (what the rule compares).
+   */
+  uint64_t inflight;
+  /**
+   * The inflight limit of this request's level.
+   */
+  uint64_t limit;
+  /**
+   * max_pass: most passes in one complete bucket (>= 1).
+   */
+  uint64_t max_pass;
+  /**
+   * min_rt: least average rt of a complete bucket, ms (>= 1).
+   */
+  uint64_t min_rt_ms;
+  /**
+   * Valid when allowed.
+   */
+  struct rsl_adaptive_limiter_token token;
+} rsl_adaptive_limiter_decision;
+
+/**
+ * The outcome of a call (`RSL_OUTCOME_*`), shared by every primitive.
+ */
+typedef uint32_t rsl_outcome;
+
+/**
+ * What `rsl_adaptive_limiter_release_at` recorded.
+ */
+typedef struct rsl_adaptive_limiter_release_result {
+  /**
+   * 1 if the request counted as a pass.
+   */
+  uint32_t counted;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+  /**
+   * The rt recorded, ms (`ceil(latency / 1 ms)`); 0 = none (not counted,
+   * or no time passed).
+   */
+  uint64_t rt_ms;
+} rsl_adaptive_limiter_release_result;
+
+/**
+ * A metrics snapshot; set `struct_size` before the call.
+ */
+typedef struct rsl_adaptive_limiter_metrics {
+  /**
+   * Set by the caller to `sizeof(rsl_adaptive_limiter_metrics)`.
+   */
+  uint32_t struct_size;
+  /**
+   * CPU usage, permille.
+   */
+  uint32_t cpu_permille;
+  /**
+   * Requests in flight.
+   */
+  uint64_t inflight;
+  /**
+   * max_pass over the complete buckets (>= 1).
+   */
+  uint64_t max_pass;
+  /**
+   * min_rt over the complete buckets, ms (>= 1).
+   */
+  uint64_t min_rt_ms;
+  /**
+   * SHEDDABLE's inflight limit.
+   */
+  uint64_t limit_sheddable;
+  /**
+   * SHEDDABLE_PLUS's inflight limit.
+   */
+  uint64_t limit_sheddable_plus;
+  /**
+   * CRITICAL's inflight limit (Kratos's `MaxInFlight` with the defaults).
+   */
+  uint64_t limit_critical;
+  /**
+   * CRITICAL_PLUS's inflight limit.
+   */
+  uint64_t limit_critical_plus;
+  /**
+   * 1 if a drop episode is open (`drop_started_ns` is valid).
+   */
+  uint32_t in_drop_episode;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+  /**
+   * When the open drop episode started (its first drop); 0 if none.
+   */
+  int64_t drop_started_ns;
+  /**
+   * Requests admitted over the limiter's life.
+   */
+  uint64_t allowed_total;
+  /**
+   * SHEDDABLE requests dropped over its life.
+   */
+  uint64_t dropped_sheddable;
+  /**
+   * SHEDDABLE_PLUS requests dropped.
+   */
+  uint64_t dropped_sheddable_plus;
+  /**
+   * CRITICAL requests dropped.
+   */
+  uint64_t dropped_critical;
+  /**
+   * CRITICAL_PLUS requests dropped.
+   */
+  uint64_t dropped_critical_plus;
+} rsl_adaptive_limiter_metrics;
 
 /**
  * Adaptive throttle configuration; fill it with
@@ -689,11 +1007,6 @@ typedef struct rsl_adaptive_throttle_decision {
    */
   struct rsl_adaptive_throttle_ticket ticket;
 } rsl_adaptive_throttle_decision;
-
-/**
- * The outcome of a call (`RSL_OUTCOME_*`), shared by every primitive.
- */
-typedef uint32_t rsl_outcome;
 
 /**
  * A metrics snapshot; set `struct_size` before the call.
@@ -1123,6 +1436,36 @@ typedef struct rsl_breaker_event {
 } rsl_breaker_event;
 
 /**
+ * A snapshot of the sampler; set `struct_size` before the call.
+ */
+typedef struct rsl_cpu_sampler_stats {
+  /**
+   * Set by the caller to `sizeof(rsl_cpu_sampler_stats)`.
+   */
+  uint32_t struct_size;
+  /**
+   * `RSL_CPU_SAMPLER_SOURCE_*` detected by the running (or last) thread.
+   */
+  uint32_t source;
+  /**
+   * The moving average, permille 0..=1000 (what limiters read).
+   */
+  uint32_t cpu_permille;
+  /**
+   * The last raw sample, permille, clamped to 1000.
+   */
+  uint32_t last_sample_permille;
+  /**
+   * References held: 0 means stopped.
+   */
+  uint64_t refs;
+  /**
+   * Samples taken since the thread last started.
+   */
+  uint64_t samples;
+} rsl_cpu_sampler_stats;
+
+/**
  * Retry policy configuration; fill it with `rsl_retry_config_init` or
  * `rsl_retry_config_preset`. The backoff has its own `rsl_backoff_config`.
  */
@@ -1357,6 +1700,129 @@ typedef struct rsl_retry_budget_metrics {
 } rsl_retry_budget_metrics;
 
 /**
+ * Window limiter configuration; fill it with `rsl_window_limiter_config_init`
+ * or `_config_preset`, then change fields. A request of level L is granted
+ * while the window's count (or weighted estimate) plus its permits stays
+ * within `floor(limit * share_L / 1000)`; CRITICAL_PLUS's share is 1000.
+ */
+typedef struct rsl_window_limiter_config {
+  /**
+   * `sizeof(rsl_window_limiter_config)`; set by _init.
+   */
+  uint32_t struct_size;
+  /**
+   * `RSL_WINDOW_LIMITER_FIXED`, `_SLIDING_BUCKETS` or `_SLIDING_WEIGHTED`.
+   * Default SLIDING_BUCKETS.
+   */
+  uint32_t mode;
+  /**
+   * Window length (> 0). Default 1 s.
+   */
+  int64_t window_ns;
+  /**
+   * Permits per window (>= 1). Default 100.
+   */
+  uint32_t limit;
+  /**
+   * SLIDING_BUCKETS only (ignored otherwise): buckets per window,
+   * 1..=65536, dividing `window_ns`. Default 10.
+   */
+  uint32_t buckets;
+  /**
+   * Share of `limit` SHEDDABLE requests may fill, permille 0..=1000
+   * (<= sheddable_plus_share_permille). Default 1000.
+   */
+  uint32_t sheddable_share_permille;
+  /**
+   * Share for SHEDDABLE_PLUS, permille (<= critical_share_permille). Default 1000.
+   */
+  uint32_t sheddable_plus_share_permille;
+  /**
+   * Share for CRITICAL, permille 0..=1000. Default 1000.
+   */
+  uint32_t critical_share_permille;
+  /**
+   * Must be zero.
+   */
+  uint32_t reserved0;
+} rsl_window_limiter_config;
+
+/**
+ * The answer to `rsl_window_limiter_try_acquire_at`.
+ */
+typedef struct rsl_window_limiter_decision {
+  /**
+   * 1 if the permits were granted (and counted), 0 if denied.
+   */
+  uint32_t allowed;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+  /**
+   * When denied: nanoseconds from now_ns to the earliest instant at which
+   * the same request would be granted if nothing else were granted
+   * meanwhile (>= 1); 0 when allowed. See docs/semantics.md.
+   */
+  int64_t retry_after_ns;
+  /**
+   * Permits counted after the call: FIXED the current window,
+   * SLIDING_BUCKETS all its buckets, SLIDING_WEIGHTED the current window.
+   */
+  uint64_t window_count;
+  /**
+   * SLIDING_WEIGHTED: permits counted in the previous window; else 0.
+   */
+  uint64_t previous_count;
+  /**
+   * Permits this level could still be granted at this instant.
+   */
+  uint64_t remaining;
+  /**
+   * This level's ceiling: `floor(limit * share / 1000)`.
+   */
+  uint64_t level_limit;
+} rsl_window_limiter_decision;
+
+/**
+ * A metrics snapshot; set `struct_size` before the call.
+ */
+typedef struct rsl_window_limiter_metrics {
+  /**
+   * Set by the caller to `sizeof(rsl_window_limiter_metrics)`.
+   */
+  uint32_t struct_size;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+  /**
+   * As in `rsl_window_limiter_decision.window_count`.
+   */
+  uint64_t window_count;
+  /**
+   * As in `rsl_window_limiter_decision.previous_count`.
+   */
+  uint64_t previous_count;
+  /**
+   * Permits a CRITICAL_PLUS request could be granted now.
+   */
+  uint64_t remaining;
+  /**
+   * Permits granted over the limiter's life.
+   */
+  uint64_t admitted_total;
+  /**
+   * Requests denied over its life (one per denied call).
+   */
+  uint64_t rejected_total;
+} rsl_window_limiter_metrics;
+
+
+
+
+
+/**
  * Success.
  */
 #define RSL_OK 0
@@ -1448,6 +1914,31 @@ typedef struct rsl_retry_budget_metrics {
  */
 #define RSL_BREAKER_DISABLED 4
 
+/**
+ * Shed first: frequent partial and occasional full unavailability is expected.
+ */
+#define RSL_CRITICALITY_SHEDDABLE 10
+
+/**
+ * Partial unavailability is expected (the default for batch jobs).
+ */
+#define RSL_CRITICALITY_SHEDDABLE_PLUS 20
+
+/**
+ * The default for production requests.
+ */
+#define RSL_CRITICALITY_CRITICAL 30
+
+/**
+ * Shed last: the most critical requests.
+ */
+#define RSL_CRITICALITY_CRITICAL_PLUS 40
+
+/**
+ * The level of a request that carries none (`RSL_CRITICALITY_CRITICAL`).
+ */
+#define RSL_CRITICALITY_DEFAULT 30
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1480,6 +1971,108 @@ uint32_t rsl_abi_version(void);
  * arbitrary). Pass its readings to the `_at` functions. Thread-safe.
  */
 int64_t rsl_now_ns(void);
+
+/**
+ * Fills `*cfg` with the defaults (`RSL_ADAPTIVE_LIMITER_PRESET_DEFAULT`:
+ * SAMPLER, 10 s in 100 buckets, threshold 800, cooldown 1 s) and sets
+ * `struct_size`. Errors: `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_adaptive_limiter_config_init(struct rsl_adaptive_limiter_config *cfg);
+
+/**
+ * Fills `*cfg` with a preset (`RSL_ADAPTIVE_LIMITER_PRESET_*`).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
+ * unknown preset (then `*cfg` is untouched).
+ */
+rsl_status rsl_adaptive_limiter_config_preset(struct rsl_adaptive_limiter_config *cfg,
+                                              uint32_t preset);
+
+/**
+ * Creates an adaptive limiter with an empty window and nothing in flight
+ * (`cfg` NULL = defaults; copied). With `RSL_CPU_SOURCE_SAMPLER` it takes a
+ * reference on the shared CPU sampler (starting its thread if needed),
+ * given back by `_free`. `*out` receives the owned handle only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field;
+ * also `cpu_source:` if the sampler thread could not be started).
+ */
+rsl_status rsl_adaptive_limiter_new(const struct rsl_adaptive_limiter_config *cfg,
+                                    struct rsl_adaptive_limiter **out);
+
+/**
+ * Destroys a limiter (and gives back its sampler reference, joining the
+ * sampler thread if it was the last). NULL is a no-op. No other call may
+ * be running on it. Outstanding tokens become meaningless.
+ */
+void rsl_adaptive_limiter_free(struct rsl_adaptive_limiter *limiter);
+
+/**
+ * Decides at `now_ns` whether a request of `criticality`
+ * (`RSL_CRITICALITY_*`) may proceed. A drop is a result (`out->allowed ==
+ * 0`), not an error. When allowed the request is in flight until
+ * `_release_at` is called with `out->token`.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_ARGUMENT` (unknown
+ * criticality), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_adaptive_limiter_acquire_at(const struct rsl_adaptive_limiter *limiter,
+                                           int64_t now_ns,
+                                           rsl_criticality criticality,
+                                           struct rsl_adaptive_limiter_decision *out);
+
+/**
+ * `rsl_adaptive_limiter_acquire_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_adaptive_limiter_acquire(const struct rsl_adaptive_limiter *limiter,
+                                        rsl_criticality criticality,
+                                        struct rsl_adaptive_limiter_decision *out);
+
+/**
+ * Releases an admitted request that completed at `now_ns` with `outcome`
+ * (`RSL_OUTCOME_*`): it leaves the in-flight count; SUCCESS (and FAILURE
+ * when `count_failures`) adds a pass and its latency
+ * `ceil((now_ns - token->acquired_at_ns) / 1 ms)` if that is >= 1;
+ * IGNORED adds nothing. Release each token exactly once. `out` may be NULL.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (token), `RSL_ERR_INVALID_ARGUMENT`
+ * (outcome), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_adaptive_limiter_release_at(const struct rsl_adaptive_limiter *limiter,
+                                           int64_t now_ns,
+                                           const struct rsl_adaptive_limiter_token *token,
+                                           rsl_outcome outcome_,
+                                           struct rsl_adaptive_limiter_release_result *out);
+
+/**
+ * `rsl_adaptive_limiter_release_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_adaptive_limiter_release(const struct rsl_adaptive_limiter *limiter,
+                                        const struct rsl_adaptive_limiter_token *token,
+                                        rsl_outcome outcome,
+                                        struct rsl_adaptive_limiter_release_result *out);
+
+/**
+ * Sets the CPU usage (permille, 0..=1000) a `RSL_CPU_SOURCE_MANUAL` limiter
+ * sees from now on. It is a value, not an event: it takes no time.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT` (`cpu_permille` above 1000, or the
+ * limiter reads the sampler: message `cpu_source:`), `RSL_ERR_NULL_ARGUMENT`,
+ * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_adaptive_limiter_set_cpu(const struct rsl_adaptive_limiter *limiter,
+                                        uint32_t cpu_permille);
+
+/**
+ * A metrics snapshot at `now_ns` into `*out` (set `out->struct_size` first).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`, `RSL_ERR_POISONED`,
+ * `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_adaptive_limiter_get_metrics_at(const struct rsl_adaptive_limiter *limiter,
+                                               int64_t now_ns,
+                                               struct rsl_adaptive_limiter_metrics *out);
+
+/**
+ * `rsl_adaptive_limiter_get_metrics_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_adaptive_limiter_get_metrics(const struct rsl_adaptive_limiter *limiter,
+                                            struct rsl_adaptive_limiter_metrics *out);
 
 /**
  * Fills `*cfg` with the defaults (the SRE book preset) and sets struct_size.
@@ -1794,6 +2387,59 @@ rsl_status rsl_breaker_drain_events(const struct rsl_breaker *breaker,
                                     size_t *out_count);
 
 /**
+ * Takes a reference on the process-wide CPU sampler, starting its
+ * background thread on the first one (the average then starts at 0 and
+ * takes a sample every 250 ms). Every `RSL_CPU_SOURCE_SAMPLER` limiter
+ * holds one reference for its life; call this yourself to read
+ * `rsl_cpu_sampler_get_stats` without a limiter. Thread-safe.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT` (message `sampler:`) if the thread
+ * could not be spawned.
+ */
+rsl_status rsl_cpu_sampler_start(void);
+
+/**
+ * Gives back a reference taken by `rsl_cpu_sampler_start`; when the last
+ * reference goes the thread is stopped and joined before this returns.
+ * Thread-safe. Errors: `RSL_ERR_INVALID_ARGUMENT` (message `sampler:`)
+ * when no reference is held.
+ */
+rsl_status rsl_cpu_sampler_stop(void);
+
+/**
+ * A snapshot of the sampler into `*out` (set `out->struct_size` first).
+ * Thread-safe. Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`.
+ */
+rsl_status rsl_cpu_sampler_get_stats(struct rsl_cpu_sampler_stats *out);
+
+/**
+ * Parses a header value of `len` bytes at `value` (not necessarily
+ * NUL-terminated) into `*out_level`: leading and trailing spaces and tabs
+ * are ignored; the names `CRITICAL_PLUS`, `CRITICAL`, `SHEDDABLE_PLUS`,
+ * `SHEDDABLE` match in any ASCII case; the numeric forms are exactly `40`,
+ * `30`, `20`, `10`. An absent value (`len == 0`, `value` may then be NULL)
+ * or one of only spaces and tabs gives `RSL_CRITICALITY_DEFAULT`.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (`out_level`, or `value` with `len > 0`);
+ * `RSL_ERR_INVALID_ARGUMENT` for anything else (message starts `value:`),
+ * and then `*out_level` is untouched. Thread-safe; nothing is retained.
+ */
+rsl_status rsl_criticality_parse(const char *value, size_t len, rsl_criticality *out_level);
+
+/**
+ * The canonical header token of `level` ("CRITICAL_PLUS", "CRITICAL",
+ * "SHEDDABLE_PLUS", "SHEDDABLE"): static, NUL-terminated, never freed.
+ * Returns NULL for a value that is not a level. Thread-safe.
+ */
+const char *rsl_criticality_name(rsl_criticality level);
+
+/**
+ * The name of the header (HTTP/1, HTTP/2, gRPC metadata) that carries a
+ * level between services: "x-rsl-criticality", in lower case as HTTP/2
+ * requires. Send `rsl_criticality_name(level)` as its value; parse what
+ * arrives with `rsl_criticality_parse`. Static, never NULL. Thread-safe.
+ */
+const char *rsl_criticality_header(void);
+
+/**
  * Fills `*cfg` with the defaults (`RSL_RETRY_PRESET_DEFAULT`).
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
  */
@@ -2031,6 +2677,73 @@ rsl_status rsl_retry_budget_get_metrics_at(const struct rsl_retry_budget *budget
  */
 rsl_status rsl_retry_budget_get_metrics(const struct rsl_retry_budget *budget,
                                         struct rsl_retry_budget_metrics *out);
+
+/**
+ * Fills `*cfg` with the defaults (SLIDING_BUCKETS, 100 per 1 s in 10
+ * buckets, every share 1000) and sets `struct_size`.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_window_limiter_config_init(struct rsl_window_limiter_config *cfg);
+
+/**
+ * Fills `*cfg` with a preset (`RSL_WINDOW_LIMITER_PRESET_*`).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
+ * unknown preset (then `*cfg` is untouched).
+ */
+rsl_status rsl_window_limiter_config_preset(struct rsl_window_limiter_config *cfg, uint32_t preset);
+
+/**
+ * Creates a window limiter with an empty window (`cfg` NULL = defaults;
+ * copied, not retained). `*out` receives the owned handle only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+rsl_status rsl_window_limiter_new(const struct rsl_window_limiter_config *cfg,
+                                  struct rsl_window_limiter **out);
+
+/**
+ * Destroys a limiter. NULL is a no-op. No other call may be running on it.
+ */
+void rsl_window_limiter_free(struct rsl_window_limiter *limiter);
+
+/**
+ * Asks at `now_ns` for `n` permits for a request of `criticality`
+ * (`RSL_CRITICALITY_*`; pass `RSL_CRITICALITY_DEFAULT` if unknown). A
+ * denial is a result (`out->allowed == 0`, with `retry_after_ns`). A
+ * `now_ns` earlier than one already seen is treated as that one.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` (`n == 0`,
+ * unknown criticality); `RSL_ERR_EXCEEDS_CAPACITY` when `n` is above
+ * `limit` or above the level's ceiling (it could never be granted);
+ * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`. On error nothing is counted.
+ */
+rsl_status rsl_window_limiter_try_acquire_at(const struct rsl_window_limiter *limiter,
+                                             int64_t now_ns,
+                                             uint32_t n,
+                                             rsl_criticality criticality,
+                                             struct rsl_window_limiter_decision *out);
+
+/**
+ * `rsl_window_limiter_try_acquire_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_window_limiter_try_acquire(const struct rsl_window_limiter *limiter,
+                                          uint32_t n,
+                                          rsl_criticality criticality,
+                                          struct rsl_window_limiter_decision *out);
+
+/**
+ * A metrics snapshot at `now_ns` into `*out` (set `out->struct_size` first).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`, `RSL_ERR_POISONED`,
+ * `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_window_limiter_get_metrics_at(const struct rsl_window_limiter *limiter,
+                                             int64_t now_ns,
+                                             struct rsl_window_limiter_metrics *out);
+
+/**
+ * `rsl_window_limiter_get_metrics_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_window_limiter_get_metrics(const struct rsl_window_limiter *limiter,
+                                          struct rsl_window_limiter_metrics *out);
 
 #ifdef __cplusplus
 }  // extern "C"

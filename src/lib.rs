@@ -7,8 +7,11 @@
 pub mod core;
 pub mod ffi;
 
+pub use crate::core::adaptive_limiter::{AdaptiveLimiter, AdaptiveLimiterConfig, CpuSource};
 pub use crate::core::adaptive_throttle::{AdaptiveThrottle, ThrottleConfig};
 pub use crate::core::breaker::{Breaker, Config as BreakerConfig};
 pub use crate::core::clock::now_ns;
+pub use crate::core::criticality::Criticality;
 pub use crate::core::error::{Error, ErrorKind, Result};
 pub use crate::core::outcome::Outcome;
+pub use crate::core::window_limiter::{Mode as WindowMode, WindowLimiter, WindowLimiterConfig};

@@ -56,6 +56,9 @@ fn run_file(path: &Path) -> Res {
         Some("backoff") => runner::backoff::run(s),
         Some("retry") => runner::retry::run(s),
         Some("retry_budget") => runner::retry_budget::run(s),
+        Some("window_limiter") => runner::window_limiter::run(s),
+        Some("adaptive_limiter") => runner::adaptive_limiter::run(s),
+        Some("criticality") => runner::criticality::run(s),
         other => Err(format!("unknown primitive {other:?}")),
     }
 }

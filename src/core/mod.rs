@@ -5,13 +5,17 @@
 //! library's monotonic clock for callers who do not supply one.
 #![forbid(unsafe_code)]
 
+pub mod adaptive_limiter;
 pub mod adaptive_throttle;
 pub mod backoff;
 pub mod breaker;
 pub mod clock;
+pub mod cpu_sampler;
+pub mod criticality;
 pub mod error;
 pub mod outcome;
 pub mod retry;
 pub mod retry_budget;
 pub mod rng;
 pub mod window;
+pub mod window_limiter;

@@ -103,6 +103,29 @@ impl<B: Bucket> TimeWindow<B> {
         self.total -= delta;
     }
 
+    /// Absolute index of the newest bucket seen, if any.
+    #[must_use]
+    pub fn head(&self) -> Option<i64> {
+        self.head
+    }
+
+    /// The bucket with absolute index `index` as of the last advance, or an
+    /// empty bucket if that index is not inside the window (older than the
+    /// window, newer than the head, or nothing seen yet).
+    #[must_use]
+    pub fn get(&self, index: i64) -> B {
+        let Some(head) = self.head else {
+            return B::default();
+        };
+        if index > head || index <= head - self.buckets.len() as i64 {
+            return B::default();
+        }
+        self.buckets
+            .get(self.slot(index))
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// The sum over the window as of the last advance.
     #[must_use]
     pub fn total(&self) -> B {
@@ -292,6 +315,20 @@ mod tests {
         w.add(30, 1);
         w.remove(50, 30, 1); // bucket 3 evicted at 50 (window = 4,5)
         assert_eq!(w.total(), 0);
+    }
+
+    #[test]
+    fn get_reads_buckets_inside_the_window_only() {
+        let mut w: TimeWindow<u64> = TimeWindow::new(3, 10);
+        assert_eq!(w.get(0), 0);
+        w.add(5, 1);
+        w.add(12, 2);
+        w.add(27, 4);
+        assert_eq!(w.head(), Some(2));
+        assert_eq!((w.get(0), w.get(1), w.get(2)), (1, 2, 4));
+        assert_eq!((w.get(-1), w.get(3)), (0, 0));
+        w.advance(31);
+        assert_eq!((w.get(0), w.get(1), w.get(3)), (0, 2, 0));
     }
 
     #[test]

@@ -7,11 +7,15 @@
 #![allow(unsafe_code)]
 #![allow(clippy::missing_safety_doc)]
 
+pub mod adaptive_limiter;
 pub mod adaptive_throttle;
 pub mod backoff;
 pub mod breaker;
+pub mod cpu_sampler;
+pub mod criticality;
 pub mod retry;
 pub mod retry_budget;
+pub mod window_limiter;
 
 use crate::core::error::{Error, ErrorKind};
 use std::cell::RefCell;

@@ -34,7 +34,13 @@
  *   - unknown keys in a step (beyond its op's arguments and at, op, expect,
  *     expect_status, expect_error_field, repeat, step_ns) fail;
  *   - config values for integer fields may be true/false (1/0); integers must
- *     be integral JSON numbers in the field's range.
+ *     be integral JSON numbers in the field's range;
+ *   - adaptive_limiter `acquire` with a `token` label fails the scenario if
+ *     the request was dropped (there is no token to keep); a dropped `call`
+ *     has `counted` false and `rt_ms` 0, and its expect_status (which
+ *     applies to the release) must be absent;
+ *   - criticality scenarios have only primitive, description and steps, and
+ *     their steps need no `at` (pure functions).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -258,6 +264,30 @@ TABLE(retry_reasons, "retry reason",
       {"server_refused", RSL_RETRY_REASON_SERVER_REFUSED},
       {"budget", RSL_RETRY_REASON_BUDGET});
 
+TABLE(window_presets, "window_limiter preset",
+      {"default", RSL_WINDOW_LIMITER_PRESET_DEFAULT},
+      {"sentinel", RSL_WINDOW_LIMITER_PRESET_SENTINEL},
+      {"resilience4j", RSL_WINDOW_LIMITER_PRESET_RESILIENCE4J});
+
+TABLE(window_modes, "mode",
+      {"fixed", RSL_WINDOW_LIMITER_FIXED},
+      {"sliding_buckets", RSL_WINDOW_LIMITER_SLIDING_BUCKETS},
+      {"sliding_weighted", RSL_WINDOW_LIMITER_SLIDING_WEIGHTED});
+
+TABLE(limiter_presets, "adaptive_limiter preset",
+      {"default", RSL_ADAPTIVE_LIMITER_PRESET_DEFAULT},
+      {"kratos", RSL_ADAPTIVE_LIMITER_PRESET_KRATOS});
+
+TABLE(cpu_sources, "cpu_source",
+      {"manual", RSL_CPU_SOURCE_MANUAL},
+      {"sampler", RSL_CPU_SOURCE_SAMPLER});
+
+TABLE(levels, "criticality",
+      {"sheddable", RSL_CRITICALITY_SHEDDABLE},
+      {"sheddable_plus", RSL_CRITICALITY_SHEDDABLE_PLUS},
+      {"critical", RSL_CRITICALITY_CRITICAL},
+      {"critical_plus", RSL_CRITICALITY_CRITICAL_PLUS});
+
 static int lookup_name(const name_table *t, const char *name, int64_t *out) {
     size_t i;
     for (i = 0; i < t->count; i++) {
@@ -359,7 +389,8 @@ static int read_label(const cJSON *v, const char **out, err_t *e) {
 /* Struct field tables                                                      */
 /* ------------------------------------------------------------------------ */
 
-typedef enum { F_U32, F_I64, F_U64, F_F64, F_COUNTS } field_type;
+/* F_BOOL: a uint32_t 0/1 flag of an output struct, expected as true/false. */
+typedef enum { F_U32, F_I64, F_U64, F_F64, F_COUNTS, F_BOOL } field_type;
 
 typedef struct {
     const char *name;
@@ -499,6 +530,63 @@ static const field_desc budget_metrics_fields[] = {
     FIELD(rsl_retry_budget_metrics, denied_total, F_U64, NULL),
 };
 
+static const field_desc window_config_fields[] = {
+    FIELD(rsl_window_limiter_config, struct_size, F_U32, NULL),
+    FIELD(rsl_window_limiter_config, mode, F_U32, &window_modes),
+    FIELD(rsl_window_limiter_config, window_ns, F_I64, NULL),
+    FIELD(rsl_window_limiter_config, limit, F_U32, NULL),
+    FIELD(rsl_window_limiter_config, buckets, F_U32, NULL),
+    FIELD(rsl_window_limiter_config, sheddable_share_permille, F_U32, NULL),
+    FIELD(rsl_window_limiter_config, sheddable_plus_share_permille, F_U32, NULL),
+    FIELD(rsl_window_limiter_config, critical_share_permille, F_U32, NULL),
+    FIELD(rsl_window_limiter_config, reserved0, F_U32, NULL),
+};
+
+static const field_desc window_metrics_fields[] = {
+    FIELD(rsl_window_limiter_metrics, struct_size, F_U32, NULL),
+    FIELD(rsl_window_limiter_metrics, reserved0, F_U32, NULL),
+    FIELD(rsl_window_limiter_metrics, window_count, F_U64, NULL),
+    FIELD(rsl_window_limiter_metrics, previous_count, F_U64, NULL),
+    FIELD(rsl_window_limiter_metrics, remaining, F_U64, NULL),
+    FIELD(rsl_window_limiter_metrics, admitted_total, F_U64, NULL),
+    FIELD(rsl_window_limiter_metrics, rejected_total, F_U64, NULL),
+};
+
+static const field_desc limiter_config_fields[] = {
+    FIELD(rsl_adaptive_limiter_config, struct_size, F_U32, NULL),
+    FIELD(rsl_adaptive_limiter_config, cpu_source, F_U32, &cpu_sources),
+    FIELD(rsl_adaptive_limiter_config, window_ns, F_I64, NULL),
+    FIELD(rsl_adaptive_limiter_config, buckets, F_U32, NULL),
+    FIELD(rsl_adaptive_limiter_config, cpu_threshold_permille, F_U32, NULL),
+    FIELD(rsl_adaptive_limiter_config, cooldown_ns, F_I64, NULL),
+    FIELD(rsl_adaptive_limiter_config, count_failures, F_U32, NULL),
+    FIELD(rsl_adaptive_limiter_config, sheddable_permille, F_U32, NULL),
+    FIELD(rsl_adaptive_limiter_config, sheddable_plus_permille, F_U32, NULL),
+    FIELD(rsl_adaptive_limiter_config, critical_permille, F_U32, NULL),
+    FIELD(rsl_adaptive_limiter_config, critical_plus_permille, F_U32, NULL),
+    FIELD(rsl_adaptive_limiter_config, reserved0, F_U32, NULL),
+};
+
+static const field_desc limiter_metrics_fields[] = {
+    FIELD(rsl_adaptive_limiter_metrics, struct_size, F_U32, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, cpu_permille, F_U32, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, inflight, F_U64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, max_pass, F_U64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, min_rt_ms, F_U64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, limit_sheddable, F_U64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, limit_sheddable_plus, F_U64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, limit_critical, F_U64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, limit_critical_plus, F_U64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, in_drop_episode, F_BOOL, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, reserved0, F_U32, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, drop_started_ns, F_I64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, allowed_total, F_U64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, dropped_sheddable, F_U64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, dropped_sheddable_plus, F_U64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, dropped_critical, F_U64, NULL),
+    FIELD(rsl_adaptive_limiter_metrics, dropped_critical_plus, F_U64, NULL),
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const field_desc *find_field(const field_desc *fields, size_t n, const char *name) {
@@ -532,7 +620,8 @@ static int check_table(const char *what, const field_desc *fields, size_t n, siz
 static int set_config_field(void *cfg, const field_desc *f, const cJSON *v, err_t *e) {
     unsigned char *p = (unsigned char *)cfg + f->offset;
     switch (f->type) {
-    case F_U32: {
+    case F_U32:
+    case F_BOOL: {
         uint32_t x;
         if (cJSON_IsBool(v)) {
             x = cJSON_IsTrue(v) ? 1u : 0u;
@@ -677,6 +766,11 @@ static int expect_field(const field_desc *f, const cJSON *want, const void *base
     }
     case F_COUNTS:
         return expect_fields("counts", want, p, counts_fields, COUNT(counts_fields), e);
+    case F_BOOL: {
+        uint32_t x;
+        memcpy(&x, p, sizeof x);
+        return expect_bool(f->name, want, x, e);
+    }
     }
     return fail(e, "%s: unknown field type", f->name);
 }
@@ -804,6 +898,25 @@ static const op_def throttle_ops[] = {
     {"metrics", args_none},
 };
 
+static const char *const args_window_acquire[] = {"n", "criticality", NULL};
+static const char *const args_set_cpu[] = {"cpu_permille", NULL};
+static const char *const args_limiter_acquire[] = {"criticality", "token", NULL};
+static const char *const args_limiter_release[] = {"token", "outcome", NULL};
+static const char *const args_limiter_call[] = {"criticality", "outcome", "duration_ns", NULL};
+
+static const op_def window_ops[] = {
+    {"acquire", args_window_acquire},
+    {"metrics", args_none},
+};
+
+static const op_def limiter_ops[] = {
+    {"set_cpu", args_set_cpu},
+    {"acquire", args_limiter_acquire},
+    {"release", args_limiter_release},
+    {"call", args_limiter_call},
+    {"metrics", args_none},
+};
+
 static int in_list(const char *const *list, const char *key) {
     for (; *list != NULL; list++) {
         if (strcmp(*list, key) == 0) return 1;
@@ -858,7 +971,15 @@ static int for_each_expect(const step_ctx *s, const char *op, expect_fn check, c
     return 0;
 }
 
-typedef enum { PRIM_BREAKER, PRIM_THROTTLE, PRIM_BACKOFF, PRIM_RETRY, PRIM_BUDGET } primitive;
+typedef enum {
+    PRIM_BREAKER,
+    PRIM_THROTTLE,
+    PRIM_BACKOFF,
+    PRIM_RETRY,
+    PRIM_BUDGET,
+    PRIM_WINDOW,
+    PRIM_LIMITER
+} primitive;
 
 /* -------------------------------- breaker ------------------------------- */
 
@@ -1334,6 +1455,19 @@ static int read_header_value(const step_ctx *s, const char **value, size_t *len,
     return 0;
 }
 
+/* ---------------------------- window limiter ---------------------------- */
+
+/* The step's criticality (a level name or raw number), default CRITICAL. */
+static int read_level(const step_ctx *s, rsl_criticality *out, err_t *e) {
+    const cJSON *v = arg(s, "criticality");
+    if (v == NULL) {
+        *out = RSL_CRITICALITY_DEFAULT;
+        return 0;
+    }
+    if (read_name_or_u32(v, &levels, out, e)) return wrap(e, "criticality");
+    return 0;
+}
+
 typedef struct {
     int64_t delay;
     const rsl_backoff_state *state;
@@ -1665,10 +1799,196 @@ static int budget_step(budget_run *r, const char *op, const step_ctx *s, rsl_sta
     return fail(e, "unknown retry_budget op \"%s\"", op);
 }
 
+typedef struct {
+    rsl_window_limiter *w;
+} window_run;
+
+static int window_decision_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_window_limiter_decision *d = ctx;
+    if (strcmp(key, "allowed") == 0) return expect_bool(key, want, d->allowed, e);
+    if (strcmp(key, "retry_after_ns") == 0) return expect_i64(key, want, d->retry_after_ns, e);
+    if (strcmp(key, "window_count") == 0) return expect_u64(key, want, d->window_count, e);
+    if (strcmp(key, "previous_count") == 0) return expect_u64(key, want, d->previous_count, e);
+    if (strcmp(key, "remaining") == 0) return expect_u64(key, want, d->remaining, e);
+    if (strcmp(key, "level_limit") == 0) return expect_u64(key, want, d->level_limit, e);
+    return 1;
+}
+
+static int window_step(window_run *r, const char *op, const step_ctx *s, rsl_status want,
+                       err_t *e) {
+    int done;
+    if (strcmp(op, "acquire") == 0) {
+        rsl_window_limiter_decision d;
+        rsl_criticality level;
+        uint32_t n = 1;
+        const cJSON *nv = arg(s, "n");
+        if (nv != NULL && read_u32(nv, &n, e)) return wrap(e, "n");
+        if (read_level(s, &level, e)) return -1;
+        memset(&d, 0, sizeof d);
+        done = check_status("rsl_window_limiter_try_acquire_at",
+                            rsl_window_limiter_try_acquire_at(r->w, s->at, n, level, &d), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, window_decision_check, &d, e);
+    }
+    if (strcmp(op, "metrics") == 0) {
+        rsl_window_limiter_metrics m;
+        memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        done = check_status("rsl_window_limiter_get_metrics_at",
+                            rsl_window_limiter_get_metrics_at(r->w, s->at, &m), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (s->expect == NULL) return 0;
+        return expect_fields("metrics", s->expect, &m, window_metrics_fields,
+                             COUNT(window_metrics_fields), e);
+    }
+    return fail(e, "unknown window_limiter op \"%s\"", op);
+}
+
+/* --------------------------- adaptive limiter --------------------------- */
+
+typedef struct {
+    rsl_adaptive_limiter *l;
+    label_store tokens;
+} limiter_run;
+
+typedef struct {
+    const rsl_adaptive_limiter_decision *d;      /* may be NULL */
+    const rsl_adaptive_limiter_release_result *r; /* may be NULL */
+} limiter_view;
+
+static int limiter_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const limiter_view *v = ctx;
+    if (v->d != NULL) {
+        const rsl_adaptive_limiter_decision *d = v->d;
+        if (strcmp(key, "allowed") == 0) return expect_bool(key, want, d->allowed, e);
+        if (strcmp(key, "cpu_permille") == 0) return expect_u64(key, want, d->cpu_permille, e);
+        if (strcmp(key, "overloaded") == 0) return expect_bool(key, want, d->overloaded, e);
+        if (strcmp(key, "cooling_down") == 0) return expect_bool(key, want, d->cooling_down, e);
+        if (strcmp(key, "inflight") == 0) return expect_u64(key, want, d->inflight, e);
+        if (strcmp(key, "limit") == 0) return expect_u64(key, want, d->limit, e);
+        if (strcmp(key, "max_pass") == 0) return expect_u64(key, want, d->max_pass, e);
+        if (strcmp(key, "min_rt_ms") == 0) return expect_u64(key, want, d->min_rt_ms, e);
+    }
+    if (v->r != NULL) {
+        if (strcmp(key, "counted") == 0) return expect_bool(key, want, v->r->counted, e);
+        if (strcmp(key, "rt_ms") == 0) return expect_u64(key, want, v->r->rt_ms, e);
+    }
+    return 1;
+}
+
+static int limiter_step(limiter_run *r, const char *op, const step_ctx *s, rsl_status want,
+                        err_t *e) {
+    int done;
+    limiter_view v;
+    memset(&v, 0, sizeof v);
+    if (strcmp(op, "set_cpu") == 0) {
+        uint32_t cpu;
+        const cJSON *c = arg(s, "cpu_permille");
+        if (c == NULL) return fail(e, "missing \"cpu_permille\"");
+        if (read_u32(c, &cpu, e)) return wrap(e, "cpu_permille");
+        done = check_status("rsl_adaptive_limiter_set_cpu",
+                            rsl_adaptive_limiter_set_cpu(r->l, cpu), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, no_check, NULL, e);
+    }
+    if (strcmp(op, "acquire") == 0) {
+        rsl_adaptive_limiter_decision d;
+        rsl_criticality level;
+        const cJSON *label = arg(s, "token");
+        if (read_level(s, &level, e)) return -1;
+        memset(&d, 0, sizeof d);
+        done = check_status("rsl_adaptive_limiter_acquire_at",
+                            rsl_adaptive_limiter_acquire_at(r->l, s->at, level, &d), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (label != NULL) {
+            const char *name;
+            if (read_label(label, &name, e)) return wrap(e, "token");
+            if (!d.allowed) return fail(e, "token \"%s\": the acquire was dropped", name);
+            if (labels_put(&r->tokens, name, &d.token, e)) return -1;
+        }
+        v.d = &d;
+        return for_each_expect(s, op, limiter_check, &v, e);
+    }
+    if (strcmp(op, "release") == 0) {
+        rsl_adaptive_limiter_token token;
+        rsl_adaptive_limiter_release_result rel;
+        rsl_outcome outcome;
+        const char *name;
+        const cJSON *label = arg(s, "token");
+        if (label == NULL) return fail(e, "missing \"token\"");
+        if (read_label(label, &name, e)) return wrap(e, "token");
+        if (labels_get(&r->tokens, name, &token, e)) return -1;
+        if (read_outcome(s, &outcome, e)) return -1;
+        memset(&rel, 0, sizeof rel);
+        done = check_status("rsl_adaptive_limiter_release_at",
+                            rsl_adaptive_limiter_release_at(r->l, s->at, &token, outcome, &rel),
+                            want, e);
+        if (done) return done < 0 ? -1 : 0;
+        v.r = &rel;
+        return for_each_expect(s, op, limiter_check, &v, e);
+    }
+    if (strcmp(op, "call") == 0) {
+        rsl_adaptive_limiter_decision d;
+        rsl_adaptive_limiter_release_result rel;
+        rsl_criticality level;
+        rsl_outcome outcome;
+        int64_t duration = 0;
+        const cJSON *dv = arg(s, "duration_ns");
+        if (read_level(s, &level, e)) return -1;
+        if (read_outcome(s, &outcome, e)) return -1;
+        if (dv != NULL && read_i64(dv, &duration, e)) return wrap(e, "duration_ns");
+        memset(&d, 0, sizeof d);
+        memset(&rel, 0, sizeof rel);
+        /* Only the release can be expected to fail (an invalid outcome). */
+        if (check_status("rsl_adaptive_limiter_acquire_at",
+                         rsl_adaptive_limiter_acquire_at(r->l, s->at, level, &d), RSL_OK, e)) {
+            return -1;
+        }
+        if (d.allowed) {
+            done = check_status("rsl_adaptive_limiter_release_at",
+                                rsl_adaptive_limiter_release_at(r->l, s->at + duration, &d.token,
+                                                                outcome, &rel),
+                                want, e);
+            if (done) return done < 0 ? -1 : 0;
+        } else if (want != RSL_OK) {
+            char b[32];
+            return fail(e, "the call was dropped, so its release never returned %s",
+                        name_of(&statuses, want, b, sizeof b));
+        }
+        v.d = &d;
+        v.r = &rel; /* all zero when dropped: counted false, rt_ms 0 */
+        return for_each_expect(s, op, limiter_check, &v, e);
+    }
+    if (strcmp(op, "metrics") == 0) {
+        rsl_adaptive_limiter_metrics m;
+        memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        done = check_status("rsl_adaptive_limiter_get_metrics_at",
+                            rsl_adaptive_limiter_get_metrics_at(r->l, s->at, &m), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (s->expect == NULL) return 0;
+        return expect_fields("metrics", s->expect, &m, limiter_metrics_fields,
+                             COUNT(limiter_metrics_fields), e);
+    }
+    return fail(e, "unknown adaptive_limiter op \"%s\"", op);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Scenarios                                                                */
 /* ------------------------------------------------------------------------ */
 
+static const char *prim_name(primitive p) {
+    switch (p) {
+    case PRIM_BREAKER: return "breaker";
+    case PRIM_THROTTLE: return "adaptive_throttle";
+    case PRIM_BACKOFF: return "backoff";
+    case PRIM_RETRY: return "retry";
+    case PRIM_BUDGET: return "retry_budget";
+    case PRIM_WINDOW: return "window_limiter";
+    case PRIM_LIMITER: return "adaptive_limiter";
+    }
+    return "?";
+}
 
 static const char *const scenario_keys[] = {
     "primitive", "description", "preset", "config", "created_at_ns",
@@ -1712,6 +2032,141 @@ typedef union {
     rsl_adaptive_throttle_config cfg;
     unsigned char bytes[RSL_MAX_STRUCT_SIZE];
 } throttle_config_buf;
+
+typedef union {
+    rsl_window_limiter_config cfg;
+    unsigned char bytes[RSL_MAX_STRUCT_SIZE];
+} window_config_buf;
+
+typedef union {
+    rsl_adaptive_limiter_config cfg;
+    unsigned char bytes[RSL_MAX_STRUCT_SIZE];
+} limiter_config_buf;
+
+/* criticality: pure-function vectors, no config, no handle, no time. */
+static int criticality_step(const cJSON *step, err_t *e) {
+    static const char *const args_parse[] = {"value", "len", NULL};
+    static const char *const args_name[] = {"level", NULL};
+    static const op_def ops[] = {{"parse", args_parse}, {"name", args_name}, {"header", args_none}};
+    const cJSON *op_item = cJSON_GetObjectItemCaseSensitive(step, "op");
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(step, "expect");
+    const cJSON *error_field = cJSON_GetObjectItemCaseSensitive(step, "expect_error_field");
+    const cJSON *item, *v;
+    const op_def *op = NULL;
+    rsl_status want = RSL_OK;
+    size_t i;
+
+    if (!cJSON_IsString(op_item)) return fail(e, "\"op\" must be a string");
+    for (i = 0; i < COUNT(ops); i++) {
+        if (strcmp(ops[i].name, op_item->valuestring) == 0) op = &ops[i];
+    }
+    if (op == NULL) return fail(e, "unknown op \"%s\" for criticality", op_item->valuestring);
+    cJSON_ArrayForEach(item, step) {
+        if (!in_list(common_step_keys, item->string) && !in_list(op->args, item->string)) {
+            return fail(e, "unknown key \"%s\" for op %s", item->string, op->name);
+        }
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(step, "expect_status")) != NULL &&
+        read_status_name(v, &want, e)) {
+        return wrap(e, "expect_status");
+    }
+    if (error_field != NULL && want == RSL_OK) {
+        return fail(e, "expect_error_field needs a failing expect_status");
+    }
+    if (expect != NULL && (!cJSON_IsObject(expect) || want != RSL_OK)) {
+        return fail(e, "\"expect\" must be an object, and only on a call expected to succeed");
+    }
+    if (strcmp(op->name, "parse") == 0) {
+        const cJSON *value = cJSON_GetObjectItemCaseSensitive(step, "value");
+        const cJSON *len_item = cJSON_GetObjectItemCaseSensitive(step, "len");
+        rsl_criticality level = 0xdead;
+        uint64_t len = 0;
+        rsl_status got;
+        int done;
+        if (cJSON_IsString(value)) {
+            if (len_item != NULL) return fail(e, "len: only with a null value");
+            got = rsl_criticality_parse(value->valuestring, strlen(value->valuestring), &level);
+        } else if (cJSON_IsNull(value)) {
+            if (len_item != NULL && read_u64(len_item, &len, e)) return wrap(e, "len");
+            got = rsl_criticality_parse(NULL, (size_t)len, &level);
+        } else {
+            return fail(e, "value: expected a string or null");
+        }
+        done = check_status("rsl_criticality_parse", got, want, e);
+        if (done < 0) return -1;
+        if (done) {
+            if (level != 0xdead) return fail(e, "*out_level was written on error");
+            return error_field != NULL ? check_error_field(error_field, e) : 0;
+        }
+        if (expect == NULL) return 0;
+        cJSON_ArrayForEach(item, expect) {
+            if (strcmp(item->string, "level") != 0) {
+                return fail(e, "unknown expect key \"%s\" for op parse", item->string);
+            }
+            if (expect_name("level", item, &levels, level, e)) return -1;
+        }
+        return 0;
+    }
+    /* name, header: cannot fail */
+    if (want != RSL_OK) return fail(e, "%s cannot fail", op->name);
+    {
+        const char *got;
+        if (strcmp(op->name, "name") == 0) {
+            uint32_t level;
+            const cJSON *l = cJSON_GetObjectItemCaseSensitive(step, "level");
+            if (l == NULL) return fail(e, "missing \"level\"");
+            if (read_name_or_u32(l, &levels, &level, e)) return wrap(e, "level");
+            got = rsl_criticality_name(level);
+        } else {
+            got = rsl_criticality_header();
+        }
+        if (expect == NULL) return 0;
+        cJSON_ArrayForEach(item, expect) {
+            if (strcmp(item->string, "name") != 0) {
+                return fail(e, "unknown expect key \"%s\" for op %s", item->string, op->name);
+            }
+            if (cJSON_IsNull(item)) {
+                if (got != NULL) return fail(e, "name: expected NULL, got \"%s\"", got);
+            } else if (cJSON_IsString(item)) {
+                if (got == NULL || strcmp(got, item->valuestring) != 0) {
+                    return fail(e, "name: expected \"%s\", got %s%s%s", item->valuestring,
+                                got ? "\"" : "", got ? got : "NULL", got ? "\"" : "");
+                }
+            } else {
+                return fail(e, "name: expected a string or null, got %s", json_kind(item));
+            }
+        }
+        return 0;
+    }
+}
+
+static int run_criticality(const cJSON *root, err_t *e) {
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(root, "steps");
+    const cJSON *step, *item;
+    int index = 0;
+    static const char *const allowed[] = {"primitive", "description", "steps", NULL};
+    cJSON_ArrayForEach(item, root) {
+        if (!in_list(allowed, item->string)) {
+            return fail(e, "criticality scenarios have no \"%s\"", item->string);
+        }
+    }
+    item = cJSON_GetObjectItemCaseSensitive(root, "description");
+    if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
+        return fail(e, "\"description\" (a non-empty string) is required");
+    }
+    if (!cJSON_IsArray(steps)) return fail(e, "\"steps\" must be an array");
+    cJSON_ArrayForEach(step, steps) {
+        char where[32];
+        snprintf(where, sizeof where, "step %d", index);
+        if (!cJSON_IsObject(step)) {
+            fail(e, "expected an object, got %s", json_kind(step));
+            return wrap(e, where);
+        }
+        if (criticality_step(step, e)) return wrap(e, where);
+        index++;
+    }
+    return 0;
+}
 
 static int apply_config(const cJSON *config, void *cfg, const field_desc *fields, size_t n,
                         err_t *e) {
@@ -1957,16 +2412,16 @@ static int run_budget_scenario(const cJSON *preset, const cJSON *config, const c
 static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
     const cJSON *step;
     int index = 0;
-    const op_def *ops;
-    size_t nops;
-    static const char *const prim_names[] = {"breaker", "adaptive_throttle", "backoff", "retry",
-                                             "retry_budget"};
+    const op_def *ops = breaker_ops;
+    size_t nops = COUNT(breaker_ops);
     switch (prim) {
-    case PRIM_BREAKER: ops = breaker_ops; nops = COUNT(breaker_ops); break;
+    case PRIM_BREAKER: break;
     case PRIM_THROTTLE: ops = throttle_ops; nops = COUNT(throttle_ops); break;
     case PRIM_BACKOFF: ops = backoff_ops; nops = COUNT(backoff_ops); break;
     case PRIM_RETRY: ops = retry_ops; nops = COUNT(retry_ops); break;
-    default: ops = budget_ops; nops = COUNT(budget_ops); break;
+    case PRIM_BUDGET: ops = budget_ops; nops = COUNT(budget_ops); break;
+    case PRIM_WINDOW: ops = window_ops; nops = COUNT(window_ops); break;
+    case PRIM_LIMITER: ops = limiter_ops; nops = COUNT(limiter_ops); break;
     }
 
     cJSON_ArrayForEach(step, steps) {
@@ -1995,7 +2450,7 @@ static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
         }
         snprintf(where, sizeof where, "step %d (%s)", index, op_item->valuestring);
         if (op == NULL) {
-            fail(e, "unknown op \"%s\" for %s", op_item->valuestring, prim_names[prim]);
+            fail(e, "unknown op \"%s\" for %s", op_item->valuestring, prim_name(prim));
             return wrap(e, where);
         }
         cJSON_ArrayForEach(item, step) {
@@ -2052,7 +2507,9 @@ static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
             case PRIM_THROTTLE: rc = throttle_step(run, op->name, &s, want, e); break;
             case PRIM_BACKOFF: rc = backoff_step(run, op->name, &s, want, e); break;
             case PRIM_RETRY: rc = retry_step(run, op->name, &s, want, e); break;
-            default: rc = budget_step(run, op->name, &s, want, e); break;
+            case PRIM_BUDGET: rc = budget_step(run, op->name, &s, want, e); break;
+            case PRIM_WINDOW: rc = window_step(run, op->name, &s, want, e); break;
+            case PRIM_LIMITER: rc = limiter_step(run, op->name, &s, want, e); break;
             }
             if (rc == 0 && error_field != NULL) {
                 rc = check_error_field(error_field, e);
@@ -2100,6 +2557,12 @@ static int run_scenario(const cJSON *root, err_t *e) {
         prim = PRIM_RETRY;
     } else if (strcmp(prim_item->valuestring, "retry_budget") == 0) {
         prim = PRIM_BUDGET;
+    } else if (strcmp(prim_item->valuestring, "window_limiter") == 0) {
+        prim = PRIM_WINDOW;
+    } else if (strcmp(prim_item->valuestring, "adaptive_limiter") == 0) {
+        prim = PRIM_LIMITER;
+    } else if (strcmp(prim_item->valuestring, "criticality") == 0) {
+        return run_criticality(root, e);
     } else {
         return fail(e, "unknown primitive \"%s\"", prim_item->valuestring);
     }
@@ -2112,7 +2575,7 @@ static int run_scenario(const cJSON *root, err_t *e) {
         return wrap(e, "created_at_ns");
     }
     if (prim != PRIM_BREAKER && created_at != 0) {
-        return fail(e, "created_at_ns: only the breaker has a creation time");
+        return fail(e, "created_at_ns: the %s has no creation time", prim_name(prim));
     }
     status_item = cJSON_GetObjectItemCaseSensitive(root, "expect_status");
     if (status_item != NULL && read_status_name(status_item, &want, e)) {
@@ -2176,6 +2639,87 @@ static int run_scenario(const cJSON *root, err_t *e) {
         rc = steps != NULL ? run_steps(prim, &run, steps, e) : 0;
         labels_free(&run.permits);
         rsl_breaker_free(b);
+        return rc;
+    } else if (prim == PRIM_WINDOW) {
+        window_config_buf buf;
+        window_run run;
+        rsl_window_limiter *w = (rsl_window_limiter *)(uintptr_t)0x5e1f;
+        memset(&buf, 0, sizeof buf);
+        if (preset != NULL) {
+            uint32_t p;
+            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
+            if (read_name_or_u32(preset, &window_presets, &p, e)) return wrap(e, "preset");
+            got = rsl_window_limiter_config_preset(&buf.cfg, p);
+        } else {
+            got = rsl_window_limiter_config_init(&buf.cfg);
+        }
+        if (got != RSL_OK) {
+            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
+        }
+        if (apply_config(config, &buf.cfg, window_config_fields, COUNT(window_config_fields),
+                         e)) {
+            return -1;
+        }
+        got = rsl_window_limiter_new(&buf.cfg, &w);
+        if (got != want) {
+            char b1[32], b2[32];
+            fail(e, "rsl_window_limiter_new returned %s, expected %s (message \"%s\")",
+                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
+                 got == RSL_OK ? "" : rsl_last_error_message());
+            if (got == RSL_OK) rsl_window_limiter_free(w);
+            return -1;
+        }
+        if (got != RSL_OK) {
+            if (w != (rsl_window_limiter *)(uintptr_t)0x5e1f) {
+                return fail(e, "rsl_window_limiter_new wrote *out on failure");
+            }
+            return error_field != NULL ? check_error_field(error_field, e) : 0;
+        }
+        run.w = w;
+        rc = steps != NULL ? run_steps(prim, &run, steps, e) : 0;
+        rsl_window_limiter_free(w);
+        return rc;
+    } else if (prim == PRIM_LIMITER) {
+        limiter_config_buf buf;
+        limiter_run run;
+        rsl_adaptive_limiter *l = (rsl_adaptive_limiter *)(uintptr_t)0x5e1f;
+        memset(&buf, 0, sizeof buf);
+        if (preset != NULL) {
+            uint32_t p;
+            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
+            if (read_name_or_u32(preset, &limiter_presets, &p, e)) return wrap(e, "preset");
+            got = rsl_adaptive_limiter_config_preset(&buf.cfg, p);
+        } else {
+            got = rsl_adaptive_limiter_config_init(&buf.cfg);
+        }
+        if (got != RSL_OK) {
+            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
+        }
+        if (apply_config(config, &buf.cfg, limiter_config_fields, COUNT(limiter_config_fields),
+                         e)) {
+            return -1;
+        }
+        got = rsl_adaptive_limiter_new(&buf.cfg, &l);
+        if (got != want) {
+            char b1[32], b2[32];
+            fail(e, "rsl_adaptive_limiter_new returned %s, expected %s (message \"%s\")",
+                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
+                 got == RSL_OK ? "" : rsl_last_error_message());
+            if (got == RSL_OK) rsl_adaptive_limiter_free(l);
+            return -1;
+        }
+        if (got != RSL_OK) {
+            if (l != (rsl_adaptive_limiter *)(uintptr_t)0x5e1f) {
+                return fail(e, "rsl_adaptive_limiter_new wrote *out on failure");
+            }
+            return error_field != NULL ? check_error_field(error_field, e) : 0;
+        }
+        memset(&run, 0, sizeof run);
+        run.l = l;
+        labels_init(&run.tokens, sizeof(rsl_adaptive_limiter_token));
+        rc = steps != NULL ? run_steps(prim, &run, steps, e) : 0;
+        labels_free(&run.tokens);
+        rsl_adaptive_limiter_free(l);
         return rc;
     } else {
         throttle_config_buf buf;
@@ -2369,7 +2913,15 @@ int main(int argc, char **argv) {
         check_table("rsl_retry_budget_config", budget_config_fields, COUNT(budget_config_fields),
                     sizeof(rsl_retry_budget_config)) ||
         check_table("rsl_retry_budget_metrics", budget_metrics_fields,
-                    COUNT(budget_metrics_fields), sizeof(rsl_retry_budget_metrics))) {
+                    COUNT(budget_metrics_fields), sizeof(rsl_retry_budget_metrics)) ||
+        check_table("rsl_window_limiter_config", window_config_fields,
+                    COUNT(window_config_fields), sizeof(rsl_window_limiter_config)) ||
+        check_table("rsl_window_limiter_metrics", window_metrics_fields,
+                    COUNT(window_metrics_fields), sizeof(rsl_window_limiter_metrics)) ||
+        check_table("rsl_adaptive_limiter_config", limiter_config_fields,
+                    COUNT(limiter_config_fields), sizeof(rsl_adaptive_limiter_config)) ||
+        check_table("rsl_adaptive_limiter_metrics", limiter_metrics_fields,
+                    COUNT(limiter_metrics_fields), sizeof(rsl_adaptive_limiter_metrics))) {
         return 2;
     }
     if (collect(dir, &files, 0) != 0) {

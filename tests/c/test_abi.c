@@ -7,17 +7,19 @@
  *   RSL_ERR_INVALID_ARGUMENT   unknown presets, outcomes and states;
  *   RSL_ERR_INVALID_CONFIG     every validated field of both configs;
  *   RSL_ERR_CONFIG_SIZE        absurd struct_size in configs and metrics;
- *   RSL_ERR_CONFIG_UNSUPPORTED a caller struct larger than the library's.
+ *   RSL_ERR_CONFIG_UNSUPPORTED a caller struct larger than the library's;
+ *   RSL_ERR_EXCEEDS_CAPACITY   a window limiter asked for more than its
+ *                              limit, or than a level's share of it;
  * for the breaker and the adaptive throttle, and the same for the backoff,
  * retry policy and retry budget functions (test_*_retry: every pointer, the
  * attempt/u/outcome/flags/ticket arguments, every validated config field,
- * struct sizes of configs, metrics and the retry state).
+ * struct sizes of configs, metrics and the retry state), and for the window
+ * limiter, adaptive limiter, CPU sampler and criticality functions
+ * (test_*_limiter, test_criticality).
  *
  * Not reachable from C, by construction:
  *   RSL_ERR_PANIC / RSL_ERR_POISONED need the library to panic, which no
  *     input reachable through the header does; the Rust tests provoke them.
- *   RSL_ERR_EXCEEDS_CAPACITY is for primitives that take a quantity (rate
- *     limiters); neither the breaker nor the adaptive throttle can return it.
  * Their rsl_status_str texts are still checked here.
  */
 #include "resilience.h"
@@ -819,6 +821,360 @@ static void test_config_size(void) {
 /* Defaults, free(NULL), the last-error message                             */
 /* ------------------------------------------------------------------------ */
 
+
+/* ------------------------------------------------------------------------ */
+/* Window limiter, adaptive limiter, CPU sampler, criticality               */
+/* ------------------------------------------------------------------------ */
+
+#define WINDOW_SENTINEL ((rsl_window_limiter *)(uintptr_t)0x5e1f)
+#define LIMITER_SENTINEL ((rsl_adaptive_limiter *)(uintptr_t)0x5e1f)
+
+static void test_window_limiter(void) {
+    rsl_window_limiter_config cfg, before;
+    rsl_window_limiter *w = NULL, *out = WINDOW_SENTINEL;
+    rsl_window_limiter_decision d;
+    rsl_window_limiter_metrics m;
+    uint32_t p;
+
+    /* Config init, presets. */
+    EXPECT_STATUS(rsl_window_limiter_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_window_limiter_config_preset(NULL, RSL_WINDOW_LIMITER_PRESET_SENTINEL),
+                  RSL_ERR_NULL_ARGUMENT, "cfg");
+    memset(&cfg, 0xA5, sizeof cfg);
+    before = cfg;
+    EXPECT_STATUS(rsl_window_limiter_config_preset(&cfg, 3), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT(memcmp(&cfg, &before, sizeof cfg) == 0, "window cfg untouched by an unknown preset");
+    for (p = RSL_WINDOW_LIMITER_PRESET_DEFAULT; p <= RSL_WINDOW_LIMITER_PRESET_RESILIENCE4J; p++) {
+        rsl_window_limiter *h = NULL;
+        EXPECT_OK(rsl_window_limiter_config_preset(&cfg, p));
+        EXPECT(cfg.struct_size == sizeof cfg, "window preset %u sets struct_size", (unsigned)p);
+        EXPECT_OK(rsl_window_limiter_new(&cfg, &h));
+        rsl_window_limiter_free(h);
+    }
+    EXPECT_OK(rsl_window_limiter_config_init(&cfg));
+    EXPECT(cfg.mode == RSL_WINDOW_LIMITER_SLIDING_BUCKETS && cfg.limit == 100 &&
+               cfg.window_ns == SEC && cfg.buckets == 10 && cfg.sheddable_share_permille == 1000 &&
+               cfg.reserved0 == 0,
+           "window defaults");
+
+    /* NULL out / handle / out-struct. */
+    EXPECT_STATUS(rsl_window_limiter_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_window_limiter_new(NULL, &out));
+    EXPECT(out != NULL && out != WINDOW_SENTINEL, "rsl_window_limiter_new(NULL cfg) set *out");
+    rsl_window_limiter_free(out);
+    rsl_window_limiter_free(NULL);
+    cfg.mode = RSL_WINDOW_LIMITER_FIXED;
+    cfg.limit = 4;
+    EXPECT_OK(rsl_window_limiter_new(&cfg, &w));
+    if (w == NULL) return;
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(NULL, 0, 1, RSL_CRITICALITY_DEFAULT, &d),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_window_limiter_try_acquire(NULL, 1, RSL_CRITICALITY_DEFAULT, &d),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, NULL),
+                  RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_window_limiter_try_acquire(w, 1, RSL_CRITICALITY_DEFAULT, NULL),
+                  RSL_ERR_NULL_ARGUMENT, "out");
+    m.struct_size = sizeof m;
+    EXPECT_STATUS(rsl_window_limiter_get_metrics_at(NULL, 0, &m), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_window_limiter_get_metrics(NULL, &m), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_window_limiter_get_metrics_at(w, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_window_limiter_get_metrics(w, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    m.struct_size = 3;
+    EXPECT_STATUS(rsl_window_limiter_get_metrics_at(w, 0, &m), RSL_ERR_CONFIG_SIZE,
+                  "out.struct_size");
+
+    /* Invalid arguments and capacity. */
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 0, RSL_CRITICALITY_DEFAULT, &d),
+                  RSL_ERR_INVALID_ARGUMENT, "n");
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 1, 0, &d), RSL_ERR_INVALID_ARGUMENT,
+                  "criticality");
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 1, 41, &d), RSL_ERR_INVALID_ARGUMENT,
+                  "criticality");
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 5, RSL_CRITICALITY_CRITICAL_PLUS, &d),
+                  RSL_ERR_EXCEEDS_CAPACITY, "n");
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, UINT32_MAX, RSL_CRITICALITY_DEFAULT, &d),
+                  RSL_ERR_EXCEEDS_CAPACITY, "n");
+    EXPECT_OK(rsl_window_limiter_try_acquire_at(w, 0, 4, RSL_CRITICALITY_DEFAULT, &d));
+    EXPECT(d.allowed == 1 && d.remaining == 0, "4 of 4 granted");
+    EXPECT_OK(rsl_window_limiter_try_acquire_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, &d));
+    EXPECT(d.allowed == 0 && d.retry_after_ns == SEC, "denied, retry 1 s: %lld",
+           (long long)d.retry_after_ns);
+    EXPECT_OK(rsl_window_limiter_try_acquire(w, 1, RSL_CRITICALITY_DEFAULT, &d));
+    m.struct_size = sizeof m;
+    EXPECT_OK(rsl_window_limiter_get_metrics_at(w, 0, &m));
+    EXPECT(m.struct_size == sizeof m, "metrics struct_size kept");
+    rsl_window_limiter_free(w);
+
+    /* A share below n: EXCEEDS_CAPACITY for that level only. */
+    EXPECT_OK(rsl_window_limiter_config_init(&cfg));
+    cfg.limit = 10;
+    cfg.sheddable_share_permille = 100; /* 1 permit */
+    EXPECT_OK(rsl_window_limiter_new(&cfg, &w));
+    if (w != NULL) {
+        EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 2, RSL_CRITICALITY_SHEDDABLE, &d),
+                      RSL_ERR_EXCEEDS_CAPACITY, "n");
+        EXPECT_OK(rsl_window_limiter_try_acquire_at(w, 0, 2, RSL_CRITICALITY_SHEDDABLE_PLUS, &d));
+        rsl_window_limiter_free(w);
+    }
+
+    /* Every invalid config field, named. */
+#define BAD_WINDOW(stmt, field)                                                \
+    do {                                                                       \
+        rsl_window_limiter *o = WINDOW_SENTINEL;                               \
+        EXPECT_OK(rsl_window_limiter_config_init(&cfg));                       \
+        stmt;                                                                  \
+        EXPECT_STATUS(rsl_window_limiter_new(&cfg, &o), RSL_ERR_INVALID_CONFIG, field); \
+        EXPECT(o == WINDOW_SENTINEL, "*out untouched (%s)", field);            \
+    } while (0)
+    BAD_WINDOW(cfg.mode = 0, "mode");
+    BAD_WINDOW(cfg.mode = 4, "mode");
+    BAD_WINDOW(cfg.limit = 0, "limit");
+    BAD_WINDOW(cfg.window_ns = 0, "window_ns");
+    BAD_WINDOW(cfg.window_ns = -SEC, "window_ns");
+    BAD_WINDOW(cfg.buckets = 0, "buckets");
+    BAD_WINDOW(cfg.buckets = 65537, "buckets");
+    BAD_WINDOW(cfg.buckets = 3, "window_ns");
+    BAD_WINDOW(cfg.critical_share_permille = 1001, "critical_share_permille");
+    BAD_WINDOW(cfg.sheddable_share_permille = 1001, "sheddable_share_permille");
+    BAD_WINDOW((cfg.sheddable_share_permille = 600, cfg.sheddable_plus_share_permille = 500),
+               "sheddable_share_permille");
+    BAD_WINDOW((cfg.critical_share_permille = 900, cfg.sheddable_plus_share_permille = 950,
+                cfg.sheddable_share_permille = 500),
+               "sheddable_plus_share_permille");
+    BAD_WINDOW(cfg.reserved0 = 1, "reserved0");
+#undef BAD_WINDOW
+}
+
+static void test_adaptive_limiter(void) {
+    rsl_adaptive_limiter_config cfg, before;
+    rsl_adaptive_limiter *l = NULL, *out = LIMITER_SENTINEL;
+    rsl_adaptive_limiter_decision d;
+    rsl_adaptive_limiter_token token;
+    rsl_adaptive_limiter_release_result r;
+    rsl_adaptive_limiter_metrics m;
+    uint32_t p;
+
+    EXPECT_STATUS(rsl_adaptive_limiter_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_adaptive_limiter_config_preset(NULL, RSL_ADAPTIVE_LIMITER_PRESET_KRATOS),
+                  RSL_ERR_NULL_ARGUMENT, "cfg");
+    memset(&cfg, 0xA5, sizeof cfg);
+    before = cfg;
+    EXPECT_STATUS(rsl_adaptive_limiter_config_preset(&cfg, 2), RSL_ERR_INVALID_ARGUMENT,
+                  "preset");
+    EXPECT(memcmp(&cfg, &before, sizeof cfg) == 0, "limiter cfg untouched by an unknown preset");
+    for (p = RSL_ADAPTIVE_LIMITER_PRESET_DEFAULT; p <= RSL_ADAPTIVE_LIMITER_PRESET_KRATOS; p++) {
+        rsl_adaptive_limiter *h = NULL;
+        EXPECT_OK(rsl_adaptive_limiter_config_preset(&cfg, p));
+        EXPECT(cfg.struct_size == sizeof cfg, "limiter preset %u sets struct_size", (unsigned)p);
+        cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;
+        EXPECT_OK(rsl_adaptive_limiter_new(&cfg, &h));
+        rsl_adaptive_limiter_free(h);
+    }
+    EXPECT_OK(rsl_adaptive_limiter_config_init(&cfg));
+    EXPECT(cfg.cpu_source == RSL_CPU_SOURCE_SAMPLER && cfg.window_ns == 10 * SEC &&
+               cfg.buckets == 100 && cfg.cpu_threshold_permille == 800 &&
+               cfg.cooldown_ns == SEC && cfg.count_failures == 0 &&
+               cfg.sheddable_permille == 500 && cfg.sheddable_plus_permille == 750 &&
+               cfg.critical_permille == 1000 && cfg.critical_plus_permille == 1250,
+           "limiter defaults");
+
+    EXPECT_STATUS(rsl_adaptive_limiter_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    /* NULL cfg = defaults: a SAMPLER limiter (starts and, when freed, stops
+     * the shared sampler thread). */
+    EXPECT_OK(rsl_adaptive_limiter_new(NULL, &out));
+    EXPECT(out != NULL && out != LIMITER_SENTINEL, "rsl_adaptive_limiter_new(NULL cfg) set *out");
+    if (out != NULL && out != LIMITER_SENTINEL) {
+        EXPECT_STATUS(rsl_adaptive_limiter_set_cpu(out, 500), RSL_ERR_INVALID_ARGUMENT,
+                      "cpu_source");
+        rsl_adaptive_limiter_free(out);
+    }
+    rsl_adaptive_limiter_free(NULL);
+
+    cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;
+    EXPECT_OK(rsl_adaptive_limiter_new(&cfg, &l));
+    if (l == NULL) return;
+    EXPECT_STATUS(rsl_adaptive_limiter_acquire_at(NULL, 0, RSL_CRITICALITY_DEFAULT, &d),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_limiter_acquire(NULL, RSL_CRITICALITY_DEFAULT, &d),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_limiter_acquire_at(l, 0, RSL_CRITICALITY_DEFAULT, NULL),
+                  RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_limiter_acquire(l, RSL_CRITICALITY_DEFAULT, NULL),
+                  RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_limiter_acquire_at(l, 0, 15, &d), RSL_ERR_INVALID_ARGUMENT,
+                  "criticality");
+    EXPECT_OK(rsl_adaptive_limiter_acquire_at(l, 0, RSL_CRITICALITY_DEFAULT, &d));
+    EXPECT(d.allowed == 1 && d.inflight == 0, "first acquire admitted");
+    token = d.token;
+    EXPECT_STATUS(rsl_adaptive_limiter_release_at(NULL, 0, &token, RSL_OUTCOME_SUCCESS, &r),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_limiter_release(NULL, &token, RSL_OUTCOME_SUCCESS, &r),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_limiter_release_at(l, 0, NULL, RSL_OUTCOME_SUCCESS, &r),
+                  RSL_ERR_NULL_ARGUMENT, "token");
+    EXPECT_STATUS(rsl_adaptive_limiter_release(l, NULL, RSL_OUTCOME_SUCCESS, &r),
+                  RSL_ERR_NULL_ARGUMENT, "token");
+    EXPECT_STATUS(rsl_adaptive_limiter_release_at(l, 0, &token, 0, &r), RSL_ERR_INVALID_ARGUMENT,
+                  "outcome");
+    EXPECT_STATUS(rsl_adaptive_limiter_release_at(l, 0, &token, 5, &r), RSL_ERR_INVALID_ARGUMENT,
+                  "outcome");
+    /* out may be NULL. */
+    EXPECT_OK(rsl_adaptive_limiter_release_at(l, 2000000, &token, RSL_OUTCOME_SUCCESS, NULL));
+    EXPECT_OK(rsl_adaptive_limiter_acquire(l, RSL_CRITICALITY_SHEDDABLE, &d));
+    EXPECT_OK(rsl_adaptive_limiter_release(l, &d.token, RSL_OUTCOME_IGNORED, &r));
+    EXPECT(r.counted == 0 && r.rt_ms == 0, "ignored is not counted");
+
+    EXPECT_STATUS(rsl_adaptive_limiter_set_cpu(NULL, 10), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_limiter_set_cpu(l, 1001), RSL_ERR_INVALID_ARGUMENT,
+                  "cpu_permille");
+    EXPECT_OK(rsl_adaptive_limiter_set_cpu(l, 1000));
+
+    m.struct_size = sizeof m;
+    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics_at(NULL, 0, &m), RSL_ERR_NULL_ARGUMENT,
+                  "handle");
+    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics(NULL, &m), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics_at(l, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics(l, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    m.struct_size = 7;
+    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics_at(l, 0, &m), RSL_ERR_CONFIG_SIZE,
+                  "out.struct_size");
+    m.struct_size = sizeof m;
+    EXPECT_OK(rsl_adaptive_limiter_get_metrics_at(l, 0, &m));
+    EXPECT(m.cpu_permille == 1000 && m.inflight == 0 && m.allowed_total == 2,
+           "metrics: cpu %u inflight %llu allowed %llu", (unsigned)m.cpu_permille,
+           (unsigned long long)m.inflight, (unsigned long long)m.allowed_total);
+    rsl_adaptive_limiter_free(l);
+
+#define BAD_LIMITER(stmt, field)                                               \
+    do {                                                                       \
+        rsl_adaptive_limiter *o = LIMITER_SENTINEL;                            \
+        EXPECT_OK(rsl_adaptive_limiter_config_init(&cfg));                     \
+        cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;                                \
+        stmt;                                                                  \
+        EXPECT_STATUS(rsl_adaptive_limiter_new(&cfg, &o), RSL_ERR_INVALID_CONFIG, field); \
+        EXPECT(o == LIMITER_SENTINEL, "*out untouched (%s)", field);           \
+    } while (0)
+    BAD_LIMITER(cfg.cpu_source = 0, "cpu_source");
+    BAD_LIMITER(cfg.cpu_source = 3, "cpu_source");
+    BAD_LIMITER(cfg.window_ns = 0, "window_ns");
+    BAD_LIMITER(cfg.window_ns = SEC + 1, "window_ns");
+    BAD_LIMITER(cfg.buckets = 1, "buckets");
+    BAD_LIMITER(cfg.buckets = 65537, "buckets");
+    BAD_LIMITER((cfg.window_ns = 20 * SEC, cfg.buckets = 10), "buckets");
+    BAD_LIMITER(cfg.cpu_threshold_permille = 1001, "cpu_threshold_permille");
+    BAD_LIMITER(cfg.cooldown_ns = -1, "cooldown_ns");
+    BAD_LIMITER(cfg.count_failures = 2, "count_failures");
+    BAD_LIMITER(cfg.sheddable_permille = 100001, "sheddable_permille");
+    BAD_LIMITER(cfg.critical_plus_permille = 100001, "critical_plus_permille");
+    BAD_LIMITER(cfg.sheddable_permille = 800, "sheddable_permille");
+    BAD_LIMITER(cfg.sheddable_plus_permille = 1001, "sheddable_plus_permille");
+    BAD_LIMITER(cfg.critical_permille = 1300, "critical_permille");
+    BAD_LIMITER(cfg.reserved0 = 1, "reserved0");
+#undef BAD_LIMITER
+}
+
+static void test_limiter_config_sizes(void) {
+    const uint32_t bad[] = {0, 4, 5000, UINT32_MAX};
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rsl_window_limiter_config wc;
+        rsl_adaptive_limiter_config lc;
+        rsl_window_limiter *wo = WINDOW_SENTINEL;
+        rsl_adaptive_limiter *lo = LIMITER_SENTINEL;
+        rsl_window_limiter_config_init(&wc);
+        wc.struct_size = bad[i];
+        EXPECT_STATUS(rsl_window_limiter_new(&wc, &wo), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT(wo == WINDOW_SENTINEL, "*out untouched");
+        rsl_adaptive_limiter_config_init(&lc);
+        lc.struct_size = bad[i];
+        EXPECT_STATUS(rsl_adaptive_limiter_new(&lc, &lo), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT(lo == LIMITER_SENTINEL, "*out untouched");
+    }
+    {
+        union {
+            rsl_window_limiter_config cfg;
+            unsigned char bytes[sizeof(rsl_window_limiter_config) + 8];
+        } big;
+        rsl_window_limiter *w = WINDOW_SENTINEL;
+        memset(&big, 0, sizeof big);
+        rsl_window_limiter_config_init(&big.cfg);
+        big.cfg.struct_size = sizeof big;
+        EXPECT_OK(rsl_window_limiter_new(&big.cfg, &w));
+        rsl_window_limiter_free(w);
+        w = WINDOW_SENTINEL;
+        big.bytes[sizeof(rsl_window_limiter_config) + 3] = 1;
+        EXPECT_STATUS(rsl_window_limiter_new(&big.cfg, &w), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT(w == WINDOW_SENTINEL, "*out untouched");
+    }
+    {
+        union {
+            rsl_adaptive_limiter_config cfg;
+            unsigned char bytes[sizeof(rsl_adaptive_limiter_config) + 8];
+        } big;
+        rsl_adaptive_limiter *l = LIMITER_SENTINEL;
+        memset(&big, 0, sizeof big);
+        rsl_adaptive_limiter_config_init(&big.cfg);
+        big.cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;
+        big.cfg.struct_size = sizeof big;
+        EXPECT_OK(rsl_adaptive_limiter_new(&big.cfg, &l));
+        rsl_adaptive_limiter_free(l);
+        l = LIMITER_SENTINEL;
+        big.bytes[sizeof(rsl_adaptive_limiter_config)] = 1;
+        EXPECT_STATUS(rsl_adaptive_limiter_new(&big.cfg, &l), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT(l == LIMITER_SENTINEL, "*out untouched");
+    }
+}
+
+static void test_cpu_sampler(void) {
+    rsl_cpu_sampler_stats st;
+    EXPECT_STATUS(rsl_cpu_sampler_get_stats(NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    st.struct_size = 2;
+    EXPECT_STATUS(rsl_cpu_sampler_get_stats(&st), RSL_ERR_CONFIG_SIZE, "out.struct_size");
+    EXPECT_STATUS(rsl_cpu_sampler_stop(), RSL_ERR_INVALID_ARGUMENT, "sampler");
+    EXPECT_OK(rsl_cpu_sampler_start());
+    st.struct_size = sizeof st;
+    EXPECT_OK(rsl_cpu_sampler_get_stats(&st));
+    EXPECT(st.refs == 1 && st.cpu_permille <= 1000 && st.source <= RSL_CPU_SAMPLER_SOURCE_PROC_STAT,
+           "sampler stats: refs %llu cpu %u source %u", (unsigned long long)st.refs,
+           (unsigned)st.cpu_permille, (unsigned)st.source);
+    EXPECT_OK(rsl_cpu_sampler_stop());
+    EXPECT_OK(rsl_cpu_sampler_get_stats(&st));
+    EXPECT(st.refs == 0, "sampler stopped");
+    EXPECT_STATUS(rsl_cpu_sampler_stop(), RSL_ERR_INVALID_ARGUMENT, "sampler");
+}
+
+static void test_criticality(void) {
+    rsl_criticality level = 77;
+    const rsl_criticality levels[] = {RSL_CRITICALITY_SHEDDABLE, RSL_CRITICALITY_SHEDDABLE_PLUS,
+                                      RSL_CRITICALITY_CRITICAL, RSL_CRITICALITY_CRITICAL_PLUS};
+    size_t i;
+    EXPECT(strcmp(rsl_criticality_header(), "x-rsl-criticality") == 0, "header name");
+    EXPECT(RSL_CRITICALITY_DEFAULT == RSL_CRITICALITY_CRITICAL, "default level");
+    for (i = 0; i < 4; i++) {
+        const char *name = rsl_criticality_name(levels[i]);
+        EXPECT(name != NULL, "name of %u", (unsigned)levels[i]);
+        if (name == NULL) continue;
+        level = 0;
+        EXPECT_OK(rsl_criticality_parse(name, strlen(name), &level));
+        EXPECT(level == levels[i], "round trip %s", name);
+    }
+    EXPECT(rsl_criticality_name(0) == NULL && rsl_criticality_name(25) == NULL,
+           "unknown levels have no name");
+    EXPECT_STATUS(rsl_criticality_parse("CRITICAL", 8, NULL), RSL_ERR_NULL_ARGUMENT, "out_level");
+    level = 77;
+    EXPECT_STATUS(rsl_criticality_parse(NULL, 1, &level), RSL_ERR_NULL_ARGUMENT, "value");
+    EXPECT(level == 77, "*out_level untouched");
+    EXPECT_OK(rsl_criticality_parse(NULL, 0, &level));
+    EXPECT(level == RSL_CRITICALITY_DEFAULT, "absent = default");
+    level = 77;
+    EXPECT_STATUS(rsl_criticality_parse("LOW", 3, &level), RSL_ERR_INVALID_ARGUMENT, "value");
+    EXPECT(level == 77, "*out_level untouched");
+    /* Not NUL-terminated: only len bytes are read. */
+    EXPECT_OK(rsl_criticality_parse("SHEDDABLE_PLUS", 9, &level));
+    EXPECT(level == RSL_CRITICALITY_SHEDDABLE, "only len bytes are parsed");
+}
+
 static void test_defaults_and_free(void) {
     rsl_breaker_config cfg;
     rsl_adaptive_throttle_config tcfg;
@@ -1381,6 +1737,11 @@ int main(void) {
     test_invalid_arguments_retry();
     test_invalid_config_retry();
     test_config_size_retry();
+    test_window_limiter();
+    test_adaptive_limiter();
+    test_limiter_config_sizes();
+    test_cpu_sampler();
+    test_criticality();
 
     printf("test_abi: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -12,6 +12,14 @@
  *   - 4 threads withdraw from ONE AWS retry quota (exactly 100 grants of 5
  *     from 500 tokens), then run always-failing operations through ONE retry
  *     policy drawing on ONE 50-token quota (exactly 10 retries in all).
+ *   - 4 threads ask ONE window limiter (each mode in turn) for 1 or 3
+ *     permits, 600 requests each per window, all at the window's start,
+ *     with a barrier between windows: every window grants exactly its limit
+ *     (never more; and a 1-permit request is denied only when it is full),
+ *     and admitted_total / rejected_total equal the decisions seen.
+ *   - 4 threads acquire/release ONE adaptive limiter held overloaded with an
+ *     empty window (every limit 0): at most 2 requests are ever in flight,
+ *     and allowed_total + dropped equal the acquire calls.
  *
  * The breaker uses the library clock (rsl_breaker_acquire/_record), the
  * throttle virtual time (_at with a per-thread counter, so threads' times
@@ -23,6 +31,7 @@
 #include "resilience.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -512,10 +521,212 @@ static void test_retry_budget(void) {
     rsl_retry_budget_free(budget);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Window limiter                                                           */
+/* ------------------------------------------------------------------------ */
+
+#define WL_LIMIT 1000
+#define WL_WINDOWS 20
+#define WL_PER_WINDOW 600
+#define WL_WINDOW_NS 1000000000LL
+
+typedef struct {
+    const rsl_window_limiter *w;
+    pthread_barrier_t *barrier;
+    int index;
+    uint64_t granted[WL_WINDOWS];
+    uint64_t denied;
+} window_worker;
+
+static void *window_thread(void *arg) {
+    window_worker *wk = arg;
+    int win, i;
+    for (win = 0; win < WL_WINDOWS; win++) {
+        /* Two windows apart: the weighted mode's previous window is empty. */
+        int64_t now = 2 * (int64_t)win * WL_WINDOW_NS;
+        pthread_barrier_wait(wk->barrier);
+        for (i = 0; i < WL_PER_WINDOW; i++) {
+            uint32_t n = ((i + wk->index) % 2 == 0) ? 1 : 3;
+            rsl_window_limiter_decision d;
+            if (rsl_window_limiter_try_acquire_at(wk->w, now, n, RSL_CRITICALITY_CRITICAL, &d) !=
+                RSL_OK) {
+                fail("rsl_window_limiter_try_acquire_at", win);
+                continue;
+            }
+            if (d.allowed) {
+                wk->granted[win] += n;
+            } else {
+                if (d.retry_after_ns < 1) fail("denied without a retry time", win);
+                wk->denied++;
+            }
+        }
+    }
+    return NULL;
+}
+
+static void test_window_limiter(uint32_t mode, uint32_t buckets) {
+    rsl_window_limiter_config cfg;
+    rsl_window_limiter *w = NULL;
+    rsl_window_limiter_metrics m;
+    pthread_t tid[THREADS];
+    pthread_barrier_t barrier;
+    window_worker wk[THREADS];
+    uint64_t total = 0, denied = 0;
+    int i, win;
+
+    rsl_window_limiter_config_init(&cfg);
+    cfg.mode = mode;
+    cfg.limit = WL_LIMIT;
+    cfg.window_ns = WL_WINDOW_NS;
+    cfg.buckets = buckets;
+    if (rsl_window_limiter_new(&cfg, &w) != RSL_OK) {
+        fail("rsl_window_limiter_new", (long)mode);
+        return;
+    }
+    pthread_barrier_init(&barrier, NULL, THREADS);
+    memset(wk, 0, sizeof wk);
+    for (i = 0; i < THREADS; i++) {
+        wk[i].w = w;
+        wk[i].barrier = &barrier;
+        wk[i].index = i;
+        if (pthread_create(&tid[i], NULL, window_thread, &wk[i]) != 0) {
+            fprintf(stderr, "pthread_create failed\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        denied += wk[i].denied;
+    }
+    pthread_barrier_destroy(&barrier);
+    for (win = 0; win < WL_WINDOWS; win++) {
+        uint64_t g = 0;
+        for (i = 0; i < THREADS; i++) g += wk[i].granted[win];
+        if (g != WL_LIMIT) fail("a window did not grant exactly its limit", (long)g);
+        total += g;
+    }
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    if (rsl_window_limiter_get_metrics_at(w, 2 * WL_WINDOWS * WL_WINDOW_NS, &m) != RSL_OK) {
+        fail("rsl_window_limiter_get_metrics_at", 0);
+    } else {
+        printf("window limiter mode %u: %llu permits granted over %d windows, %llu denials\n",
+               (unsigned)mode, (unsigned long long)total, WL_WINDOWS,
+               (unsigned long long)denied);
+        if (m.admitted_total != total) fail("admitted_total != permits granted", (long)total);
+        if (m.rejected_total != denied) fail("rejected_total != denials", (long)denied);
+    }
+    rsl_window_limiter_free(w);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Adaptive limiter                                                         */
+/* ------------------------------------------------------------------------ */
+
+#define AL_ROUNDS 20000
+
+static pthread_mutex_t al_lock = PTHREAD_MUTEX_INITIALIZER;
+static int al_in_flight, al_max_seen; /* guarded by al_lock */
+
+typedef struct {
+    const rsl_adaptive_limiter *l;
+    rsl_criticality level;
+    uint64_t allowed;
+    uint64_t dropped;
+} limiter_worker;
+
+static void *limiter_thread(void *arg) {
+    limiter_worker *wk = arg;
+    int i;
+    for (i = 0; i < AL_ROUNDS; i++) {
+        rsl_adaptive_limiter_decision d;
+        if (rsl_adaptive_limiter_acquire_at(wk->l, 0, wk->level, &d) != RSL_OK) {
+            fail("rsl_adaptive_limiter_acquire_at", i);
+            continue;
+        }
+        if (!d.allowed) {
+            if (d.inflight < 2) fail("dropped with fewer than 2 in flight", (long)d.inflight);
+            wk->dropped++;
+            continue;
+        }
+        if (d.inflight > 1) fail("admitted with more than 1 in flight", (long)d.inflight);
+        wk->allowed++;
+        pthread_mutex_lock(&al_lock);
+        al_in_flight++;
+        if (al_in_flight > al_max_seen) al_max_seen = al_in_flight;
+        pthread_mutex_unlock(&al_lock);
+        sched_yield(); /* stay in flight a little, so the others meet it */
+        pthread_mutex_lock(&al_lock);
+        al_in_flight--;
+        pthread_mutex_unlock(&al_lock);
+        if (rsl_adaptive_limiter_release_at(wk->l, 0, &d.token, RSL_OUTCOME_IGNORED, NULL) !=
+            RSL_OK) {
+            fail("rsl_adaptive_limiter_release_at", i);
+        }
+    }
+    return NULL;
+}
+
+static void test_adaptive_limiter(void) {
+    rsl_adaptive_limiter_config cfg;
+    rsl_adaptive_limiter *l = NULL;
+    rsl_adaptive_limiter_metrics m;
+    pthread_t tid[THREADS];
+    limiter_worker wk[THREADS];
+    const rsl_criticality levels[] = {RSL_CRITICALITY_SHEDDABLE, RSL_CRITICALITY_CRITICAL,
+                                      RSL_CRITICALITY_CRITICAL_PLUS, RSL_CRITICALITY_CRITICAL};
+    uint64_t allowed = 0, dropped = 0;
+    int i;
+
+    rsl_adaptive_limiter_config_init(&cfg);
+    cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;
+    if (rsl_adaptive_limiter_new(&cfg, &l) != RSL_OK || rsl_adaptive_limiter_set_cpu(l, 1000)) {
+        fail("rsl_adaptive_limiter_new / set_cpu", 0);
+        rsl_adaptive_limiter_free(l);
+        return;
+    }
+    memset(wk, 0, sizeof wk);
+    for (i = 0; i < THREADS; i++) {
+        wk[i].l = l;
+        wk[i].level = levels[i % 4];
+        if (pthread_create(&tid[i], NULL, limiter_thread, &wk[i]) != 0) {
+            fprintf(stderr, "pthread_create failed\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        allowed += wk[i].allowed;
+        dropped += wk[i].dropped;
+    }
+    if (al_max_seen > 2) fail("more than 2 requests in flight at once", al_max_seen);
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    if (rsl_adaptive_limiter_get_metrics_at(l, 0, &m) != RSL_OK) {
+        fail("rsl_adaptive_limiter_get_metrics_at", 0);
+    } else {
+        uint64_t d = m.dropped_sheddable + m.dropped_sheddable_plus + m.dropped_critical +
+                     m.dropped_critical_plus;
+        printf("adaptive limiter: %llu admitted, %llu dropped, at most %d in flight\n",
+               (unsigned long long)allowed, (unsigned long long)dropped, al_max_seen);
+        if (m.inflight != 0) fail("inflight after every release", (long)m.inflight);
+        if (m.allowed_total != allowed) fail("allowed_total != admissions", (long)allowed);
+        if (d != dropped) fail("dropped_* != drops", (long)dropped);
+        if (allowed + dropped != (uint64_t)THREADS * AL_ROUNDS) {
+            fail("admissions + drops != acquire calls", (long)(allowed + dropped));
+        }
+    }
+    rsl_adaptive_limiter_free(l);
+}
+
 int main(void) {
     test_breaker();
     test_throttle();
     test_retry_budget();
+    test_window_limiter(RSL_WINDOW_LIMITER_FIXED, 1);
+    test_window_limiter(RSL_WINDOW_LIMITER_SLIDING_BUCKETS, 10);
+    test_window_limiter(RSL_WINDOW_LIMITER_SLIDING_WEIGHTED, 1);
+    test_adaptive_limiter();
     if (failures != 0) {
         printf("test_concurrency: %d failures\n", failures);
         return EXIT_FAILURE;

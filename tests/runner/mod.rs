@@ -260,8 +260,11 @@ impl Checker<'_> {
     }
 }
 
+pub mod adaptive_limiter;
 pub mod adaptive_throttle;
 pub mod backoff;
 pub mod breaker;
+pub mod criticality;
 pub mod retry;
 pub mod retry_budget;
+pub mod window_limiter;

@@ -1,0 +1,303 @@
+//! C ABI of the window rate limiters (`rsl_window_limiter_*`), over
+//! `core::window_limiter`.
+
+use super::criticality::{level, rsl_criticality};
+use super::{
+    guard, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle, write_versioned,
+    Failure, FfiResult, Handle, VersionedStruct, RSL_ERR_INVALID_CONFIG,
+};
+use crate::core::clock::now_ns;
+use crate::core::window_limiter::{
+    Mode, WindowDecision, WindowLimiter, WindowLimiterConfig, WindowMetrics, WindowPreset,
+};
+
+/// A window rate limiter: at most `limit` permits per `window_ns`. Create
+/// with `rsl_window_limiter_new`, destroy with `rsl_window_limiter_free`.
+/// Every function may be called from any thread concurrently, except _free.
+pub struct rsl_window_limiter(Handle<WindowLimiter>);
+opaque!(rsl_window_limiter, WindowLimiter);
+
+/// One epoch-aligned window: the count resets at every multiple of `window_ns`.
+pub const RSL_WINDOW_LIMITER_FIXED: u32 = 1;
+/// `buckets` epoch-aligned buckets; the window is the current bucket and
+/// the `buckets - 1` before it.
+pub const RSL_WINDOW_LIMITER_SLIDING_BUCKETS: u32 = 2;
+/// The weighted two-window estimate
+/// `previous * (window_ns - elapsed) / window_ns + current`.
+pub const RSL_WINDOW_LIMITER_SLIDING_WEIGHTED: u32 = 3;
+
+/// Preset: the defaults (100 per second, 10 sliding buckets).
+pub const RSL_WINDOW_LIMITER_PRESET_DEFAULT: u32 = 0;
+/// Preset: Sentinel's QPS flow rule (2 buckets over 1 s).
+pub const RSL_WINDOW_LIMITER_PRESET_SENTINEL: u32 = 1;
+/// Preset: Resilience4j `RateLimiterConfig.ofDefaults()` (50 per 500 ns, fixed).
+pub const RSL_WINDOW_LIMITER_PRESET_RESILIENCE4J: u32 = 2;
+
+/// Window limiter configuration; fill it with `rsl_window_limiter_config_init`
+/// or `_config_preset`, then change fields. A request of level L is granted
+/// while the window's count (or weighted estimate) plus its permits stays
+/// within `floor(limit * share_L / 1000)`; CRITICAL_PLUS's share is 1000.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct rsl_window_limiter_config {
+    /// `sizeof(rsl_window_limiter_config)`; set by _init.
+    pub struct_size: u32,
+    /// `RSL_WINDOW_LIMITER_FIXED`, `_SLIDING_BUCKETS` or `_SLIDING_WEIGHTED`.
+    /// Default SLIDING_BUCKETS.
+    pub mode: u32,
+    /// Window length (> 0). Default 1 s.
+    pub window_ns: i64,
+    /// Permits per window (>= 1). Default 100.
+    pub limit: u32,
+    /// SLIDING_BUCKETS only (ignored otherwise): buckets per window,
+    /// 1..=65536, dividing `window_ns`. Default 10.
+    pub buckets: u32,
+    /// Share of `limit` SHEDDABLE requests may fill, permille 0..=1000
+    /// (<= sheddable_plus_share_permille). Default 1000.
+    pub sheddable_share_permille: u32,
+    /// Share for SHEDDABLE_PLUS, permille (<= critical_share_permille). Default 1000.
+    pub sheddable_plus_share_permille: u32,
+    /// Share for CRITICAL, permille 0..=1000. Default 1000.
+    pub critical_share_permille: u32,
+    /// Must be zero.
+    pub reserved0: u32,
+}
+
+impl VersionedStruct for rsl_window_limiter_config {
+    const MIN_SIZE: usize = std::mem::size_of::<Self>();
+    fn stamp(&mut self) {
+        self.struct_size = u32::try_from(std::mem::size_of::<Self>()).unwrap_or(0);
+    }
+}
+
+impl From<WindowLimiterConfig> for rsl_window_limiter_config {
+    fn from(c: WindowLimiterConfig) -> Self {
+        let mut out = Self {
+            struct_size: 0,
+            mode: c.mode as u32,
+            window_ns: c.window_ns,
+            limit: c.limit,
+            buckets: c.buckets,
+            sheddable_share_permille: c.sheddable_share_permille,
+            sheddable_plus_share_permille: c.sheddable_plus_share_permille,
+            critical_share_permille: c.critical_share_permille,
+            reserved0: 0,
+        };
+        out.stamp();
+        out
+    }
+}
+
+/// Converts and validates a caller's config.
+fn to_core(c: &rsl_window_limiter_config) -> FfiResult<WindowLimiterConfig> {
+    if c.reserved0 != 0 {
+        return Err(Failure::new(
+            RSL_ERR_INVALID_CONFIG,
+            "reserved0: must be zero",
+        ));
+    }
+    let mode = Mode::from_raw(c.mode).ok_or_else(|| {
+        Failure::new(
+            RSL_ERR_INVALID_CONFIG,
+            format!("mode: unknown value {}", c.mode),
+        )
+    })?;
+    let cfg = WindowLimiterConfig {
+        mode,
+        limit: c.limit,
+        window_ns: c.window_ns,
+        buckets: c.buckets,
+        sheddable_share_permille: c.sheddable_share_permille,
+        sheddable_plus_share_permille: c.sheddable_plus_share_permille,
+        critical_share_permille: c.critical_share_permille,
+    };
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// The answer to `rsl_window_limiter_try_acquire_at`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct rsl_window_limiter_decision {
+    /// 1 if the permits were granted (and counted), 0 if denied.
+    pub allowed: u32,
+    /// Always zero.
+    pub reserved0: u32,
+    /// When denied: nanoseconds from now_ns to the earliest instant at which
+    /// the same request would be granted if nothing else were granted
+    /// meanwhile (>= 1); 0 when allowed. See docs/semantics.md.
+    pub retry_after_ns: i64,
+    /// Permits counted after the call: FIXED the current window,
+    /// SLIDING_BUCKETS all its buckets, SLIDING_WEIGHTED the current window.
+    pub window_count: u64,
+    /// SLIDING_WEIGHTED: permits counted in the previous window; else 0.
+    pub previous_count: u64,
+    /// Permits this level could still be granted at this instant.
+    pub remaining: u64,
+    /// This level's ceiling: `floor(limit * share / 1000)`.
+    pub level_limit: u64,
+}
+
+impl From<WindowDecision> for rsl_window_limiter_decision {
+    fn from(d: WindowDecision) -> Self {
+        Self {
+            allowed: u32::from(d.allowed),
+            reserved0: 0,
+            retry_after_ns: d.retry_after_ns,
+            window_count: d.window_count,
+            previous_count: d.previous_count,
+            remaining: d.remaining,
+            level_limit: d.level_limit,
+        }
+    }
+}
+
+/// A metrics snapshot; set `struct_size` before the call.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct rsl_window_limiter_metrics {
+    /// Set by the caller to `sizeof(rsl_window_limiter_metrics)`.
+    pub struct_size: u32,
+    /// Always zero.
+    pub reserved0: u32,
+    /// As in `rsl_window_limiter_decision.window_count`.
+    pub window_count: u64,
+    /// As in `rsl_window_limiter_decision.previous_count`.
+    pub previous_count: u64,
+    /// Permits a CRITICAL_PLUS request could be granted now.
+    pub remaining: u64,
+    /// Permits granted over the limiter's life.
+    pub admitted_total: u64,
+    /// Requests denied over its life (one per denied call).
+    pub rejected_total: u64,
+}
+
+impl VersionedStruct for rsl_window_limiter_metrics {
+    const MIN_SIZE: usize = std::mem::size_of::<Self>();
+    fn stamp(&mut self) {
+        self.struct_size = u32::try_from(std::mem::size_of::<Self>()).unwrap_or(0);
+    }
+}
+
+impl From<WindowMetrics> for rsl_window_limiter_metrics {
+    fn from(m: WindowMetrics) -> Self {
+        Self {
+            struct_size: 0,
+            reserved0: 0,
+            window_count: m.window_count,
+            previous_count: m.previous_count,
+            remaining: m.remaining,
+            admitted_total: m.admitted_total,
+            rejected_total: m.rejected_total,
+        }
+    }
+}
+
+/// Fills `*cfg` with the defaults (SLIDING_BUCKETS, 100 per 1 s in 10
+/// buckets, every share 1000) and sets `struct_size`.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_window_limiter_config_init(
+    cfg: *mut rsl_window_limiter_config,
+) -> rsl_status {
+    unsafe { rsl_window_limiter_config_preset(cfg, RSL_WINDOW_LIMITER_PRESET_DEFAULT) }
+}
+
+/// Fills `*cfg` with a preset (`RSL_WINDOW_LIMITER_PRESET_*`).
+/// Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
+/// unknown preset (then `*cfg` is untouched).
+#[no_mangle]
+pub unsafe extern "C" fn rsl_window_limiter_config_preset(
+    cfg: *mut rsl_window_limiter_config,
+    preset: u32,
+) -> rsl_status {
+    guard(|| {
+        let out = out_ref(cfg, "cfg")?;
+        let preset = WindowPreset::from_raw(preset)
+            .ok_or_else(|| Failure::argument("preset", format!("unknown preset {preset}")))?;
+        *out = WindowLimiterConfig::preset(preset).into();
+        Ok(())
+    })
+}
+
+/// Creates a window limiter with an empty window (`cfg` NULL = defaults;
+/// copied, not retained). `*out` receives the owned handle only on success.
+/// Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
+/// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+#[no_mangle]
+pub unsafe extern "C" fn rsl_window_limiter_new(
+    cfg: *const rsl_window_limiter_config,
+    out: *mut *mut rsl_window_limiter,
+) -> rsl_status {
+    store_handle(out, || {
+        let raw = read_versioned(cfg, WindowLimiterConfig::default().into(), "cfg")?;
+        Ok(WindowLimiter::new(to_core(&raw)?)?)
+    })
+}
+
+/// Destroys a limiter. NULL is a no-op. No other call may be running on it.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_window_limiter_free(limiter: *mut rsl_window_limiter) {
+    super::free_handle(limiter);
+}
+
+/// Asks at `now_ns` for `n` permits for a request of `criticality`
+/// (`RSL_CRITICALITY_*`; pass `RSL_CRITICALITY_DEFAULT` if unknown). A
+/// denial is a result (`out->allowed == 0`, with `retry_after_ns`). A
+/// `now_ns` earlier than one already seen is treated as that one.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` (`n == 0`,
+/// unknown criticality); `RSL_ERR_EXCEEDS_CAPACITY` when `n` is above
+/// `limit` or above the level's ceiling (it could never be granted);
+/// `RSL_ERR_POISONED`, `RSL_ERR_PANIC`. On error nothing is counted.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_window_limiter_try_acquire_at(
+    limiter: *const rsl_window_limiter,
+    now_ns: i64,
+    n: u32,
+    criticality: rsl_criticality,
+    out: *mut rsl_window_limiter_decision,
+) -> rsl_status {
+    with_handle(limiter, |l| {
+        let out = out_ref(out, "out")?;
+        let level = level("criticality", criticality)?;
+        *out = l.try_acquire_at(now_ns, n, level)?.into();
+        Ok(())
+    })
+}
+
+/// `rsl_window_limiter_try_acquire_at` at `rsl_now_ns()`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_window_limiter_try_acquire(
+    limiter: *const rsl_window_limiter,
+    n: u32,
+    criticality: rsl_criticality,
+    out: *mut rsl_window_limiter_decision,
+) -> rsl_status {
+    unsafe { rsl_window_limiter_try_acquire_at(limiter, now_ns(), n, criticality, out) }
+}
+
+/// A metrics snapshot at `now_ns` into `*out` (set `out->struct_size` first).
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`, `RSL_ERR_POISONED`,
+/// `RSL_ERR_PANIC`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_window_limiter_get_metrics_at(
+    limiter: *const rsl_window_limiter,
+    now_ns: i64,
+    out: *mut rsl_window_limiter_metrics,
+) -> rsl_status {
+    with_handle(limiter, |l| {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        write_versioned(out, l.metrics_at(now_ns).into(), "out")
+    })
+}
+
+/// `rsl_window_limiter_get_metrics_at` at `rsl_now_ns()`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_window_limiter_get_metrics(
+    limiter: *const rsl_window_limiter,
+    out: *mut rsl_window_limiter_metrics,
+) -> rsl_status {
+    unsafe { rsl_window_limiter_get_metrics_at(limiter, now_ns(), out) }
+}

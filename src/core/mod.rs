@@ -7,7 +7,9 @@
 
 pub mod adaptive_throttle;
 pub mod breaker;
+pub mod bulkhead;
 pub mod clock;
+pub mod deadline;
 pub mod error;
 pub mod outcome;
 pub mod rng;

@@ -9,6 +9,8 @@
 
 pub mod adaptive_throttle;
 pub mod breaker;
+pub mod bulkhead;
+pub mod deadline;
 
 use crate::core::error::{Error, ErrorKind};
 use std::cell::RefCell;

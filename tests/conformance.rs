@@ -53,6 +53,8 @@ fn run_file(path: &Path) -> Res {
     match s.get("primitive").and_then(Value::as_str) {
         Some("breaker") => runner::breaker::run(s),
         Some("adaptive_throttle") => runner::adaptive_throttle::run(s),
+        Some("bulkhead") => runner::bulkhead::run(s),
+        Some("deadline") => runner::deadline::run(s),
         other => Err(format!("unknown primitive {other:?}")),
     }
 }

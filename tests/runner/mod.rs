@@ -261,3 +261,5 @@ impl Checker<'_> {
 
 pub mod adaptive_throttle;
 pub mod breaker;
+pub mod bulkhead;
+pub mod deadline;

@@ -12,11 +12,13 @@
 //! once. A second exit with the same permit (or any stale copy) finds a
 //! larger value and is refused, so a permit is never released twice.
 //!
-//! The fast path takes no lock: admission is a compare-and-swap on the
-//! `in_use` counter (exact: never more than `max_concurrent` admitted), then
-//! a free slot is popped from a lock-free stack (a Treiber stack whose head
-//! carries an ABA tag). Because a slot is pushed back before `in_use` is
-//! decremented, a caller admitted by the counter always finds a free slot.
+//! The fast path takes no lock and one contended atomic each way: the free
+//! slots form a lock-free (Treiber) stack whose head word packs the top
+//! slot, the number of permits out and an ABA tag, so a single
+//! compare-and-swap both admits the call (exact: the stack is empty exactly
+//! when `max_concurrent` permits are out) and hands it a slot; an exit pushes
+//! the slot back the same way. The rest touches only the slot's own cache
+//! line.
 //!
 //! Only [`Bulkhead::enter_wait`] blocks, on a mutex and one condition
 //! variable per waiter cell (preallocated, `max_waiters` of them). With
@@ -230,15 +232,32 @@ impl Waits {
 
 static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
 
-const INDEX_MASK: u64 = 0xFFFF_FFFF;
+// The free-stack head word: bits 0..17 the top slot's index + 1 (0 =
+// empty), bits 17..34 the permits out, bits 34..64 an ABA tag bumped on
+// every change. 17 bits hold 0..=MAX_CONCURRENT.
+const INDEX_MASK: u64 = (1 << 17) - 1;
+const COUNT_SHIFT: u32 = 17;
+const COUNT_MASK: u64 = (1 << 17) - 1;
+const TAG_ONE: u64 = 1 << 34;
+const TAG_MASK: u64 = !(TAG_ONE - 1);
+
+/// The next head word: tag bumped, `count` permits out, `top` (index + 1).
+fn head_word(old: u64, count: u64, top: u64) -> u64 {
+    (old & TAG_MASK).wrapping_add(TAG_ONE)
+        | ((count & COUNT_MASK) << COUNT_SHIFT)
+        | (top & INDEX_MASK)
+}
+
+fn head_count(head: u64) -> u64 {
+    (head >> COUNT_SHIFT) & COUNT_MASK
+}
 
 /// A bulkhead. Internally synchronised: share it between threads.
 pub struct Bulkhead {
     cfg: Config,
     owner: u64,
-    /// Free stack head: ABA tag in the high 32 bits, index + 1 in the low.
+    /// Free stack head: top slot, permits out, ABA tag (see `head_word`).
     head: Line<AtomicU64>,
-    in_use: Line<AtomicU32>,
     waiters: Line<AtomicU32>,
     peak: AtomicU32,
     rejected: AtomicU64,
@@ -276,7 +295,6 @@ impl Bulkhead {
             cfg,
             owner: NEXT_OWNER.fetch_add(1, Ordering::Relaxed),
             head: Line(AtomicU64::new(1)),
-            in_use: Line(AtomicU32::new(0)),
             waiters: Line(AtomicU32::new(0)),
             peak: AtomicU32::new(0),
             rejected: AtomicU64::new(0),
@@ -297,77 +315,38 @@ impl Bulkhead {
         &self.cfg
     }
 
-    fn pop_free(&self) -> Option<u32> {
-        let mut head = self.head.0.load(Ordering::Acquire);
-        loop {
+    /// Admits one call if fewer than `max_concurrent` are in, ignoring the
+    /// waiters (the callers decide about fairness): one compare-and-swap pops
+    /// a free slot and counts the permit.
+    fn acquire(&self, now: i64) -> Option<Permit> {
+        let mut head = self.head.0.load(Ordering::SeqCst);
+        let (index, count) = loop {
             let index = u32::try_from(head & INDEX_MASK).ok()?.checked_sub(1)?;
             let next = self.slots.get(index as usize)?.next.load(Ordering::Acquire);
             // A stale `next` is harmless: the tag makes the swap fail.
-            let new = (((head >> 32).wrapping_add(1)) << 32) | u64::from(next);
+            let count = head_count(head) + 1;
+            let new = head_word(head, count, u64::from(next));
             match self
                 .head
                 .0
-                .compare_exchange_weak(head, new, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange_weak(head, new, Ordering::SeqCst, Ordering::SeqCst)
             {
-                Ok(_) => return Some(index),
+                Ok(_) => break (index, count),
                 Err(h) => head = h,
             }
-        }
-    }
-
-    fn push_free(&self, index: u32) {
-        let Some(slot) = self.slots.get(index as usize) else {
-            return;
         };
-        let mut head = self.head.0.load(Ordering::Acquire);
-        loop {
-            slot.next.store(
-                u32::try_from(head & INDEX_MASK).unwrap_or(0),
-                Ordering::Relaxed,
-            );
-            let new = (((head >> 32).wrapping_add(1)) << 32) | (u64::from(index) + 1);
-            match self
-                .head
-                .0
-                .compare_exchange_weak(head, new, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return,
-                Err(h) => head = h,
-            }
-        }
-    }
-
-    /// Admits one call if fewer than `max_concurrent` are in, ignoring the
-    /// waiters (the callers decide about fairness).
-    fn acquire(&self, now: i64) -> Option<Permit> {
-        let mut cur = self.in_use.0.load(Ordering::SeqCst);
-        loop {
-            if cur >= self.cfg.max_concurrent {
-                return None;
-            }
-            match self.in_use.0.compare_exchange_weak(
-                cur,
-                cur + 1,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            ) {
-                Ok(_) => break,
-                Err(c) => cur = c,
-            }
-        }
-        let count = cur + 1;
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
         if count > self.peak.load(Ordering::Relaxed) {
             self.peak.fetch_max(count, Ordering::Relaxed);
         }
-        // Never None: a slot is pushed back before `in_use` drops, so at most
-        // `in_use - 1` other slots are out while this caller pops.
-        let Some(index) = self.pop_free() else {
-            self.in_use.0.fetch_sub(1, Ordering::SeqCst);
-            return None;
-        };
         let slot = self.slots.get(index as usize)?;
+        // The slot is ours: the only other writers are exits with a stale
+        // or forged permit, whose swap expects an odd value and so fails on
+        // this even one. A plain store suffices; Release publishes
+        // `entered_at` to the metrics.
+        let id = slot.state.load(Ordering::Relaxed).wrapping_add(1);
         slot.entered_at.store(now, Ordering::Relaxed);
-        let id = slot.state.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
+        slot.state.store(id, Ordering::Release);
         Some(Permit {
             owner: self.owner,
             id,
@@ -376,10 +355,36 @@ impl Bulkhead {
         })
     }
 
+    /// Pushes a slot back on the free stack, one permit fewer out.
+    fn push_free(&self, index: u32) {
+        let Some(slot) = self.slots.get(index as usize) else {
+            return;
+        };
+        let mut head = self.head.0.load(Ordering::SeqCst);
+        loop {
+            slot.next.store(
+                u32::try_from(head & INDEX_MASK).unwrap_or(0),
+                Ordering::Relaxed,
+            );
+            let new = head_word(
+                head,
+                head_count(head).saturating_sub(1),
+                u64::from(index) + 1,
+            );
+            match self
+                .head
+                .0
+                .compare_exchange_weak(head, new, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => return,
+                Err(h) => head = h,
+            }
+        }
+    }
+
     /// Gives a slot back and lets the waiters know.
     fn release(&self, index: u32) {
         self.push_free(index);
-        self.in_use.0.fetch_sub(1, Ordering::SeqCst);
         // SeqCst pairs with the waiter's increment then acquire: either it
         // sees the freed slot or this load sees it waiting.
         if self.waiters.0.load(Ordering::SeqCst) > 0 {
@@ -613,7 +618,7 @@ impl Bulkhead {
                 }
             }
         }
-        let in_use = self.in_use.0.load(Ordering::SeqCst);
+        let in_use = u32::try_from(head_count(self.head.0.load(Ordering::SeqCst))).unwrap_or(0);
         Metrics {
             max_concurrent: self.cfg.max_concurrent,
             in_use,

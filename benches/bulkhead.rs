@@ -3,7 +3,8 @@
 //! Enter + exit of one permit, single-threaded and with 2 threads contending
 //! on one bulkhead, beside two minimal semaphores written here as the floor
 //! (an atomic counter with no permit identity, and a counter under a
-//! `parking_lot::Mutex`); then the `grpc-timeout` and millisecond header
+//! `parking_lot::Mutex`) and a mutex implementation of the same contract
+//! (slot table, exactly-once exit); then the `grpc-timeout` and millisecond header
 //! codecs and the deadline policy. Run:
 //! `cargo bench --bench bulkhead -- --warm-up-time 1 --measurement-time 2`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -67,6 +68,47 @@ impl MutexSemaphore {
     }
 }
 
+/// The same contract as `rsl_bulkhead` (a slot per permit, an exit that
+/// succeeds once) under one `parking_lot::Mutex`: what the lock-free path
+/// is measured against.
+struct MutexSlotBulkhead {
+    inner: parking_lot::Mutex<SlotTable>,
+}
+
+struct SlotTable {
+    free: Vec<u32>,
+    state: Vec<u64>,
+}
+
+impl MutexSlotBulkhead {
+    fn new(max: u32) -> Self {
+        Self {
+            inner: parking_lot::Mutex::new(SlotTable {
+                free: (0..max).rev().collect(),
+                state: vec![0; max as usize],
+            }),
+        }
+    }
+    fn try_enter(&self) -> Option<(u32, u64)> {
+        let mut t = self.inner.lock();
+        let slot = t.free.pop()?;
+        let s = t.state.get_mut(slot as usize)?;
+        *s += 1;
+        Some((slot, *s))
+    }
+    fn exit(&self, (slot, id): (u32, u64)) -> bool {
+        let mut t = self.inner.lock();
+        match t.state.get_mut(slot as usize) {
+            Some(s) if *s == id => {
+                *s += 1;
+                t.free.push(slot);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 const MAX: u32 = 16;
 
 struct CHandle(*mut rsl_bulkhead);
@@ -126,6 +168,13 @@ impl Contender for AtomicSemaphore {
     }
 }
 
+impl Contender for MutexSlotBulkhead {
+    fn cycle(&self) {
+        let p = self.try_enter().unwrap();
+        assert!(self.exit(p));
+    }
+}
+
 impl Contender for MutexSemaphore {
     fn cycle(&self) {
         assert!(self.try_acquire());
@@ -143,6 +192,10 @@ fn contenders() -> Vec<(&'static str, Arc<dyn Contender>)> {
                 in_use: AtomicU32::new(0),
                 max: MAX,
             }),
+        ),
+        (
+            "mutex slot table (same contract)",
+            Arc::new(MutexSlotBulkhead::new(MAX)),
         ),
         (
             "mutex counter semaphore",

@@ -94,7 +94,14 @@ impl BulkheadRun {
                 }
                 ck.known(&["entered", "entered_at_ns"]);
                 let h = self.target(step)?;
-                let mut permit = rsl_bulkhead_permit::default();
+                // Garbage in: a refused entry must zero the permit.
+                let mut permit = rsl_bulkhead_permit {
+                    owner: 0xabab_abab_abab_abab,
+                    id: 0xabab_abab_abab_abab,
+                    slot: 0xabab_abab,
+                    reserved0: 0xabab_abab,
+                    entered_at_ns: 0x2bab_abab_abab_abab,
+                };
                 let mut entered = 7u32;
                 let st = if op == "try_enter" {
                     unsafe { rsl_bulkhead_try_enter_at(h, at, &mut permit, &mut entered) }
@@ -105,9 +112,20 @@ impl BulkheadRun {
                 if !check_status(step, st)? {
                     return Ok(());
                 }
+                if entered > 1 {
+                    return Err(format!("entered is {entered}, not 0 or 1"));
+                }
                 ck.boolean("entered", entered);
                 ck.int("entered_at_ns", i128::from(permit.entered_at_ns));
-                if entered == 0 && (permit.owner, permit.id, permit.slot) != (0, 0, 0) {
+                if entered == 0
+                    && (
+                        permit.owner,
+                        permit.id,
+                        permit.slot,
+                        permit.reserved0,
+                        permit.entered_at_ns,
+                    ) != (0, 0, 0, 0, 0)
+                {
                     ck.errors
                         .push("a refused entry left a non-zero permit".into());
                 }

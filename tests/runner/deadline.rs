@@ -72,8 +72,14 @@ fn check_big(ck: &mut Checker<'_>, key: &str, got: i64) {
 /// The bytes of a header value: `value` (a string) or `value_bytes` (an
 /// array of byte values, for non-ASCII input).
 fn value_arg(step: &Map<String, Value>) -> Res<Vec<u8>> {
-    if let Some(s) = step.get("value").and_then(Value::as_str) {
-        return Ok(s.as_bytes().to_vec());
+    if step.contains_key("value") == step.contains_key("value_bytes") {
+        return Err("exactly one of value and value_bytes is needed".into());
+    }
+    if let Some(v) = step.get("value") {
+        return v
+            .as_str()
+            .map(|s| s.as_bytes().to_vec())
+            .ok_or_else(|| "value: not a string".to_owned());
     }
     let bytes = step
         .get("value_bytes")
@@ -111,6 +117,9 @@ fn step(policy: *mut rsl_deadline_policy, at: i64, step: &Map<String, Value>) ->
         "remaining" => {
             check_step_keys(step, &["deadline_ns"])?;
             ck.known(&["remaining_ns", "expired"]);
+            if step.contains_key("expect_status") {
+                return Err("remaining cannot fail: no expect_status".into());
+            }
             let d = big_arg(step, "deadline_ns", None)?;
             check_big(&mut ck, "remaining_ns", rsl_deadline_remaining_at(d, at));
             ck.boolean("expired", rsl_deadline_expired_at(d, at));

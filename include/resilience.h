@@ -423,6 +423,34 @@
 #define RSL_BREAKER_PRESET_SENTINEL_SLOW_REQUEST_RATIO 7
 
 /**
+ * Preset: the library's defaults (the seeds' Hystrix semaphore: 10 calls,
+ * fail fast, fair); what `rsl_bulkhead_config_init` gives.
+ */
+#define RSL_BULKHEAD_PRESET_DEFAULT 0
+
+/**
+ * Preset: Resilience4j `BulkheadConfig.ofDefaults()` (25 calls,
+ * `maxWaitDuration` 0, fair).
+ */
+#define RSL_BULKHEAD_PRESET_RESILIENCE4J 1
+
+/**
+ * Preset: afex/hystrix-go (`DefaultMaxConcurrent` 10, fail fast).
+ */
+#define RSL_BULKHEAD_PRESET_HYSTRIX 2
+
+/**
+ * Preset: failsafe-go `bulkhead` (`maxWaitTime` 0, FIFO; set
+ * `max_concurrent`, which failsafe-go requires and has no default for).
+ */
+#define RSL_BULKHEAD_PRESET_FAILSAFE_GO 3
+
+/**
+ * Preset: Polly v8 default `ConcurrencyLimiter` (1000 permits, no queue).
+ */
+#define RSL_BULKHEAD_PRESET_POLLY_V8 4
+
+/**
  * The sampler found nothing to read (not Linux, or /proc and /sys hidden):
  * it reports 0.
  */
@@ -443,6 +471,83 @@
  * The host's `/proc/stat`.
  */
 #define RSL_CPU_SAMPLER_SOURCE_PROC_STAT 3
+
+/**
+ * A deadline meaning "none": it never expires and its remaining time is
+ * always `RSL_DEADLINE_NONE` (INT64_MAX).
+ */
+#define RSL_DEADLINE_NONE INT64_MAX
+
+/**
+ * A buffer of this many bytes holds any text the `_encode` functions
+ * write, with its NUL (a grpc-timeout is at most 9 characters, a
+ * millisecond value at most 13).
+ */
+#define RSL_DEADLINE_TEXT_BUF_LEN 16
+
+/**
+ * Decision: make the call with `timeout_ns` and propagate it.
+ */
+#define RSL_DEADLINE_CALL_PROCEED 1
+
+/**
+ * Decision: the request's deadline has passed; fail with DEADLINE_EXCEEDED
+ * without calling.
+ */
+#define RSL_DEADLINE_CALL_EXPIRED 2
+
+/**
+ * Decision: less than `min_budget_ns` is left; do not start the call.
+ */
+#define RSL_DEADLINE_CALL_INSUFFICIENT 3
+
+/**
+ * Decision: the per-call timeout exceeds `max_timeout_ns` (a
+ * misconfiguration, refused rather than clamped).
+ */
+#define RSL_DEADLINE_CALL_ABOVE_MAX 4
+
+/**
+ * Decision: the per-call timeout is below `min_timeout_ns` (a
+ * misconfiguration, often a unit slip, refused rather than raised).
+ */
+#define RSL_DEADLINE_CALL_BELOW_MIN 5
+
+/**
+ * Not proceeding: no bound applies.
+ */
+#define RSL_DEADLINE_LIMIT_NONE 0
+
+/**
+ * The per-call (or default) timeout set the call's timeout.
+ */
+#define RSL_DEADLINE_LIMIT_CALL_TIMEOUT 1
+
+/**
+ * The request's remaining budget (strictly smaller) set it.
+ */
+#define RSL_DEADLINE_LIMIT_DEADLINE 2
+
+/**
+ * Preset: the seeds' kit guard (default 100 ms; per-call timeouts in
+ * [1 ms, 10 s]); what `rsl_deadline_policy_config_init` gives.
+ */
+#define RSL_DEADLINE_PRESET_DEFAULT 0
+
+/**
+ * Preset: Resilience4j `TimeLimiterConfig` (`timeoutDuration` 1 s).
+ */
+#define RSL_DEADLINE_PRESET_RESILIENCE4J 1
+
+/**
+ * Preset: Polly v8 `TimeoutStrategyOptions` (30 s, within [10 ms, 1 day]).
+ */
+#define RSL_DEADLINE_PRESET_POLLY_V8 2
+
+/**
+ * Preset: afex/hystrix-go (`DefaultTimeout` 1000 ms).
+ */
+#define RSL_DEADLINE_PRESET_HYSTRIX 3
 
 /**
  * `retry_after_ns`: no server hint; the backoff decides (INT64_MIN).
@@ -671,6 +776,22 @@ typedef struct rsl_backoff rsl_backoff;
  * concurrently, except `rsl_breaker_free`.
  */
 typedef struct rsl_breaker rsl_breaker;
+
+/**
+ * A bulkhead: caps how many calls run at once. Create with
+ * `rsl_bulkhead_new`, destroy with `rsl_bulkhead_free`. Every function may
+ * be called from any thread concurrently, except `rsl_bulkhead_free` (which
+ * must not race any call, including a blocked `rsl_bulkhead_enter_wait`).
+ */
+typedef struct rsl_bulkhead rsl_bulkhead;
+
+/**
+ * A deadline policy: the kit guard for per-call timeouts (a default, and
+ * bounds that refuse misconfigured ones) and the minimum budget to start a
+ * call. Immutable after creation. Create with `rsl_deadline_policy_new`,
+ * destroy with `rsl_deadline_policy_free`; any thread may use it at once.
+ */
+typedef struct rsl_deadline_policy rsl_deadline_policy;
 
 /**
  * A retry policy (limits + backoff + its PRNG), shared by every operation
@@ -1436,6 +1557,130 @@ typedef struct rsl_breaker_event {
 } rsl_breaker_event;
 
 /**
+ * Bulkhead configuration. Fill it with `rsl_bulkhead_config_init` (or
+ * `rsl_bulkhead_config_preset`), then change fields. See docs/semantics.md.
+ */
+typedef struct rsl_bulkhead_config {
+  /**
+   * `sizeof(rsl_bulkhead_config)` as the caller was compiled; set by _init.
+   */
+  uint32_t struct_size;
+  /**
+   * Calls admitted at once, 1..=65536. Default 10.
+   */
+  uint32_t max_concurrent;
+  /**
+   * 1 = waiters get freed slots in arrival order and `try_enter` does not
+   * overtake them; 0 = an exit wakes the oldest waiter, which competes
+   * with other callers. Default 1.
+   */
+  uint32_t fair;
+  /**
+   * Callers that may block in `rsl_bulkhead_enter_wait` at once,
+   * 0..=65536; 0 = no waiting (fail fast). Default 0.
+   */
+  uint32_t max_waiters;
+  /**
+   * A permit held this long or longer counts as overdue in the metrics
+   * (a leak shows); 0 = never. Overdue permits are never reclaimed.
+   * Default 0.
+   */
+  int64_t max_hold_ns;
+} rsl_bulkhead_config;
+
+/**
+ * An admitted call's permit. Pass it, unchanged, to `rsl_bulkhead_exit_at`
+ * exactly once. Plain data: copy it freely; only one copy can be exited.
+ */
+typedef struct rsl_bulkhead_permit {
+  /**
+   * The bulkhead that issued it (unique in the process).
+   */
+  uint64_t owner;
+  /**
+   * The slot's use count when issued (odd).
+   */
+  uint64_t id;
+  /**
+   * The slot it holds.
+   */
+  uint32_t slot;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+  /**
+   * When it was issued (the `now_ns` of the enter, or the library clock
+   * for `rsl_bulkhead_enter_wait`).
+   */
+  int64_t entered_at_ns;
+} rsl_bulkhead_permit;
+
+/**
+ * A metrics snapshot. Set `struct_size = sizeof(rsl_bulkhead_metrics)`
+ * before passing it to `rsl_bulkhead_get_metrics_at`.
+ */
+typedef struct rsl_bulkhead_metrics {
+  /**
+   * Set by the caller to `sizeof(rsl_bulkhead_metrics)`.
+   */
+  uint32_t struct_size;
+  /**
+   * The configured cap.
+   */
+  uint32_t max_concurrent;
+  /**
+   * Permits out now.
+   */
+  uint32_t in_use;
+  /**
+   * `max_concurrent - in_use`.
+   */
+  uint32_t available;
+  /**
+   * Most permits ever out at once.
+   */
+  uint32_t peak_in_use;
+  /**
+   * Callers blocked in `rsl_bulkhead_enter_wait` now.
+   */
+  uint32_t waiting;
+  /**
+   * Permits issued over the bulkhead's life.
+   */
+  uint64_t entered_total;
+  /**
+   * Permits returned over its life.
+   */
+  uint64_t exited_total;
+  /**
+   * Entries refused (full, wait queue full, or wait timed out).
+   */
+  uint64_t rejected_total;
+  /**
+   * The oldest permit still out: when it was issued; 0 when none is out.
+   */
+  int64_t oldest_entered_at_ns;
+  /**
+   * Its age at the snapshot (never negative); 0 when none is out. A
+   * permit that is never exited shows here as an ever-growing age.
+   */
+  int64_t oldest_held_ns;
+  /**
+   * Permits out for `max_hold_ns` or longer (0 when `max_hold_ns` is 0).
+   */
+  uint32_t overdue_in_use;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+  /**
+   * Permits exited after being held `max_hold_ns` or longer.
+   */
+  uint64_t overdue_exits_total;
+} rsl_bulkhead_metrics;
+
+/**
  * A snapshot of the sampler; set `struct_size` before the call.
  */
 typedef struct rsl_cpu_sampler_stats {
@@ -1464,6 +1709,95 @@ typedef struct rsl_cpu_sampler_stats {
    */
   uint64_t samples;
 } rsl_cpu_sampler_stats;
+
+/**
+ * A decoded header timeout.
+ */
+typedef struct rsl_deadline_decoded {
+  /**
+   * The timeout in ns (>= 0; 0 = already expired); INT64_MAX when
+   * `saturated`. Rebuild the deadline on your clock with
+   * `rsl_deadline_from_timeout_at`.
+   */
+  int64_t timeout_ns;
+  /**
+   * 1 if the value exceeded INT64_MAX ns (about 292 years) and was
+   * saturated: treat it as no deadline. Never silent.
+   */
+  uint32_t saturated;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+} rsl_deadline_decoded;
+
+/**
+ * Deadline policy configuration. Fill it with
+ * `rsl_deadline_policy_config_init` (or `_config_preset`), then change
+ * fields. See docs/semantics.md ("Deadlines").
+ */
+typedef struct rsl_deadline_policy_config {
+  /**
+   * `sizeof(rsl_deadline_policy_config)`; set by _init.
+   */
+  uint32_t struct_size;
+  /**
+   * Must be zero.
+   */
+  uint32_t reserved0;
+  /**
+   * The per-call timeout when a call gives none (> 0, within the
+   * bounds). Default 100 ms.
+   */
+  int64_t default_timeout_ns;
+  /**
+   * Per-call timeouts below this are refused (`_BELOW_MIN`); 0 = no
+   * floor. Default 1 ms.
+   */
+  int64_t min_timeout_ns;
+  /**
+   * Per-call timeouts above this are refused (`_ABOVE_MAX`); 0 = no
+   * ceiling. Default 10 s.
+   */
+  int64_t max_timeout_ns;
+  /**
+   * A call is not started with less of the request's budget left
+   * (`_INSUFFICIENT`); 0 = only an expired deadline stops it. Default 0.
+   */
+  int64_t min_budget_ns;
+} rsl_deadline_policy_config;
+
+/**
+ * The plan for one outgoing call (`rsl_deadline_policy_call_at`).
+ */
+typedef struct rsl_deadline_call_plan {
+  /**
+   * `RSL_DEADLINE_CALL_*`.
+   */
+  uint32_t decision;
+  /**
+   * `RSL_DEADLINE_LIMIT_*`: which bound set `timeout_ns`.
+   */
+  uint32_t limited_by;
+  /**
+   * PROCEED: the call's timeout, `min(requested, remaining)`: encode it
+   * in the outgoing header. Otherwise 0.
+   */
+  int64_t timeout_ns;
+  /**
+   * PROCEED: the call's own deadline, `now_ns + timeout_ns`. Otherwise 0.
+   */
+  int64_t deadline_ns;
+  /**
+   * The request's remaining budget at `now_ns` (`RSL_DEADLINE_NONE`
+   * without a deadline; negative once passed).
+   */
+  int64_t remaining_ns;
+  /**
+   * The per-call timeout considered: the caller's, or the default.
+   */
+  int64_t requested_timeout_ns;
+} rsl_deadline_call_plan;
 
 /**
  * Retry policy configuration; fill it with `rsl_retry_config_init` or
@@ -2387,6 +2721,120 @@ rsl_status rsl_breaker_drain_events(const struct rsl_breaker *breaker,
                                     size_t *out_count);
 
 /**
+ * Fills `*cfg` with the defaults (10 calls, fair, no waiting, no hold
+ * limit) and sets `struct_size`.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` if `cfg` is NULL.
+ */
+rsl_status rsl_bulkhead_config_init(struct rsl_bulkhead_config *cfg);
+
+/**
+ * Fills `*cfg` with a named preset (`RSL_BULKHEAD_PRESET_*`); see
+ * docs/semantics.md for each preset's source values.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
+ * unknown preset (then `*cfg` is untouched).
+ */
+rsl_status rsl_bulkhead_config_preset(struct rsl_bulkhead_config *cfg, uint32_t preset);
+
+/**
+ * Creates a bulkhead with every slot free. `cfg` may be NULL for the
+ * defaults; it is copied, not retained. On success `*out` receives a handle
+ * the caller owns (free it with `rsl_bulkhead_free`); on error `*out` is
+ * untouched. It allocates `max_concurrent` slots of 64 bytes.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (the message names
+ * the field).
+ */
+rsl_status rsl_bulkhead_new(const struct rsl_bulkhead_config *cfg, struct rsl_bulkhead **out);
+
+/**
+ * Destroys a bulkhead. NULL is a no-op. No other call may be running on
+ * it. Permits still out become meaningless.
+ */
+void rsl_bulkhead_free(struct rsl_bulkhead *bulkhead);
+
+/**
+ * Tries to enter at `now_ns` without waiting. If a slot is free,
+ * `*out_entered = 1` and `*out_permit` is the permit to pass to
+ * `rsl_bulkhead_exit_at` when the call is done; if not (or, with `fair`,
+ * while callers are queued in `rsl_bulkhead_enter_wait`),
+ * `*out_entered = 0` at once (fail fast: run the fallback) and
+ * `*out_permit` is zeroed. Full is a result, not an error. Lock-free.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (a NULL out pointer; nothing entered),
+ * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_bulkhead_try_enter_at(const struct rsl_bulkhead *bulkhead,
+                                     int64_t now_ns,
+                                     struct rsl_bulkhead_permit *out_permit,
+                                     uint32_t *out_entered);
+
+/**
+ * `rsl_bulkhead_try_enter_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_bulkhead_try_enter(const struct rsl_bulkhead *bulkhead,
+                                  struct rsl_bulkhead_permit *out_permit,
+                                  uint32_t *out_entered);
+
+/**
+ * Enters, **blocking the calling thread** up to `timeout_ns` for a slot:
+ * the only call of the library that blocks (a timed condition variable; no
+ * spinning). It is for thread-per-request callers; a binding with its own
+ * scheduler should rather call `rsl_bulkhead_try_enter` and wait in its
+ * idiom. It uses the library clock (`rsl_now_ns`): a blocking wait has no
+ * `_at` twin, and its permit's `entered_at_ns` is on that clock.
+ * `*out_entered` is 1 with `*out_permit` set, or 0 (full: no slot freed in
+ * time, `timeout_ns == 0`, `max_waiters == 0`, or `max_waiters` callers
+ * already waiting). With `fair`, waiters are served in arrival order.
+ * `timeout_ns` beyond what the clock can represent (e.g. INT64_MAX) waits
+ * without limit.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT` (`timeout_ns < 0`),
+ * `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_bulkhead_enter_wait(const struct rsl_bulkhead *bulkhead,
+                                   int64_t timeout_ns,
+                                   struct rsl_bulkhead_permit *out_permit,
+                                   uint32_t *out_entered);
+
+/**
+ * Returns `*permit` at `now_ns`: the slot is free again (or handed to the
+ * oldest waiter). `*out_held_ns` (may be NULL) receives how long it was
+ * held (never negative). A permit is accepted exactly once: exiting it
+ * again (or a stale copy, a permit of another bulkhead, a zeroed or
+ * altered one) is `RSL_ERR_INVALID_ARGUMENT` with a message starting
+ * "permit:", and nothing is released. Lock-free unless callers wait.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (permit), `RSL_ERR_INVALID_ARGUMENT`,
+ * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_bulkhead_exit_at(const struct rsl_bulkhead *bulkhead,
+                                int64_t now_ns,
+                                const struct rsl_bulkhead_permit *permit,
+                                int64_t *out_held_ns);
+
+/**
+ * `rsl_bulkhead_exit_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_bulkhead_exit(const struct rsl_bulkhead *bulkhead,
+                             const struct rsl_bulkhead_permit *permit,
+                             int64_t *out_held_ns);
+
+/**
+ * A metrics snapshot at `now_ns` (ages and overdue counts are measured at
+ * it) into `*out`, whose `struct_size` the caller sets first. It scans the
+ * slot table (`max_concurrent` entries): call it for monitoring, not on
+ * every request.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE` (struct_size not
+ * set), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_bulkhead_get_metrics_at(const struct rsl_bulkhead *bulkhead,
+                                       int64_t now_ns,
+                                       struct rsl_bulkhead_metrics *out);
+
+/**
+ * `rsl_bulkhead_get_metrics_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_bulkhead_get_metrics(const struct rsl_bulkhead *bulkhead,
+                                    struct rsl_bulkhead_metrics *out);
+
+/**
  * Takes a reference on the process-wide CPU sampler, starting its
  * background thread on the first one (the average then starts at 0 and
  * takes a sample every 250 ms). Every `RSL_CPU_SOURCE_SAMPLER` limiter
@@ -2438,6 +2886,168 @@ const char *rsl_criticality_name(rsl_criticality level);
  * arrives with `rsl_criticality_parse`. Static, never NULL. Thread-safe.
  */
 const char *rsl_criticality_header(void);
+
+/**
+ * The deadline at `now_ns + timeout_ns` into `*out_deadline_ns`; a sum
+ * beyond INT64_MAX is `RSL_DEADLINE_NONE`. A timeout of 0 gives a deadline
+ * already expired. Pure.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT` (`timeout_ns < 0`),
+ * `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_deadline_from_timeout_at(int64_t now_ns,
+                                        int64_t timeout_ns,
+                                        int64_t *out_deadline_ns);
+
+/**
+ * `rsl_deadline_from_timeout_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_deadline_from_timeout(int64_t timeout_ns, int64_t *out_deadline_ns);
+
+/**
+ * Time left until `deadline_ns` at `now_ns`: `deadline_ns - now_ns`,
+ * saturating (never wrapping), negative once passed;
+ * `RSL_DEADLINE_NONE` for `RSL_DEADLINE_NONE`. Pure, infallible.
+ */
+int64_t rsl_deadline_remaining_at(int64_t deadline_ns, int64_t now_ns);
+
+/**
+ * `rsl_deadline_remaining_at` at `rsl_now_ns()`.
+ */
+int64_t rsl_deadline_remaining(int64_t deadline_ns);
+
+/**
+ * 1 once `now_ns >= deadline_ns` (the remaining time is <= 0; deadlines
+ * are inclusive), else 0. `RSL_DEADLINE_NONE` never expires. Pure.
+ */
+uint32_t rsl_deadline_expired_at(int64_t deadline_ns, int64_t now_ns);
+
+/**
+ * `rsl_deadline_expired_at` at `rsl_now_ns()`.
+ */
+uint32_t rsl_deadline_expired(int64_t deadline_ns);
+
+/**
+ * The timeout of one outgoing call, `min(remaining_ns,
+ * per_call_timeout_ns)`, into `*out_timeout_ns` (the seeds'
+ * `shrinkDeadline`). A result <= 0 means no time is left. Pure; see
+ * `rsl_deadline_policy_call_at` for the checked, defaulted form.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT` (`per_call_timeout_ns <= 0`),
+ * `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_deadline_shrink(int64_t remaining_ns,
+                               int64_t per_call_timeout_ns,
+                               int64_t *out_timeout_ns);
+
+/**
+ * Encodes `timeout_ns` as a `grpc-timeout` header value (gRPC over HTTP/2:
+ * 1 to 8 ASCII digits and a unit `H M S m u n`) into `buf`, NUL-terminated;
+ * `*out_len` (may be NULL) receives its length without the NUL. The unit is
+ * the coarsest that holds the value exactly in 8 digits (`1S`, `500m`);
+ * failing that, the finest it fits in, rounded up (grpc-go): the receiver
+ * never gets less time than was sent, at most one unit more. Pure.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT` (`timeout_ns <= 0`: an expired
+ * deadline is not sent; or `buf_len` too small, then `buf` is untouched),
+ * `RSL_ERR_NULL_ARGUMENT` (buf).
+ */
+rsl_status rsl_deadline_grpc_timeout_encode(int64_t timeout_ns,
+                                            char *buf,
+                                            size_t buf_len,
+                                            size_t *out_len);
+
+/**
+ * Decodes the `len` bytes at `value` (no NUL needed) as a `grpc-timeout`
+ * header value into `*out`. Accepted: 1 to 8 ASCII digits then exactly one
+ * of `H M S m u n` (case matters); `0` is accepted as "already expired".
+ * Refused with `RSL_ERR_INVALID_ARGUMENT` and a message starting "value:":
+ * empty, more than 8 digits, a sign, whitespace anywhere (strip the header
+ * first), any other character, a missing or unknown unit. Hours beyond
+ * INT64_MAX ns saturate with `out->saturated = 1`. Pure.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT`, `RSL_ERR_NULL_ARGUMENT` (out, or
+ * value with `len > 0`).
+ */
+rsl_status rsl_deadline_grpc_timeout_decode(const char *value,
+                                            size_t len,
+                                            struct rsl_deadline_decoded *out);
+
+/**
+ * Encodes `timeout_ns` as whole milliseconds in ASCII decimal, rounded up,
+ * into `buf` (NUL-terminated; `*out_len`, may be NULL, gets the length):
+ * the value of the `x-rsl-timeout-ms` header for services that do not speak
+ * gRPC (the format of Envoy's `x-envoy-expected-rq-timeout-ms`). Pure.
+ * Errors: as `rsl_deadline_grpc_timeout_encode`.
+ */
+rsl_status rsl_deadline_http_timeout_encode(int64_t timeout_ns,
+                                            char *buf,
+                                            size_t buf_len,
+                                            size_t *out_len);
+
+/**
+ * Decodes the `len` bytes at `value` as a millisecond timeout (one or more
+ * ASCII digits, nothing else; `0` = already expired) into `*out`. Refused
+ * with a message starting "value:": empty, a sign, whitespace, any
+ * non-digit, a number beyond 64 bits. Beyond INT64_MAX ns saturates with
+ * `out->saturated = 1`. Pure.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT`, `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_deadline_http_timeout_decode(const char *value,
+                                            size_t len,
+                                            struct rsl_deadline_decoded *out);
+
+/**
+ * Fills `*cfg` with the defaults (the seeds' kit guard) and sets
+ * `struct_size`.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` if `cfg` is NULL.
+ */
+rsl_status rsl_deadline_policy_config_init(struct rsl_deadline_policy_config *cfg);
+
+/**
+ * Fills `*cfg` with a named preset (`RSL_DEADLINE_PRESET_*`).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
+ * unknown preset (then `*cfg` is untouched).
+ */
+rsl_status rsl_deadline_policy_config_preset(struct rsl_deadline_policy_config *cfg,
+                                             uint32_t preset);
+
+/**
+ * Creates a policy. `cfg` may be NULL for the defaults; it is copied. On
+ * success `*out` receives a handle the caller owns (free it with
+ * `rsl_deadline_policy_free`); on error `*out` is untouched.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+rsl_status rsl_deadline_policy_new(const struct rsl_deadline_policy_config *cfg,
+                                   struct rsl_deadline_policy **out);
+
+/**
+ * Destroys a policy. NULL is a no-op. No other call may be running on it.
+ */
+void rsl_deadline_policy_free(struct rsl_deadline_policy *policy);
+
+/**
+ * Plans an outgoing call at `now_ns` for a request whose deadline is
+ * `deadline_ns` (`RSL_DEADLINE_NONE` if it has none), the call's own
+ * timeout being `per_call_timeout_ns` (0 = the policy's default). Checks in
+ * order: the timeout's bounds (`_ABOVE_MAX`, `_BELOW_MIN`: a
+ * misconfiguration is reported whatever the time, never clamped), expiry
+ * (`_EXPIRED`), the minimum budget (`_INSUFFICIENT`); else `_PROCEED` with
+ * `out->timeout_ns = min(requested, remaining)`. Every decision is a
+ * result, not an error.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT` (`per_call_timeout_ns < 0`),
+ * `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_deadline_policy_call_at(const struct rsl_deadline_policy *policy,
+                                       int64_t now_ns,
+                                       int64_t deadline_ns,
+                                       int64_t per_call_timeout_ns,
+                                       struct rsl_deadline_call_plan *out);
+
+/**
+ * `rsl_deadline_policy_call_at` at `rsl_now_ns()`.
+ */
+rsl_status rsl_deadline_policy_call(const struct rsl_deadline_policy *policy,
+                                    int64_t deadline_ns,
+                                    int64_t per_call_timeout_ns,
+                                    struct rsl_deadline_call_plan *out);
 
 /**
  * Fills `*cfg` with the defaults (`RSL_RETRY_PRESET_DEFAULT`).

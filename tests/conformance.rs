@@ -59,6 +59,8 @@ fn run_file(path: &Path) -> Res {
         Some("window_limiter") => runner::window_limiter::run(s),
         Some("adaptive_limiter") => runner::adaptive_limiter::run(s),
         Some("criticality") => runner::criticality::run(s),
+        Some("bulkhead") => runner::bulkhead::run(s),
+        Some("deadline") => runner::deadline::run(s),
         other => Err(format!("unknown primitive {other:?}")),
     }
 }

@@ -40,7 +40,13 @@
  *     has `counted` false and `rt_ms` 0, and its expect_status (which
  *     applies to the release) must be absent;
  *   - criticality scenarios have only primitive, description and steps, and
- *     their steps need no `at` (pure functions).
+ *     their steps need no `at` (pure functions);
+ *   - bulkhead `try_enter` / `enter_wait` pass a permit filled with garbage:
+ *     a refused entry must zero it (and `entered` must be 0 or 1);
+ *   - deadline `remaining` cannot fail, so it takes no expect_status; a
+ *     decode step has exactly one of `value` and `value_bytes`; a failed
+ *     encode must leave the whole buffer (plus 4 guard bytes) untouched and a
+ *     failed decode its out struct.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -287,6 +293,31 @@ TABLE(levels, "criticality",
       {"sheddable_plus", RSL_CRITICALITY_SHEDDABLE_PLUS},
       {"critical", RSL_CRITICALITY_CRITICAL},
       {"critical_plus", RSL_CRITICALITY_CRITICAL_PLUS});
+
+TABLE(bulkhead_presets, "bulkhead preset",
+      {"default", RSL_BULKHEAD_PRESET_DEFAULT},
+      {"resilience4j", RSL_BULKHEAD_PRESET_RESILIENCE4J},
+      {"hystrix", RSL_BULKHEAD_PRESET_HYSTRIX},
+      {"failsafe_go", RSL_BULKHEAD_PRESET_FAILSAFE_GO},
+      {"polly_v8", RSL_BULKHEAD_PRESET_POLLY_V8});
+
+TABLE(deadline_presets, "deadline preset",
+      {"default", RSL_DEADLINE_PRESET_DEFAULT},
+      {"resilience4j", RSL_DEADLINE_PRESET_RESILIENCE4J},
+      {"polly_v8", RSL_DEADLINE_PRESET_POLLY_V8},
+      {"hystrix", RSL_DEADLINE_PRESET_HYSTRIX});
+
+TABLE(deadline_decisions, "deadline decision",
+      {"proceed", RSL_DEADLINE_CALL_PROCEED},
+      {"expired", RSL_DEADLINE_CALL_EXPIRED},
+      {"insufficient", RSL_DEADLINE_CALL_INSUFFICIENT},
+      {"above_max", RSL_DEADLINE_CALL_ABOVE_MAX},
+      {"below_min", RSL_DEADLINE_CALL_BELOW_MIN});
+
+TABLE(deadline_limits, "deadline limit",
+      {"none", RSL_DEADLINE_LIMIT_NONE},
+      {"call_timeout", RSL_DEADLINE_LIMIT_CALL_TIMEOUT},
+      {"deadline", RSL_DEADLINE_LIMIT_DEADLINE});
 
 static int lookup_name(const name_table *t, const char *name, int64_t *out) {
     size_t i;
@@ -585,6 +616,40 @@ static const field_desc limiter_metrics_fields[] = {
     FIELD(rsl_adaptive_limiter_metrics, dropped_sheddable_plus, F_U64, NULL),
     FIELD(rsl_adaptive_limiter_metrics, dropped_critical, F_U64, NULL),
     FIELD(rsl_adaptive_limiter_metrics, dropped_critical_plus, F_U64, NULL),
+};
+
+static const field_desc bulkhead_config_fields[] = {
+    FIELD(rsl_bulkhead_config, struct_size, F_U32, NULL),
+    FIELD(rsl_bulkhead_config, max_concurrent, F_U32, NULL),
+    FIELD(rsl_bulkhead_config, fair, F_U32, NULL),
+    FIELD(rsl_bulkhead_config, max_waiters, F_U32, NULL),
+    FIELD(rsl_bulkhead_config, max_hold_ns, F_I64, NULL),
+};
+
+static const field_desc bulkhead_metrics_fields[] = {
+    FIELD(rsl_bulkhead_metrics, struct_size, F_U32, NULL),
+    FIELD(rsl_bulkhead_metrics, max_concurrent, F_U32, NULL),
+    FIELD(rsl_bulkhead_metrics, in_use, F_U32, NULL),
+    FIELD(rsl_bulkhead_metrics, available, F_U32, NULL),
+    FIELD(rsl_bulkhead_metrics, peak_in_use, F_U32, NULL),
+    FIELD(rsl_bulkhead_metrics, waiting, F_U32, NULL),
+    FIELD(rsl_bulkhead_metrics, entered_total, F_U64, NULL),
+    FIELD(rsl_bulkhead_metrics, exited_total, F_U64, NULL),
+    FIELD(rsl_bulkhead_metrics, rejected_total, F_U64, NULL),
+    FIELD(rsl_bulkhead_metrics, oldest_entered_at_ns, F_I64, NULL),
+    FIELD(rsl_bulkhead_metrics, oldest_held_ns, F_I64, NULL),
+    FIELD(rsl_bulkhead_metrics, overdue_in_use, F_U32, NULL),
+    FIELD(rsl_bulkhead_metrics, reserved0, F_U32, NULL),
+    FIELD(rsl_bulkhead_metrics, overdue_exits_total, F_U64, NULL),
+};
+
+static const field_desc deadline_policy_config_fields[] = {
+    FIELD(rsl_deadline_policy_config, struct_size, F_U32, NULL),
+    FIELD(rsl_deadline_policy_config, reserved0, F_U32, NULL),
+    FIELD(rsl_deadline_policy_config, default_timeout_ns, F_I64, NULL),
+    FIELD(rsl_deadline_policy_config, min_timeout_ns, F_I64, NULL),
+    FIELD(rsl_deadline_policy_config, max_timeout_ns, F_I64, NULL),
+    FIELD(rsl_deadline_policy_config, min_budget_ns, F_I64, NULL),
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -917,6 +982,32 @@ static const op_def limiter_ops[] = {
     {"metrics", args_none},
 };
 
+static const char *const args_on[] = {"on", NULL};
+static const char *const args_try_enter[] = {"permit", "on", NULL};
+static const char *const args_enter_wait[] = {"permit", "on", "timeout_ns", NULL};
+static const char *const args_exit[] = {"permit", "on", "alter", NULL};
+
+static const op_def bulkhead_ops[] = {
+    {"try_enter", args_try_enter},
+    {"enter_wait", args_enter_wait},
+    {"exit", args_exit},
+    {"metrics", args_on},
+};
+
+static const char *const args_from_timeout[] = {"timeout_ns", NULL};
+static const char *const args_remaining[] = {"deadline_ns", NULL};
+static const char *const args_shrink[] = {"remaining_ns", "per_call_timeout_ns", NULL};
+static const char *const args_plan[] = {"deadline_ns", "per_call_timeout_ns", NULL};
+static const char *const args_encode[] = {"timeout_ns", "buf_len", NULL};
+static const char *const args_decode[] = {"value", "value_bytes", NULL};
+
+static const op_def deadline_ops[] = {
+    {"from_timeout", args_from_timeout}, {"remaining", args_remaining},
+    {"shrink", args_shrink},             {"call", args_plan},
+    {"grpc_encode", args_encode},        {"http_encode", args_encode},
+    {"grpc_decode", args_decode},        {"http_decode", args_decode},
+};
+
 static int in_list(const char *const *list, const char *key) {
     for (; *list != NULL; list++) {
         if (strcmp(*list, key) == 0) return 1;
@@ -978,7 +1069,9 @@ typedef enum {
     PRIM_RETRY,
     PRIM_BUDGET,
     PRIM_WINDOW,
-    PRIM_LIMITER
+    PRIM_LIMITER,
+    PRIM_BULKHEAD,
+    PRIM_DEADLINE
 } primitive;
 
 /* -------------------------------- breaker ------------------------------- */
@@ -1973,6 +2066,389 @@ static int limiter_step(limiter_run *r, const char *op, const step_ctx *s, rsl_s
     return fail(e, "unknown adaptive_limiter op \"%s\"", op);
 }
 
+/* -------------------------------- bulkhead ------------------------------ */
+
+typedef struct {
+    rsl_bulkhead *h;
+    rsl_bulkhead *other; /* created on the first "on": "other" step */
+    rsl_bulkhead_config cfg;
+    label_store permits;
+} bulkhead_run;
+
+/* The step's target: this bulkhead, or (for "on": "other") a second one
+ * built from the same config, to make foreign permits. */
+static int bulkhead_target(bulkhead_run *r, const step_ctx *s, rsl_bulkhead **out, err_t *e) {
+    const cJSON *on = arg(s, "on");
+    if (on == NULL || (cJSON_IsString(on) && strcmp(on->valuestring, "self") == 0)) {
+        *out = r->h;
+        return 0;
+    }
+    if (!cJSON_IsString(on) || strcmp(on->valuestring, "other") != 0) {
+        return fail(e, "on: expected \"self\" or \"other\"");
+    }
+    if (r->other == NULL) {
+        rsl_status st = rsl_bulkhead_new(&r->cfg, &r->other);
+        if (st != RSL_OK) return fail(e, "the other bulkhead: %s", rsl_last_error_message());
+    }
+    *out = r->other;
+    return 0;
+}
+
+/* Applies the step's "alter" object, key by key in order. */
+static int alter_permit(const cJSON *alter, rsl_bulkhead_permit *p, err_t *e) {
+    const cJSON *item;
+    if (!cJSON_IsObject(alter)) return fail(e, "alter: expected an object");
+    cJSON_ArrayForEach(item, alter) {
+        int64_t n;
+        if (read_i64(item, &n, e)) return wrap(e, item->string);
+        if (strcmp(item->string, "slot") == 0) {
+            if (n < 0 || n > (int64_t)UINT32_MAX) return fail(e, "alter.slot: out of range");
+            p->slot = (uint32_t)n;
+        } else if (strcmp(item->string, "reserved0") == 0) {
+            if (n < 0 || n > (int64_t)UINT32_MAX) return fail(e, "alter.reserved0: out of range");
+            p->reserved0 = (uint32_t)n;
+        } else if (strcmp(item->string, "id_delta") == 0) {
+            p->id += (uint64_t)n;
+        } else if (strcmp(item->string, "owner_delta") == 0) {
+            p->owner += (uint64_t)n;
+        } else if (strcmp(item->string, "zero") == 0) {
+            memset(p, 0, sizeof *p);
+        } else {
+            return fail(e, "alter: unknown key \"%s\"", item->string);
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    uint32_t entered;
+    int64_t entered_at_ns;
+} entry_view;
+
+static int entry_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const entry_view *v = ctx;
+    if (strcmp(key, "entered") == 0) return expect_bool(key, want, v->entered, e);
+    if (strcmp(key, "entered_at_ns") == 0) return expect_i64(key, want, v->entered_at_ns, e);
+    return 1;
+}
+
+static int held_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    if (strcmp(key, "held_ns") == 0) return expect_i64(key, want, *(const int64_t *)ctx, e);
+    return 1;
+}
+
+static int bulkhead_step(bulkhead_run *r, const char *op, const step_ctx *s, rsl_status want,
+                         err_t *e) {
+    int done;
+    rsl_bulkhead *h;
+    if (bulkhead_target(r, s, &h, e)) return -1;
+    if (strcmp(op, "try_enter") == 0 || strcmp(op, "enter_wait") == 0) {
+        rsl_bulkhead_permit p;
+        uint32_t entered = 7;
+        entry_view v;
+        const cJSON *label = arg(s, "permit");
+        /* Garbage in: a refused entry must zero the permit. */
+        memset(&p, 0xab, sizeof p);
+        if (op[0] == 't') {
+            done = check_status("rsl_bulkhead_try_enter_at",
+                                rsl_bulkhead_try_enter_at(h, s->at, &p, &entered), want, e);
+        } else {
+            int64_t timeout = 0;
+            const cJSON *t = arg(s, "timeout_ns");
+            if (t != NULL && read_i64(t, &timeout, e)) return wrap(e, "timeout_ns");
+            done = check_status("rsl_bulkhead_enter_wait",
+                                rsl_bulkhead_enter_wait(h, timeout, &p, &entered), want, e);
+        }
+        if (done) return done < 0 ? -1 : 0;
+        if (entered > 1) return fail(e, "entered is %u, not 0 or 1", (unsigned)entered);
+        if (!entered && (p.owner != 0 || p.id != 0 || p.slot != 0 || p.reserved0 != 0 ||
+                         p.entered_at_ns != 0)) {
+            return fail(e, "a refused entry left a non-zero permit");
+        }
+        if (label != NULL) {
+            const char *name;
+            if (read_label(label, &name, e)) return wrap(e, "permit");
+            if (labels_put(&r->permits, name, &p, e)) return -1;
+        }
+        v.entered = entered;
+        v.entered_at_ns = p.entered_at_ns;
+        return for_each_expect(s, op, entry_check, &v, e);
+    }
+    if (strcmp(op, "exit") == 0) {
+        rsl_bulkhead_permit p;
+        const rsl_bulkhead_permit *pp = NULL;
+        int64_t held = -1;
+        const cJSON *label = arg(s, "permit"), *alter = arg(s, "alter");
+        if (label == NULL) return fail(e, "missing \"permit\" (a label, or null)");
+        if (!cJSON_IsNull(label)) {
+            const char *name;
+            if (read_label(label, &name, e)) return wrap(e, "permit");
+            if (labels_get(&r->permits, name, &p, e)) return -1;
+            if (alter != NULL && alter_permit(alter, &p, e)) return -1;
+            pp = &p;
+        } else if (alter != NULL) {
+            return fail(e, "alter: needs a permit label");
+        }
+        done = check_status("rsl_bulkhead_exit_at", rsl_bulkhead_exit_at(h, s->at, pp, &held),
+                            want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, held_check, &held, e);
+    }
+    if (strcmp(op, "metrics") == 0) {
+        rsl_bulkhead_metrics m;
+        memset(&m, 0xab, sizeof m);
+        m.struct_size = sizeof m;
+        done = check_status("rsl_bulkhead_get_metrics_at",
+                            rsl_bulkhead_get_metrics_at(h, s->at, &m), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        if (s->expect == NULL) return 0;
+        return expect_fields("metrics", s->expect, &m, bulkhead_metrics_fields,
+                             COUNT(bulkhead_metrics_fields), e);
+    }
+    return fail(e, "unknown bulkhead op \"%s\"", op);
+}
+
+/* -------------------------------- deadline ------------------------------ */
+
+/* A nanosecond value: a JSON integer, or (for values at or above 2^53) a
+ * decimal string, or "INT64_MAX" / "none" (RSL_DEADLINE_NONE) / "INT64_MIN". */
+static int read_big(const cJSON *v, int64_t *out, err_t *e) {
+    if (cJSON_IsString(v)) {
+        const char *t = v->valuestring;
+        char *end = NULL;
+        long long x;
+        if (strcmp(t, "INT64_MAX") == 0 || strcmp(t, "none") == 0) {
+            *out = INT64_MAX;
+            return 0;
+        }
+        if (strcmp(t, "INT64_MIN") == 0) {
+            *out = INT64_MIN;
+            return 0;
+        }
+        errno = 0;
+        x = strtoll(t, &end, 10);
+        if (t[0] == '\0' || *end != '\0' || errno != 0 || !(t[0] == '-' || (t[0] >= '0' && t[0] <= '9'))) {
+            return fail(e, "\"%s\" is not a decimal int64", t);
+        }
+        *out = (int64_t)x;
+        return 0;
+    }
+    /* A JSON number must stay below 2^53 to be read exactly. */
+    {
+        double d;
+        if (read_integer(v, -9007199254740992.0, 9007199254740992.0, &d, e)) return -1;
+        *out = (int64_t)d;
+        return 0;
+    }
+}
+
+static int big_arg(const step_ctx *s, const char *name, int have_default, int64_t def,
+                   int64_t *out, err_t *e) {
+    const cJSON *v = arg(s, name);
+    if (v == NULL) {
+        if (!have_default) return fail(e, "missing \"%s\"", name);
+        *out = def;
+        return 0;
+    }
+    if (read_big(v, out, e)) return wrap(e, name);
+    return 0;
+}
+
+static int expect_big(const char *key, const cJSON *want, int64_t got, err_t *e) {
+    int64_t w;
+    if (read_big(want, &w, e)) return wrap(e, key);
+    if (w != got) {
+        return fail(e, "%s: expected %lld, got %lld", key, (long long)w, (long long)got);
+    }
+    return 0;
+}
+
+typedef struct {
+    const char *key; /* the one int64 expect key of the op */
+    int64_t value;
+    int has_expired;
+    uint32_t expired;
+} big_view;
+
+static int big_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const big_view *v = ctx;
+    if (strcmp(key, v->key) == 0) return expect_big(key, want, v->value, e);
+    if (v->has_expired && strcmp(key, "expired") == 0) return expect_bool(key, want, v->expired, e);
+    return 1;
+}
+
+static int plan_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_deadline_call_plan *p = ctx;
+    if (strcmp(key, "decision") == 0) return expect_name(key, want, &deadline_decisions, p->decision, e);
+    if (strcmp(key, "limited_by") == 0) return expect_name(key, want, &deadline_limits, p->limited_by, e);
+    if (strcmp(key, "timeout_ns") == 0) return expect_big(key, want, p->timeout_ns, e);
+    if (strcmp(key, "deadline_ns") == 0) return expect_big(key, want, p->deadline_ns, e);
+    if (strcmp(key, "remaining_ns") == 0) return expect_big(key, want, p->remaining_ns, e);
+    if (strcmp(key, "requested_timeout_ns") == 0)
+        return expect_big(key, want, p->requested_timeout_ns, e);
+    return 1;
+}
+
+static int text_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const char *text = ctx;
+    if (strcmp(key, "text") != 0) return 1;
+    if (!cJSON_IsString(want)) return fail(e, "text: expected a string");
+    if (strcmp(want->valuestring, text) != 0) {
+        return fail(e, "text: expected \"%s\", got \"%s\"", want->valuestring, text);
+    }
+    return 0;
+}
+
+static int decoded_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_deadline_decoded *d = ctx;
+    if (strcmp(key, "timeout_ns") == 0) return expect_big(key, want, d->timeout_ns, e);
+    if (strcmp(key, "saturated") == 0) return expect_bool(key, want, d->saturated, e);
+    return 1;
+}
+
+#define TEXT_BUF_PAD 4
+
+static int deadline_step(rsl_deadline_policy *policy, const char *op, const step_ctx *s,
+                         rsl_status want, err_t *e) {
+    int done;
+    if (strcmp(op, "from_timeout") == 0) {
+        int64_t timeout, d = 0;
+        big_view v = {"deadline_ns", 0, 0, 0};
+        if (big_arg(s, "timeout_ns", 0, 0, &timeout, e)) return -1;
+        done = check_status("rsl_deadline_from_timeout_at",
+                            rsl_deadline_from_timeout_at(s->at, timeout, &d), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        v.value = d;
+        return for_each_expect(s, op, big_check, &v, e);
+    }
+    if (strcmp(op, "remaining") == 0) {
+        int64_t deadline;
+        big_view v = {"remaining_ns", 0, 1, 0};
+        if (want != RSL_OK) return fail(e, "remaining cannot fail: no expect_status");
+        if (big_arg(s, "deadline_ns", 0, 0, &deadline, e)) return -1;
+        v.value = rsl_deadline_remaining_at(deadline, s->at);
+        v.expired = rsl_deadline_expired_at(deadline, s->at);
+        return for_each_expect(s, op, big_check, &v, e);
+    }
+    if (strcmp(op, "shrink") == 0) {
+        int64_t remaining, per_call, t = 0;
+        big_view v = {"timeout_ns", 0, 0, 0};
+        if (big_arg(s, "remaining_ns", 0, 0, &remaining, e)) return -1;
+        if (big_arg(s, "per_call_timeout_ns", 0, 0, &per_call, e)) return -1;
+        done = check_status("rsl_deadline_shrink", rsl_deadline_shrink(remaining, per_call, &t),
+                            want, e);
+        if (done) return done < 0 ? -1 : 0;
+        v.value = t;
+        return for_each_expect(s, op, big_check, &v, e);
+    }
+    if (strcmp(op, "call") == 0) {
+        int64_t deadline, per_call;
+        rsl_deadline_call_plan plan;
+        if (big_arg(s, "deadline_ns", 1, RSL_DEADLINE_NONE, &deadline, e)) return -1;
+        if (big_arg(s, "per_call_timeout_ns", 1, 0, &per_call, e)) return -1;
+        memset(&plan, 0xab, sizeof plan);
+        done = check_status("rsl_deadline_policy_call_at",
+                            rsl_deadline_policy_call_at(policy, s->at, deadline, per_call, &plan),
+                            want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, plan_check, &plan, e);
+    }
+    if (strcmp(op, "grpc_encode") == 0 || strcmp(op, "http_encode") == 0) {
+        int64_t timeout, buf_len = RSL_DEADLINE_TEXT_BUF_LEN;
+        char *buf;
+        size_t len = (size_t)-1, i;
+        const cJSON *bl = arg(s, "buf_len");
+        rsl_status st;
+        int rc;
+        if (big_arg(s, "timeout_ns", 0, 0, &timeout, e)) return -1;
+        if (bl != NULL && (read_i64(bl, &buf_len, e) || buf_len < 0 || buf_len > 4096)) {
+            if (buf_len < 0 || buf_len > 4096) fail(e, "out of range");
+            return wrap(e, "buf_len");
+        }
+        buf = malloc((size_t)buf_len + TEXT_BUF_PAD);
+        if (buf == NULL) return fail(e, "out of memory");
+        memset(buf, '#', (size_t)buf_len + TEXT_BUF_PAD);
+        st = op[0] == 'g'
+                 ? rsl_deadline_grpc_timeout_encode(timeout, buf, (size_t)buf_len, &len)
+                 : rsl_deadline_http_timeout_encode(timeout, buf, (size_t)buf_len, &len);
+        done = check_status(op[0] == 'g' ? "rsl_deadline_grpc_timeout_encode"
+                                         : "rsl_deadline_http_timeout_encode",
+                            st, want, e);
+        if (done) {
+            if (done > 0) {
+                for (i = 0; i < (size_t)buf_len + TEXT_BUF_PAD; i++) {
+                    if (buf[i] != '#') {
+                        free(buf);
+                        return fail(e, "a failed encode wrote into the buffer");
+                    }
+                }
+            }
+            free(buf);
+            return done < 0 ? -1 : 0;
+        }
+        if (len >= (size_t)buf_len || buf[len] != '\0' || strlen(buf) != len) {
+            free(buf);
+            return fail(e, "out_len %zu does not match a NUL-terminated text", len);
+        }
+        for (i = len + 1; i < (size_t)buf_len + TEXT_BUF_PAD; i++) {
+            if (buf[i] != '#') {
+                free(buf);
+                return fail(e, "encode wrote past the NUL");
+            }
+        }
+        rc = for_each_expect(s, op, text_check, buf, e);
+        free(buf);
+        return rc;
+    }
+    if (strcmp(op, "grpc_decode") == 0 || strcmp(op, "http_decode") == 0) {
+        const cJSON *value = arg(s, "value"), *bytes = arg(s, "value_bytes");
+        unsigned char raw[256];
+        const char *ptr;
+        size_t len;
+        rsl_deadline_decoded d;
+        rsl_status st;
+        if ((value == NULL) == (bytes == NULL)) {
+            return fail(e, "exactly one of \"value\" and \"value_bytes\" is needed");
+        }
+        if (value != NULL) {
+            if (!cJSON_IsString(value)) return fail(e, "value: expected a string");
+            ptr = value->valuestring;
+            len = strlen(ptr);
+        } else {
+            const cJSON *b;
+            len = 0;
+            if (!cJSON_IsArray(bytes)) return fail(e, "value_bytes: expected an array");
+            cJSON_ArrayForEach(b, bytes) {
+                uint32_t x;
+                if (len == sizeof raw) return fail(e, "value_bytes: too long");
+                if (read_u32(b, &x, e) || x > 255) {
+                    if (x > 255) fail(e, "not a byte");
+                    return wrap(e, "value_bytes");
+                }
+                raw[len++] = (unsigned char)x;
+            }
+            ptr = (const char *)raw;
+        }
+        d.timeout_ns = -7;
+        d.saturated = 7;
+        d.reserved0 = 7;
+        st = op[0] == 'g' ? rsl_deadline_grpc_timeout_decode(ptr, len, &d)
+                          : rsl_deadline_http_timeout_decode(ptr, len, &d);
+        done = check_status(op[0] == 'g' ? "rsl_deadline_grpc_timeout_decode"
+                                         : "rsl_deadline_http_timeout_decode",
+                            st, want, e);
+        if (done) {
+            if (done > 0 && (d.timeout_ns != -7 || d.saturated != 7 || d.reserved0 != 7)) {
+                return fail(e, "a failed decode wrote its out struct");
+            }
+            return done < 0 ? -1 : 0;
+        }
+        if (d.reserved0 != 0) return fail(e, "reserved0 is not zero");
+        return for_each_expect(s, op, decoded_check, &d, e);
+    }
+    return fail(e, "unknown deadline op \"%s\"", op);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Scenarios                                                                */
 /* ------------------------------------------------------------------------ */
@@ -1986,6 +2462,8 @@ static const char *prim_name(primitive p) {
     case PRIM_BUDGET: return "retry_budget";
     case PRIM_WINDOW: return "window_limiter";
     case PRIM_LIMITER: return "adaptive_limiter";
+    case PRIM_BULKHEAD: return "bulkhead";
+    case PRIM_DEADLINE: return "deadline";
     }
     return "?";
 }
@@ -2167,6 +2645,16 @@ static int run_criticality(const cJSON *root, err_t *e) {
     }
     return 0;
 }
+
+typedef union {
+    rsl_bulkhead_config cfg;
+    unsigned char bytes[RSL_MAX_STRUCT_SIZE];
+} bulkhead_config_buf;
+
+typedef union {
+    rsl_deadline_policy_config cfg;
+    unsigned char bytes[RSL_MAX_STRUCT_SIZE];
+} deadline_config_buf;
 
 static int apply_config(const cJSON *config, void *cfg, const field_desc *fields, size_t n,
                         err_t *e) {
@@ -2422,6 +2910,8 @@ static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
     case PRIM_BUDGET: ops = budget_ops; nops = COUNT(budget_ops); break;
     case PRIM_WINDOW: ops = window_ops; nops = COUNT(window_ops); break;
     case PRIM_LIMITER: ops = limiter_ops; nops = COUNT(limiter_ops); break;
+    case PRIM_BULKHEAD: ops = bulkhead_ops; nops = COUNT(bulkhead_ops); break;
+    case PRIM_DEADLINE: ops = deadline_ops; nops = COUNT(deadline_ops); break;
     }
 
     cJSON_ArrayForEach(step, steps) {
@@ -2510,6 +3000,8 @@ static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
             case PRIM_BUDGET: rc = budget_step(run, op->name, &s, want, e); break;
             case PRIM_WINDOW: rc = window_step(run, op->name, &s, want, e); break;
             case PRIM_LIMITER: rc = limiter_step(run, op->name, &s, want, e); break;
+            case PRIM_BULKHEAD: rc = bulkhead_step(run, op->name, &s, want, e); break;
+            case PRIM_DEADLINE: rc = deadline_step(run, op->name, &s, want, e); break;
             }
             if (rc == 0 && error_field != NULL) {
                 rc = check_error_field(error_field, e);
@@ -2561,6 +3053,10 @@ static int run_scenario(const cJSON *root, err_t *e) {
         prim = PRIM_WINDOW;
     } else if (strcmp(prim_item->valuestring, "adaptive_limiter") == 0) {
         prim = PRIM_LIMITER;
+    } else if (strcmp(prim_item->valuestring, "bulkhead") == 0) {
+        prim = PRIM_BULKHEAD;
+    } else if (strcmp(prim_item->valuestring, "deadline") == 0) {
+        prim = PRIM_DEADLINE;
     } else if (strcmp(prim_item->valuestring, "criticality") == 0) {
         return run_criticality(root, e);
     } else {
@@ -2678,6 +3174,87 @@ static int run_scenario(const cJSON *root, err_t *e) {
         run.w = w;
         rc = steps != NULL ? run_steps(prim, &run, steps, e) : 0;
         rsl_window_limiter_free(w);
+        return rc;
+    } else if (prim == PRIM_BULKHEAD) {
+        bulkhead_config_buf buf;
+        bulkhead_run run;
+        rsl_bulkhead *h = (rsl_bulkhead *)(uintptr_t)0x5e1f;
+        memset(&buf, 0, sizeof buf);
+        if (preset != NULL) {
+            uint32_t p;
+            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
+            if (read_name_or_u32(preset, &bulkhead_presets, &p, e)) return wrap(e, "preset");
+            got = rsl_bulkhead_config_preset(&buf.cfg, p);
+        } else {
+            got = rsl_bulkhead_config_init(&buf.cfg);
+        }
+        if (got != RSL_OK) {
+            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
+        }
+        if (apply_config(config, &buf.cfg, bulkhead_config_fields, COUNT(bulkhead_config_fields),
+                         e)) {
+            return -1;
+        }
+        got = rsl_bulkhead_new(&buf.cfg, &h);
+        if (got != want) {
+            char b1[32], b2[32];
+            fail(e, "rsl_bulkhead_new returned %s, expected %s (message \"%s\")",
+                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
+                 got == RSL_OK ? "" : rsl_last_error_message());
+            if (got == RSL_OK) rsl_bulkhead_free(h);
+            return -1;
+        }
+        if (got != RSL_OK) {
+            if (h != (rsl_bulkhead *)(uintptr_t)0x5e1f) {
+                return fail(e, "rsl_bulkhead_new wrote *out on failure");
+            }
+            return error_field != NULL ? check_error_field(error_field, e) : 0;
+        }
+        memset(&run, 0, sizeof run);
+        run.h = h;
+        run.cfg = buf.cfg;
+        labels_init(&run.permits, sizeof(rsl_bulkhead_permit));
+        rc = steps != NULL ? run_steps(prim, &run, steps, e) : 0;
+        labels_free(&run.permits);
+        rsl_bulkhead_free(run.other);
+        rsl_bulkhead_free(h);
+        return rc;
+    } else if (prim == PRIM_DEADLINE) {
+        deadline_config_buf buf;
+        rsl_deadline_policy *p = (rsl_deadline_policy *)(uintptr_t)0x5e1f;
+        memset(&buf, 0, sizeof buf);
+        if (preset != NULL) {
+            uint32_t n;
+            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
+            if (read_name_or_u32(preset, &deadline_presets, &n, e)) return wrap(e, "preset");
+            got = rsl_deadline_policy_config_preset(&buf.cfg, n);
+        } else {
+            got = rsl_deadline_policy_config_init(&buf.cfg);
+        }
+        if (got != RSL_OK) {
+            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
+        }
+        if (apply_config(config, &buf.cfg, deadline_policy_config_fields,
+                         COUNT(deadline_policy_config_fields), e)) {
+            return -1;
+        }
+        got = rsl_deadline_policy_new(&buf.cfg, &p);
+        if (got != want) {
+            char b1[32], b2[32];
+            fail(e, "rsl_deadline_policy_new returned %s, expected %s (message \"%s\")",
+                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
+                 got == RSL_OK ? "" : rsl_last_error_message());
+            if (got == RSL_OK) rsl_deadline_policy_free(p);
+            return -1;
+        }
+        if (got != RSL_OK) {
+            if (p != (rsl_deadline_policy *)(uintptr_t)0x5e1f) {
+                return fail(e, "rsl_deadline_policy_new wrote *out on failure");
+            }
+            return error_field != NULL ? check_error_field(error_field, e) : 0;
+        }
+        rc = steps != NULL ? run_steps(prim, p, steps, e) : 0;
+        rsl_deadline_policy_free(p);
         return rc;
     } else if (prim == PRIM_LIMITER) {
         limiter_config_buf buf;
@@ -2921,7 +3498,13 @@ int main(int argc, char **argv) {
         check_table("rsl_adaptive_limiter_config", limiter_config_fields,
                     COUNT(limiter_config_fields), sizeof(rsl_adaptive_limiter_config)) ||
         check_table("rsl_adaptive_limiter_metrics", limiter_metrics_fields,
-                    COUNT(limiter_metrics_fields), sizeof(rsl_adaptive_limiter_metrics))) {
+                    COUNT(limiter_metrics_fields), sizeof(rsl_adaptive_limiter_metrics)) ||
+        check_table("rsl_bulkhead_config", bulkhead_config_fields,
+                    COUNT(bulkhead_config_fields), sizeof(rsl_bulkhead_config)) ||
+        check_table("rsl_bulkhead_metrics", bulkhead_metrics_fields,
+                    COUNT(bulkhead_metrics_fields), sizeof(rsl_bulkhead_metrics)) ||
+        check_table("rsl_deadline_policy_config", deadline_policy_config_fields,
+                    COUNT(deadline_policy_config_fields), sizeof(rsl_deadline_policy_config))) {
         return 2;
     }
     if (collect(dir, &files, 0) != 0) {

@@ -15,7 +15,8 @@
  * attempt/u/outcome/flags/ticket arguments, every validated config field,
  * struct sizes of configs, metrics and the retry state), and for the window
  * limiter, adaptive limiter, CPU sampler and criticality functions
- * (test_*_limiter, test_criticality).
+ * (test_*_limiter, test_criticality), and the bulkhead and deadline
+ * functions (test_bulkhead_abi, test_deadline_abi).
  *
  * Not reachable from C, by construction:
  *   RSL_ERR_PANIC / RSL_ERR_POISONED need the library to panic, which no
@@ -1718,6 +1719,391 @@ static void test_config_size_retry(void) {
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Bulkhead                                                                 */
+/* ------------------------------------------------------------------------ */
+
+#define BULKHEAD_SENTINEL ((rsl_bulkhead *)(uintptr_t)0x5e1f)
+#define POLICY_SENTINEL ((rsl_deadline_policy *)(uintptr_t)0x5e1f)
+
+static uint32_t bulkhead_in_use(const rsl_bulkhead *h) {
+    rsl_bulkhead_metrics m;
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    EXPECT_OK(rsl_bulkhead_get_metrics_at(h, 0, &m));
+    return m.in_use;
+}
+
+static void test_bulkhead_abi(void) {
+    rsl_bulkhead_config cfg, before;
+    rsl_bulkhead *h = NULL, *out = BULKHEAD_SENTINEL;
+    rsl_bulkhead_permit p, q;
+    rsl_bulkhead_metrics m;
+    uint32_t entered = 7;
+    int64_t held = -1;
+    size_t i;
+
+    /* NULL arguments, everywhere. */
+    rsl_bulkhead_free(NULL);
+    EXPECT_STATUS(rsl_bulkhead_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_bulkhead_config_preset(NULL, RSL_BULKHEAD_PRESET_HYSTRIX),
+                  RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_OK(rsl_bulkhead_config_init(&cfg));
+    before = cfg;
+    EXPECT_STATUS(rsl_bulkhead_config_preset(&cfg, 99), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT(memcmp(&cfg, &before, sizeof cfg) == 0, "an unknown preset leaves cfg untouched");
+    EXPECT_STATUS(rsl_bulkhead_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_bulkhead_new(NULL, &out));
+    EXPECT(out != NULL && out != BULKHEAD_SENTINEL, "rsl_bulkhead_new(NULL) set *out");
+    rsl_bulkhead_free(out);
+    cfg.max_concurrent = 1;
+    cfg.max_waiters = 1;
+    EXPECT_OK(rsl_bulkhead_new(&cfg, &h));
+    if (h == NULL) return;
+
+    EXPECT_STATUS(rsl_bulkhead_try_enter_at(NULL, 0, &p, &entered), RSL_ERR_NULL_ARGUMENT,
+                  "handle");
+    EXPECT_STATUS(rsl_bulkhead_try_enter(NULL, &p, &entered), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_try_enter_at(h, 0, NULL, &entered), RSL_ERR_NULL_ARGUMENT,
+                  "out_permit");
+    EXPECT_STATUS(rsl_bulkhead_try_enter_at(h, 0, &p, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "out_entered");
+    EXPECT_STATUS(rsl_bulkhead_try_enter(h, NULL, &entered), RSL_ERR_NULL_ARGUMENT, "out_permit");
+    EXPECT_STATUS(rsl_bulkhead_enter_wait(NULL, 0, &p, &entered), RSL_ERR_NULL_ARGUMENT,
+                  "handle");
+    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, 0, NULL, &entered), RSL_ERR_NULL_ARGUMENT,
+                  "out_permit");
+    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, 0, &p, NULL), RSL_ERR_NULL_ARGUMENT, "out_entered");
+    EXPECT(bulkhead_in_use(h) == 0, "a call failing on a NULL out pointer enters nothing");
+    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, -1, &p, &entered), RSL_ERR_INVALID_ARGUMENT,
+                  "timeout_ns");
+    EXPECT(bulkhead_in_use(h) == 0, "a negative timeout enters nothing");
+
+    EXPECT_OK(rsl_bulkhead_try_enter_at(h, 10, &p, &entered));
+    EXPECT(entered == 1 && p.entered_at_ns == 10 && p.id % 2 == 1 && p.reserved0 == 0,
+           "entered: %u at %lld id %llu", (unsigned)entered, (long long)p.entered_at_ns,
+           (unsigned long long)p.id);
+    /* Full: a result, with a zeroed permit. */
+    memset(&q, 0xab, sizeof q);
+    EXPECT_OK(rsl_bulkhead_try_enter_at(h, 11, &q, &entered));
+    EXPECT(entered == 0 && q.owner == 0 && q.id == 0 && q.slot == 0 && q.entered_at_ns == 0,
+           "full leaves a zeroed permit");
+    EXPECT_OK(rsl_bulkhead_enter_wait(h, 0, &q, &entered));
+    EXPECT(entered == 0, "enter_wait(0) on a full bulkhead returns full at once");
+
+    EXPECT_STATUS(rsl_bulkhead_exit_at(NULL, 0, &p, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_exit(NULL, &p, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, NULL, &held), RSL_ERR_NULL_ARGUMENT, "permit");
+    EXPECT_STATUS(rsl_bulkhead_exit(h, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "permit");
+    q = p;
+    q.slot = 5;
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, &q, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
+    q = p;
+    q.reserved0 = 1;
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, &q, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
+    EXPECT(bulkhead_in_use(h) == 1, "refused exits release nothing");
+    EXPECT_OK(rsl_bulkhead_exit_at(h, 25, &p, &held));
+    EXPECT(held == 15, "held_ns %lld", (long long)held);
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 26, &p, &held), RSL_ERR_INVALID_ARGUMENT, "permit");
+    EXPECT(bulkhead_in_use(h) == 0, "a double exit releases nothing");
+
+    /* The plain twins read the library clock. */
+    EXPECT_OK(rsl_bulkhead_try_enter(h, &p, &entered));
+    EXPECT(entered == 1, "try_enter entered");
+    EXPECT_OK(rsl_bulkhead_exit(h, &p, NULL));
+    EXPECT_OK(rsl_bulkhead_enter_wait(h, 1000, &p, &entered));
+    EXPECT(entered == 1, "enter_wait with a free slot entered");
+    EXPECT_OK(rsl_bulkhead_exit(h, &p, &held));
+    EXPECT(held >= 0, "held_ns never negative");
+
+    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(NULL, 0, &m), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_get_metrics(NULL, &m), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(h, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_bulkhead_get_metrics(h, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    memset(&m, 0, sizeof m);
+    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(h, 0, &m), RSL_ERR_CONFIG_SIZE, "out.struct_size");
+    m.struct_size = sizeof m - 1;
+    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(h, 0, &m), RSL_ERR_CONFIG_SIZE, "out.struct_size");
+    m.struct_size = sizeof m;
+    EXPECT_OK(rsl_bulkhead_get_metrics(h, &m));
+    EXPECT(m.struct_size == sizeof m && m.max_concurrent == 1 && m.in_use == 0 &&
+               m.entered_total == 3 && m.exited_total == 3 && m.rejected_total == 2 &&
+               m.reserved0 == 0,
+           "metrics: entered %llu exited %llu rejected %llu", (unsigned long long)m.entered_total,
+           (unsigned long long)m.exited_total, (unsigned long long)m.rejected_total);
+    rsl_bulkhead_free(h);
+
+    /* Invalid configs: one per rule; valid boundaries build. */
+    {
+        static const struct {
+            size_t offset;
+            int wide;
+            int64_t value;
+            const char *field;
+        } bad[] = {
+            {offsetof(rsl_bulkhead_config, max_concurrent), 0, 0, "max_concurrent"},
+            {offsetof(rsl_bulkhead_config, max_concurrent), 0, 65537, "max_concurrent"},
+            {offsetof(rsl_bulkhead_config, fair), 0, 2, "fair"},
+            {offsetof(rsl_bulkhead_config, max_waiters), 0, 65537, "max_waiters"},
+            {offsetof(rsl_bulkhead_config, max_hold_ns), 1, -1, "max_hold_ns"},
+            {offsetof(rsl_bulkhead_config, max_hold_ns), 1, INT64_MIN, "max_hold_ns"},
+        };
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            out = BULKHEAD_SENTINEL;
+            rsl_bulkhead_config_init(&cfg);
+            if (bad[i].wide) {
+                memcpy((unsigned char *)&cfg + bad[i].offset, &bad[i].value, sizeof(int64_t));
+            } else {
+                uint32_t v = (uint32_t)bad[i].value;
+                memcpy((unsigned char *)&cfg + bad[i].offset, &v, sizeof v);
+            }
+            EXPECT_STATUS(rsl_bulkhead_new(&cfg, &out), RSL_ERR_INVALID_CONFIG, bad[i].field);
+            EXPECT(out == BULKHEAD_SENTINEL, "*out untouched (bulkhead case %zu)", i);
+        }
+        rsl_bulkhead_config_init(&cfg);
+        cfg.max_concurrent = 65536;
+        cfg.max_waiters = 65536;
+        cfg.max_hold_ns = INT64_MAX;
+        cfg.fair = 0;
+        out = NULL;
+        EXPECT_OK(rsl_bulkhead_new(&cfg, &out));
+        rsl_bulkhead_free(out);
+    }
+
+    /* struct_size: too small, absurd, larger with an unknown field. */
+    {
+        const uint32_t sizes[] = {0, 4, (uint32_t)sizeof(rsl_bulkhead_config) - 1, 5000,
+                                  UINT32_MAX};
+        union {
+            rsl_bulkhead_config cfg;
+            unsigned char bytes[sizeof(rsl_bulkhead_config) + 8];
+        } big;
+        for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            out = BULKHEAD_SENTINEL;
+            rsl_bulkhead_config_init(&cfg);
+            cfg.struct_size = sizes[i];
+            EXPECT_STATUS(rsl_bulkhead_new(&cfg, &out), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+            EXPECT(out == BULKHEAD_SENTINEL, "*out untouched (struct_size %u)", (unsigned)sizes[i]);
+        }
+        memset(&big, 0, sizeof big);
+        rsl_bulkhead_config_init(&big.cfg);
+        big.cfg.struct_size = (uint32_t)sizeof big;
+        big.bytes[sizeof(rsl_bulkhead_config) + 3] = 1;
+        out = BULKHEAD_SENTINEL;
+        EXPECT_STATUS(rsl_bulkhead_new(&big.cfg, &out), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT(out == BULKHEAD_SENTINEL, "*out untouched (unsupported bulkhead tail)");
+        big.bytes[sizeof(rsl_bulkhead_config) + 3] = 0;
+        out = NULL;
+        EXPECT_OK(rsl_bulkhead_new(&big.cfg, &out));
+        rsl_bulkhead_free(out);
+    }
+
+    /* Defaults and presets (docs/semantics.md, "Bulkhead"). */
+    {
+        rsl_bulkhead_config preset;
+        EXPECT_OK(rsl_bulkhead_config_init(&cfg));
+        EXPECT(cfg.struct_size == sizeof cfg && cfg.max_concurrent == 10 && cfg.fair == 1 &&
+                   cfg.max_waiters == 0 && cfg.max_hold_ns == 0,
+               "bulkhead defaults");
+        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_DEFAULT));
+        EXPECT(memcmp(&preset, &cfg, sizeof cfg) == 0, "config_init == preset DEFAULT");
+        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_RESILIENCE4J));
+        EXPECT(preset.max_concurrent == 25 && preset.fair == 1 && preset.max_waiters == 0,
+               "Resilience4j preset");
+        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_HYSTRIX));
+        EXPECT(preset.max_concurrent == 10 && preset.fair == 0, "hystrix preset");
+        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_FAILSAFE_GO));
+        EXPECT(preset.max_concurrent == 10 && preset.max_waiters == 0, "failsafe-go preset");
+        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_POLLY_V8));
+        EXPECT(preset.max_concurrent == 1000 && preset.max_waiters == 0, "Polly preset");
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Deadlines                                                                */
+/* ------------------------------------------------------------------------ */
+
+static void test_deadline_abi(void) {
+    int64_t d = 12345, t = 12345;
+    char buf[RSL_DEADLINE_TEXT_BUF_LEN];
+    size_t len = 0, i;
+    rsl_deadline_decoded dec;
+    rsl_deadline_policy_config cfg, before;
+    rsl_deadline_policy *p = NULL, *out = POLICY_SENTINEL;
+    rsl_deadline_call_plan plan;
+
+    /* The pure functions. */
+    EXPECT_STATUS(rsl_deadline_from_timeout_at(0, 5, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "out_deadline_ns");
+    EXPECT_STATUS(rsl_deadline_from_timeout(5, NULL), RSL_ERR_NULL_ARGUMENT, "out_deadline_ns");
+    EXPECT_STATUS(rsl_deadline_from_timeout_at(0, -1, &d), RSL_ERR_INVALID_ARGUMENT, "timeout_ns");
+    EXPECT(d == 12345, "a failed from_timeout leaves its out untouched");
+    EXPECT_OK(rsl_deadline_from_timeout_at(100, 50, &d));
+    EXPECT(d == 150, "from_timeout_at: %lld", (long long)d);
+    EXPECT_OK(rsl_deadline_from_timeout(INT64_MAX, &d));
+    EXPECT(d == RSL_DEADLINE_NONE, "a timeout past INT64_MAX is no deadline");
+    EXPECT(rsl_deadline_remaining(RSL_DEADLINE_NONE) == RSL_DEADLINE_NONE, "NONE remaining");
+    EXPECT(rsl_deadline_expired(RSL_DEADLINE_NONE) == 0, "NONE never expires");
+    EXPECT(rsl_deadline_expired(INT64_MIN) == 1, "INT64_MIN has expired");
+    EXPECT(rsl_deadline_remaining_at(INT64_MIN, 1) == INT64_MIN, "remaining saturates");
+    EXPECT(rsl_deadline_expired_at(10, 10) == 1 && rsl_deadline_expired_at(10, 9) == 0,
+           "deadlines are inclusive");
+    EXPECT_STATUS(rsl_deadline_shrink(10, 5, NULL), RSL_ERR_NULL_ARGUMENT, "out_timeout_ns");
+    EXPECT_STATUS(rsl_deadline_shrink(10, 0, &t), RSL_ERR_INVALID_ARGUMENT, "per_call_timeout_ns");
+    EXPECT(t == 12345, "a failed shrink leaves its out untouched");
+    EXPECT_OK(rsl_deadline_shrink(10, 5, &t));
+    EXPECT(t == 5, "shrink: %lld", (long long)t);
+
+    /* grpc-timeout and milliseconds. */
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(SEC, NULL, sizeof buf, &len),
+                  RSL_ERR_NULL_ARGUMENT, "buf");
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(0, buf, sizeof buf, &len),
+                  RSL_ERR_INVALID_ARGUMENT, "timeout_ns");
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(SEC, buf, 2, &len), RSL_ERR_INVALID_ARGUMENT,
+                  "buf_len");
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(SEC, buf, 0, &len), RSL_ERR_INVALID_ARGUMENT,
+                  "buf_len");
+    EXPECT_OK(rsl_deadline_grpc_timeout_encode(SEC, buf, sizeof buf, NULL));
+    EXPECT(strcmp(buf, "1S") == 0, "1 s is 1S, got %s", buf);
+    EXPECT_OK(rsl_deadline_grpc_timeout_encode(INT64_MAX, buf, sizeof buf, &len));
+    EXPECT(strcmp(buf, "2562048H") == 0 && len == 8, "INT64_MAX is 2562048H, got %s", buf);
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode("1S", 2, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode(NULL, 2, &dec), RSL_ERR_NULL_ARGUMENT, "value");
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode(NULL, 0, &dec), RSL_ERR_INVALID_ARGUMENT,
+                  "value");
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode("1s", 2, &dec), RSL_ERR_INVALID_ARGUMENT,
+                  "value");
+    /* Only `len` bytes are read: "1S" inside a longer string. */
+    EXPECT_OK(rsl_deadline_grpc_timeout_decode("1Sxyz", 2, &dec));
+    EXPECT(dec.timeout_ns == SEC && dec.saturated == 0 && dec.reserved0 == 0, "1S decoded");
+    EXPECT_OK(rsl_deadline_grpc_timeout_decode("99999999H", 9, &dec));
+    EXPECT(dec.timeout_ns == INT64_MAX && dec.saturated == 1, "hours saturate, flagged");
+    EXPECT_STATUS(rsl_deadline_http_timeout_encode(SEC, NULL, sizeof buf, &len),
+                  RSL_ERR_NULL_ARGUMENT, "buf");
+    EXPECT_STATUS(rsl_deadline_http_timeout_encode(-1, buf, sizeof buf, &len),
+                  RSL_ERR_INVALID_ARGUMENT, "timeout_ns");
+    EXPECT_STATUS(rsl_deadline_http_timeout_encode(INT64_MAX, buf, 13, &len),
+                  RSL_ERR_INVALID_ARGUMENT, "buf_len");
+    EXPECT_OK(rsl_deadline_http_timeout_encode(INT64_MAX, buf, 14, &len));
+    EXPECT(strcmp(buf, "9223372036855") == 0 && len == 13, "INT64_MAX in ms, got %s", buf);
+    EXPECT_STATUS(rsl_deadline_http_timeout_decode("15", 2, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_deadline_http_timeout_decode(NULL, 1, &dec), RSL_ERR_NULL_ARGUMENT, "value");
+    EXPECT_STATUS(rsl_deadline_http_timeout_decode("1.5", 3, &dec), RSL_ERR_INVALID_ARGUMENT,
+                  "value");
+    EXPECT_OK(rsl_deadline_http_timeout_decode("1500", 4, &dec));
+    EXPECT(dec.timeout_ns == 1500 * 1000000LL && dec.saturated == 0, "1500 ms decoded");
+
+    /* The policy handle. */
+    rsl_deadline_policy_free(NULL);
+    EXPECT_STATUS(rsl_deadline_policy_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_deadline_policy_config_preset(NULL, RSL_DEADLINE_PRESET_POLLY_V8),
+                  RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_OK(rsl_deadline_policy_config_init(&cfg));
+    before = cfg;
+    EXPECT_STATUS(rsl_deadline_policy_config_preset(&cfg, 99), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT(memcmp(&cfg, &before, sizeof cfg) == 0, "an unknown preset leaves cfg untouched");
+    EXPECT(cfg.struct_size == sizeof cfg && cfg.default_timeout_ns == 100 * 1000000LL &&
+               cfg.min_timeout_ns == 1000000 && cfg.max_timeout_ns == 10 * SEC &&
+               cfg.min_budget_ns == 0 && cfg.reserved0 == 0,
+           "deadline policy defaults");
+    EXPECT_STATUS(rsl_deadline_policy_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_deadline_policy_new(NULL, &p));
+    EXPECT(p != NULL, "rsl_deadline_policy_new(NULL) set *out");
+    if (p == NULL) return;
+    EXPECT_STATUS(rsl_deadline_policy_call_at(NULL, 0, RSL_DEADLINE_NONE, 0, &plan),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_deadline_policy_call(NULL, RSL_DEADLINE_NONE, 0, &plan),
+                  RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_deadline_policy_call_at(p, 0, RSL_DEADLINE_NONE, 0, NULL),
+                  RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_deadline_policy_call(p, RSL_DEADLINE_NONE, 0, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "out");
+    EXPECT_STATUS(rsl_deadline_policy_call_at(p, 0, RSL_DEADLINE_NONE, -1, &plan),
+                  RSL_ERR_INVALID_ARGUMENT, "per_call_timeout_ns");
+    EXPECT_OK(rsl_deadline_policy_call_at(p, 0, RSL_DEADLINE_NONE, 60 * SEC, &plan));
+    EXPECT(plan.decision == RSL_DEADLINE_CALL_ABOVE_MAX && plan.timeout_ns == 0 &&
+               plan.requested_timeout_ns == 60 * SEC,
+           "60 s is refused, not clamped");
+    EXPECT_OK(rsl_deadline_policy_call(p, RSL_DEADLINE_NONE, 0, &plan));
+    EXPECT(plan.decision == RSL_DEADLINE_CALL_PROCEED && plan.timeout_ns == 100 * 1000000LL &&
+               plan.limited_by == RSL_DEADLINE_LIMIT_CALL_TIMEOUT,
+           "the default applies");
+    rsl_deadline_policy_free(p);
+
+    /* Invalid configs: one per rule. */
+    {
+        static const struct {
+            size_t offset;
+            int wide;
+            int64_t value;
+            const char *field;
+        } bad[] = {
+            {offsetof(rsl_deadline_policy_config, default_timeout_ns), 1, 0, "default_timeout_ns"},
+            {offsetof(rsl_deadline_policy_config, default_timeout_ns), 1, -1, "default_timeout_ns"},
+            {offsetof(rsl_deadline_policy_config, min_timeout_ns), 1, -1, "min_timeout_ns"},
+            {offsetof(rsl_deadline_policy_config, max_timeout_ns), 1, -1, "max_timeout_ns"},
+            /* max below the 1 ms floor */
+            {offsetof(rsl_deadline_policy_config, max_timeout_ns), 1, 999999, "max_timeout_ns"},
+            /* default (100 ms) above the ceiling */
+            {offsetof(rsl_deadline_policy_config, max_timeout_ns), 1, 50000000, "default_timeout_ns"},
+            /* default (100 ms) below the floor */
+            {offsetof(rsl_deadline_policy_config, min_timeout_ns), 1, 200000000, "default_timeout_ns"},
+            {offsetof(rsl_deadline_policy_config, min_budget_ns), 1, -1, "min_budget_ns"},
+            {offsetof(rsl_deadline_policy_config, reserved0), 0, 1, "reserved0"},
+        };
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            out = POLICY_SENTINEL;
+            rsl_deadline_policy_config_init(&cfg);
+            if (bad[i].wide) {
+                memcpy((unsigned char *)&cfg + bad[i].offset, &bad[i].value, sizeof(int64_t));
+            } else {
+                uint32_t v = (uint32_t)bad[i].value;
+                memcpy((unsigned char *)&cfg + bad[i].offset, &v, sizeof v);
+            }
+            EXPECT_STATUS(rsl_deadline_policy_new(&cfg, &out), RSL_ERR_INVALID_CONFIG,
+                          bad[i].field);
+            EXPECT(out == POLICY_SENTINEL, "*out untouched (policy case %zu)", i);
+        }
+    }
+    {
+        const uint32_t sizes[] = {0, 4, (uint32_t)sizeof(rsl_deadline_policy_config) - 1, 5000,
+                                  UINT32_MAX};
+        union {
+            rsl_deadline_policy_config cfg;
+            unsigned char bytes[sizeof(rsl_deadline_policy_config) + 8];
+        } big;
+        for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            out = POLICY_SENTINEL;
+            rsl_deadline_policy_config_init(&cfg);
+            cfg.struct_size = sizes[i];
+            EXPECT_STATUS(rsl_deadline_policy_new(&cfg, &out), RSL_ERR_CONFIG_SIZE,
+                          "cfg.struct_size");
+            EXPECT(out == POLICY_SENTINEL, "*out untouched (struct_size %u)", (unsigned)sizes[i]);
+        }
+        memset(&big, 0, sizeof big);
+        rsl_deadline_policy_config_init(&big.cfg);
+        big.cfg.struct_size = (uint32_t)sizeof big;
+        big.bytes[sizeof(rsl_deadline_policy_config)] = 1;
+        out = POLICY_SENTINEL;
+        EXPECT_STATUS(rsl_deadline_policy_new(&big.cfg, &out), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT(out == POLICY_SENTINEL, "*out untouched (unsupported policy tail)");
+    }
+    {
+        rsl_deadline_policy_config preset;
+        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_DEFAULT));
+        rsl_deadline_policy_config_init(&cfg);
+        EXPECT(memcmp(&preset, &cfg, sizeof cfg) == 0, "config_init == preset DEFAULT");
+        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_POLLY_V8));
+        EXPECT(preset.default_timeout_ns == 30 * SEC && preset.min_timeout_ns == 10000000 &&
+                   preset.max_timeout_ns == 86400 * SEC,
+               "Polly preset");
+        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_RESILIENCE4J));
+        EXPECT(preset.default_timeout_ns == SEC && preset.max_timeout_ns == 0, "R4j preset");
+        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_HYSTRIX));
+        EXPECT(preset.default_timeout_ns == SEC, "hystrix preset");
+    }
+}
+
 int main(void) {
     const char *initial = rsl_last_error_message();
     EXPECT(initial != NULL && initial[0] == '\0',
@@ -1742,6 +2128,8 @@ int main(void) {
     test_limiter_config_sizes();
     test_cpu_sampler();
     test_criticality();
+    test_bulkhead_abi();
+    test_deadline_abi();
 
     printf("test_abi: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -20,6 +20,10 @@
  *   - 4 threads acquire/release ONE adaptive limiter held overloaded with an
  *     empty window (every limit 0): at most 2 requests are ever in flight,
  *     and allowed_total + dropped equal the acquire calls.
+ *   - 4 threads hammer ONE bulkhead of 2 (two fail fast, two block in
+ *     enter_wait): never more than 2 callers inside at once (an atomic
+ *     count), every waiter enters, every permit exits exactly once (a second
+ *     exit is refused), the totals match and in_use returns to 0.
  *
  * The breaker uses the library clock (rsl_breaker_acquire/_record), the
  * throttle virtual time (_at with a per-thread counter, so threads' times
@@ -32,6 +36,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -719,6 +724,117 @@ static void test_adaptive_limiter(void) {
     rsl_adaptive_limiter_free(l);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Bulkhead                                                                 */
+/* ------------------------------------------------------------------------ */
+
+#define BULKHEAD_LIMIT 2
+#define BULKHEAD_ITERATIONS 20000
+
+static atomic_int bulkhead_inside;
+static atomic_int bulkhead_max_inside;
+
+typedef struct {
+    const rsl_bulkhead *bulkhead;
+    int index;
+    uint64_t entered;
+    uint64_t refused;
+} bulkhead_worker;
+
+/* Threads 0 and 1 fail fast (try_enter); threads 2 and 3 block in
+ * enter_wait with a timeout long enough never to expire, so every one of
+ * their calls must enter: a lost wake-up shows as a refusal. */
+static void *bulkhead_thread(void *arg) {
+    bulkhead_worker *w = arg;
+    int i;
+    for (i = 0; i < BULKHEAD_ITERATIONS; i++) {
+        rsl_bulkhead_permit p;
+        uint32_t entered = 0;
+        int n, seen;
+        rsl_status st = w->index < 2
+                            ? rsl_bulkhead_try_enter_at(w->bulkhead, i, &p, &entered)
+                            : rsl_bulkhead_enter_wait(w->bulkhead, 120000000000LL, &p, &entered);
+        if (st != RSL_OK) {
+            fail("bulkhead enter status", st);
+            continue;
+        }
+        if (!entered) {
+            if (w->index >= 2) fail("a waiter was not woken", i);
+            w->refused++;
+            continue;
+        }
+        w->entered++;
+        n = atomic_fetch_add(&bulkhead_inside, 1) + 1;
+        seen = atomic_load(&bulkhead_max_inside);
+        while (n > seen && !atomic_compare_exchange_weak(&bulkhead_max_inside, &seen, n)) {
+        }
+        atomic_fetch_sub(&bulkhead_inside, 1);
+        st = rsl_bulkhead_exit_at(w->bulkhead, i, &p, NULL);
+        if (st != RSL_OK) fail("bulkhead exit status", st);
+        /* The same permit again: refused, whatever the others do. */
+        if (rsl_bulkhead_exit_at(w->bulkhead, i, &p, NULL) != RSL_ERR_INVALID_ARGUMENT) {
+            fail("a second exit of one permit was accepted", i);
+        }
+    }
+    return NULL;
+}
+
+static void test_bulkhead(void) {
+    rsl_bulkhead_config cfg;
+    rsl_bulkhead *h = NULL;
+    rsl_bulkhead_metrics m;
+    bulkhead_worker w[THREADS];
+    pthread_t tid[THREADS];
+    uint64_t entered = 0, refused = 0;
+    int i;
+
+    rsl_bulkhead_config_init(&cfg);
+    cfg.max_concurrent = BULKHEAD_LIMIT;
+    cfg.max_waiters = THREADS;
+    if (rsl_bulkhead_new(&cfg, &h) != RSL_OK) {
+        fail("rsl_bulkhead_new", 0);
+        return;
+    }
+    atomic_store(&bulkhead_inside, 0);
+    atomic_store(&bulkhead_max_inside, 0);
+    for (i = 0; i < THREADS; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].bulkhead = h;
+        w[i].index = i;
+        if (pthread_create(&tid[i], NULL, bulkhead_thread, &w[i]) != 0) {
+            fprintf(stderr, "pthread_create failed\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        entered += w[i].entered;
+        refused += w[i].refused;
+    }
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    if (rsl_bulkhead_get_metrics_at(h, 0, &m) != RSL_OK) {
+        fail("rsl_bulkhead_get_metrics_at", 0);
+    } else {
+        printf("bulkhead: %llu entered, %llu refused, at most %d inside at once (cap %d); "
+               "metrics: peak %u, in_use %u, entered %llu, exited %llu, rejected %llu\n",
+               (unsigned long long)entered, (unsigned long long)refused,
+               atomic_load(&bulkhead_max_inside), BULKHEAD_LIMIT, m.peak_in_use, m.in_use,
+               (unsigned long long)m.entered_total, (unsigned long long)m.exited_total,
+               (unsigned long long)m.rejected_total);
+        if (atomic_load(&bulkhead_max_inside) > BULKHEAD_LIMIT) {
+            fail("more callers inside than max_concurrent", atomic_load(&bulkhead_max_inside));
+        }
+        if (m.peak_in_use > BULKHEAD_LIMIT) fail("peak_in_use above the cap", m.peak_in_use);
+        if (m.in_use != 0 || m.waiting != 0) fail("in_use/waiting not back to 0", m.in_use);
+        if (m.entered_total != entered || m.exited_total != entered) {
+            fail("entered/exited totals differ from the entries seen", (long)entered);
+        }
+        if (m.rejected_total != refused) fail("rejected_total != refusals seen", (long)refused);
+    }
+    rsl_bulkhead_free(h);
+}
+
 int main(void) {
     test_breaker();
     test_throttle();
@@ -727,6 +843,7 @@ int main(void) {
     test_window_limiter(RSL_WINDOW_LIMITER_SLIDING_BUCKETS, 10);
     test_window_limiter(RSL_WINDOW_LIMITER_SLIDING_WEIGHTED, 1);
     test_adaptive_limiter();
+    test_bulkhead();
     if (failures != 0) {
         printf("test_concurrency: %d failures\n", failures);
         return EXIT_FAILURE;

@@ -9,9 +9,14 @@ pub mod ffi;
 
 pub use crate::core::adaptive_limiter::{AdaptiveLimiter, AdaptiveLimiterConfig, CpuSource};
 pub use crate::core::adaptive_throttle::{AdaptiveThrottle, ThrottleConfig};
+pub use crate::core::backoff::{Backoff, BackoffConfig, BackoffState};
 pub use crate::core::breaker::{Breaker, Config as BreakerConfig};
+pub use crate::core::bulkhead::{Bulkhead, Config as BulkheadConfig, Permit as BulkheadPermit};
 pub use crate::core::clock::now_ns;
 pub use crate::core::criticality::Criticality;
+pub use crate::core::deadline::PolicyConfig as DeadlinePolicyConfig;
 pub use crate::core::error::{Error, ErrorKind, Result};
 pub use crate::core::outcome::Outcome;
+pub use crate::core::retry::{Retry, RetryConfig, RetryState};
+pub use crate::core::retry_budget::{BudgetConfig as RetryBudgetConfig, RetryBudget};
 pub use crate::core::window_limiter::{Mode as WindowMode, WindowLimiter, WindowLimiterConfig};

@@ -63,6 +63,14 @@
  */
 #define MAX_TOKENS 1000
 
+
+
+/**
+ * The largest duration (x/time/rate's `InfDuration`): the delay of a
+ * reservation that is not OK, the wait a zero limit needs, "no maximum".
+ */
+#define INF_DURATION INT64_MAX
+
 /**
  * The ABI version. It changes only when an existing function or struct
  * changes incompatibly; bindings refuse to load a library with another one.
@@ -550,6 +558,19 @@
 #define RSL_DEADLINE_PRESET_HYSTRIX 3
 
 /**
+ * Mode: go.uber.org/ratelimit. `rsl_leaky_bucket_take_at` returns when the
+ * caller may proceed; permits are spaced `per_ns / rate` apart, with up to
+ * `slack` unused intervals banked for a burst.
+ */
+#define RSL_LEAKY_BUCKET_PACER 1
+
+/**
+ * Mode: the leaky bucket as a meter (GCRA, as governor).
+ * `rsl_leaky_bucket_check_at` allows or answers "not until"; never queues.
+ */
+#define RSL_LEAKY_BUCKET_METER 2
+
+/**
  * `retry_after_ns`: no server hint; the backoff decides (INT64_MIN).
  */
 #define RSL_RETRY_AFTER_NONE INT64_MIN
@@ -708,6 +729,19 @@
 #define RSL_RETRY_TICKET_RETRY 2
 
 /**
+ * The infinite rate (x/time/rate's `Inf`, which is `math.MaxFloat64`, i.e.
+ * `DBL_MAX`, not IEEE infinity): everything is allowed and the burst is
+ * ignored.
+ */
+#define RSL_TOKEN_BUCKET_INF 1.7976931348623157e308
+
+/**
+ * The largest duration, `INT64_MAX` ns (x/time/rate's `InfDuration`): the
+ * wait of a reservation that is not OK, and "any wait" for `max_wait_ns`.
+ */
+#define RSL_TOKEN_BUCKET_INF_DURATION 9223372036854775807
+
+/**
  * One epoch-aligned window: the count resets at every multiple of `window_ns`.
  */
 #define RSL_WINDOW_LIMITER_FIXED 1
@@ -794,6 +828,13 @@ typedef struct rsl_bulkhead rsl_bulkhead;
 typedef struct rsl_deadline_policy rsl_deadline_policy;
 
 /**
+ * A leaky bucket. Create with `rsl_leaky_bucket_new`, destroy with
+ * `rsl_leaky_bucket_free`. Every function may be called from any thread
+ * concurrently, except `rsl_leaky_bucket_free`.
+ */
+typedef struct rsl_leaky_bucket rsl_leaky_bucket;
+
+/**
  * A retry policy (limits + backoff + its PRNG), shared by every operation
  * it governs. Create with `rsl_retry_new`, destroy with `rsl_retry_free`.
  * Every function may be called from any thread concurrently, except _free;
@@ -807,6 +848,15 @@ typedef struct rsl_retry rsl_retry;
  * function may be called from any thread concurrently, except _free.
  */
 typedef struct rsl_retry_budget rsl_retry_budget;
+
+/**
+ * A token bucket with the semantics of Go's `golang.org/x/time/rate`
+ * `Limiter`: `burst` float tokens, full at the start, refilled continuously
+ * at `rate_per_sec`. Create with `rsl_token_bucket_new`, destroy with
+ * `rsl_token_bucket_free`. Every function may be called from any thread
+ * concurrently, except `rsl_token_bucket_free`.
+ */
+typedef struct rsl_token_bucket rsl_token_bucket;
 
 /**
  * A window rate limiter: at most `limit` permits per `window_ns`. Create
@@ -1800,6 +1850,93 @@ typedef struct rsl_deadline_call_plan {
 } rsl_deadline_call_plan;
 
 /**
+ * Leaky bucket configuration. Fill it with `rsl_leaky_bucket_config_init`,
+ * then change fields. The interval between permits is `per_ns / rate`
+ * (integer division, as uber's `perRequest` and governor's quota).
+ */
+typedef struct rsl_leaky_bucket_config {
+  /**
+   * `sizeof(rsl_leaky_bucket_config)` as the caller was compiled; set by _init.
+   */
+  uint32_t struct_size;
+  /**
+   * `RSL_LEAKY_BUCKET_PACER` or `RSL_LEAKY_BUCKET_METER`. Default PACER.
+   */
+  uint32_t mode;
+  /**
+   * Permits per `per_ns`, >= 1, with `per_ns / rate` >= 1 ns. Default 100.
+   */
+  uint32_t rate;
+  /**
+   * PACER: unused intervals banked for a burst (uber `WithSlack`);
+   * 0 = uber `WithoutSlack`. Ignored by METER. Default 10 (uber's).
+   */
+  uint32_t slack;
+  /**
+   * The period `rate` counts over (uber `Per`), > 0. Default 1 s.
+   */
+  int64_t per_ns;
+  /**
+   * METER: cells that may conform back to back (governor's burst), >= 1;
+   * the tolerance is `(burst - 1)` intervals. Ignored by PACER. Default 1.
+   */
+  uint32_t burst;
+  /**
+   * Must be zero.
+   */
+  uint32_t reserved0;
+} rsl_leaky_bucket_config;
+
+/**
+ * The answer to a PACER take.
+ */
+typedef struct rsl_leaky_bucket_permit {
+  /**
+   * 1 if a permission was issued (always for `_take_at`; for
+   * `_try_take_at` only when the wait fits), else 0 (nothing changed).
+   */
+  uint32_t taken;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+  /**
+   * When the caller may proceed: the permission time if it is after
+   * `now_ns`, else `now_ns` (what uber's `Take` returns). When not taken,
+   * when it would have been.
+   */
+  int64_t ready_at_ns;
+  /**
+   * `ready_at_ns - now_ns` (>= 0): how long to sleep before proceeding.
+   */
+  int64_t wait_ns;
+} rsl_leaky_bucket_permit;
+
+/**
+ * The answer to a METER check.
+ */
+typedef struct rsl_leaky_bucket_verdict {
+  /**
+   * 1 if the cells conform (and were counted), else 0 (nothing changed).
+   */
+  uint32_t allowed;
+  /**
+   * When allowed, the cells that could still conform at the same instant
+   * (governor's `remaining_burst_capacity`); 0 when denied.
+   */
+  uint32_t remaining;
+  /**
+   * `now_ns` when allowed; else the earliest instant the same check could
+   * conform (governor's `NotUntil::earliest_possible`).
+   */
+  int64_t retry_at_ns;
+  /**
+   * `retry_at_ns - now_ns` (>= 0).
+   */
+  int64_t wait_ns;
+} rsl_leaky_bucket_verdict;
+
+/**
  * Retry policy configuration; fill it with `rsl_retry_config_init` or
  * `rsl_retry_config_preset`. The backoff has its own `rsl_backoff_config`.
  */
@@ -2032,6 +2169,70 @@ typedef struct rsl_retry_budget_metrics {
    */
   uint64_t denied_total;
 } rsl_retry_budget_metrics;
+
+/**
+ * Token bucket configuration. Fill it with `rsl_token_bucket_config_init`,
+ * then set `rate_per_sec` and `burst`.
+ */
+typedef struct rsl_token_bucket_config {
+  /**
+   * `sizeof(rsl_token_bucket_config)` as the caller was compiled; set by _init.
+   */
+  uint32_t struct_size;
+  /**
+   * Must be zero.
+   */
+  uint32_t reserved0;
+  /**
+   * Tokens added per second (x/time/rate's `Limit`): a finite number >= 0,
+   * or `RSL_TOKEN_BUCKET_INF`. 0 adds none. Default 0.
+   */
+  double rate_per_sec;
+  /**
+   * Bucket size (x/time/rate's burst; the seeds' capacity), >= 0: the
+   * tokens at the start and the most one call can take. Default 0.
+   */
+  int64_t burst;
+} rsl_token_bucket_config;
+
+/**
+ * A reservation: a plain value the caller keeps (no pointers). Pass it to
+ * `rsl_token_bucket_cancel_at` if the reserved action will not happen.
+ */
+typedef struct rsl_token_bucket_reservation {
+  /**
+   * 1 if the tokens were granted within the maximum wait, else 0 (then
+   * nothing changed in the bucket and cancelling does nothing).
+   */
+  uint32_t ok;
+  /**
+   * 0; set to 1 by `rsl_token_bucket_cancel_at`, after which cancelling
+   * it again does nothing.
+   */
+  uint32_t cancelled;
+  /**
+   * Tokens reserved (0 when not OK).
+   */
+  int64_t tokens;
+  /**
+   * When the caller may act (INT64_MIN when not OK).
+   */
+  int64_t time_to_act_ns;
+  /**
+   * How long to wait from the reservation's `now_ns` (0 = act now;
+   * `RSL_TOKEN_BUCKET_INF_DURATION` when not OK).
+   */
+  int64_t wait_ns;
+  /**
+   * The limit in force at the reservation, used by cancel (0 when the
+   * limit was `RSL_TOKEN_BUCKET_INF`, as upstream).
+   */
+  double limit;
+  /**
+   * The bucket that made it; cancelling on another one is an error.
+   */
+  uint64_t bucket_id;
+} rsl_token_bucket_reservation;
 
 /**
  * Window limiter configuration; fill it with `rsl_window_limiter_config_init`
@@ -3050,6 +3251,95 @@ rsl_status rsl_deadline_policy_call(const struct rsl_deadline_policy *policy,
                                     struct rsl_deadline_call_plan *out);
 
 /**
+ * Fills `*cfg` with the defaults (PACER, uber's `New(100)`: rate 100 per
+ * second, slack 10; METER burst 1) and sets struct_size.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_leaky_bucket_config_init(struct rsl_leaky_bucket_config *cfg);
+
+/**
+ * Creates a leaky bucket that has issued nothing (`cfg` NULL = defaults;
+ * copied). `*out` receives the owned handle only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field:
+ * `mode`, `rate`, `per_ns`, `slack`, `burst`, `reserved0`).
+ */
+rsl_status rsl_leaky_bucket_new(const struct rsl_leaky_bucket_config *cfg,
+                                struct rsl_leaky_bucket **out);
+
+/**
+ * Destroys a bucket. NULL is a no-op. No other call may be running on it.
+ */
+void rsl_leaky_bucket_free(struct rsl_leaky_bucket *bucket);
+
+/**
+ * PACER: issues the next permission at `now_ns` (uber's `Take`, without
+ * the sleep): sleep `out->wait_ns`, then proceed. The first take is issued
+ * at `now_ns`; each next one `per_ns / rate` after the previous, or at
+ * `now_ns` (without slack) / `now_ns - slack intervals` (with slack) when
+ * the bucket has been idle longer. Lock-free.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_ARGUMENT` (a METER
+ * bucket), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_leaky_bucket_take_at(const struct rsl_leaky_bucket *bucket,
+                                    int64_t now_ns,
+                                    struct rsl_leaky_bucket_permit *out);
+
+/**
+ * `rsl_leaky_bucket_take_at` on the library clock (re-read when another
+ * thread wins the race, as uber does).
+ */
+rsl_status rsl_leaky_bucket_take(const struct rsl_leaky_bucket *bucket,
+                                 struct rsl_leaky_bucket_permit *out);
+
+/**
+ * PACER: `rsl_leaky_bucket_take_at`, but only if the wait is at most
+ * `max_wait_ns` (INT64_MAX = any, 0 = none, negative = never); otherwise
+ * nothing changes, `out->taken` is 0 and `out->ready_at_ns` says when the
+ * permission would have been issued. For a caller with a deadline.
+ * Errors: as `rsl_leaky_bucket_take_at`.
+ */
+rsl_status rsl_leaky_bucket_try_take_at(const struct rsl_leaky_bucket *bucket,
+                                        int64_t now_ns,
+                                        int64_t max_wait_ns,
+                                        struct rsl_leaky_bucket_permit *out);
+
+/**
+ * `rsl_leaky_bucket_try_take_at` on the library clock.
+ */
+rsl_status rsl_leaky_bucket_try_take(const struct rsl_leaky_bucket *bucket,
+                                     int64_t max_wait_ns,
+                                     struct rsl_leaky_bucket_permit *out);
+
+/**
+ * METER: whether `n` cells conform at `now_ns` (GCRA): they do when
+ * `now_ns >= TAT + (n - 1) * interval - (burst - 1) * interval`, and are
+ * then counted (`TAT = max(TAT, now_ns) + n * interval`); otherwise nothing
+ * changes and `out->retry_at_ns` says when they would. Lock-free.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_ARGUMENT` (`n` == 0, or
+ * a PACER bucket), `RSL_ERR_EXCEEDS_CAPACITY` (`n` > burst: it could never
+ * conform), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_leaky_bucket_check_at(const struct rsl_leaky_bucket *bucket,
+                                     int64_t now_ns,
+                                     uint32_t n,
+                                     struct rsl_leaky_bucket_verdict *out);
+
+/**
+ * `rsl_leaky_bucket_check_at` on the library clock.
+ */
+rsl_status rsl_leaky_bucket_check(const struct rsl_leaky_bucket *bucket,
+                                  uint32_t n,
+                                  struct rsl_leaky_bucket_verdict *out);
+
+/**
+ * The interval between permits, `per_ns / rate`, into `*interval_ns`.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_leaky_bucket_get_interval(const struct rsl_leaky_bucket *bucket,
+                                         int64_t *interval_ns);
+
+/**
  * Fills `*cfg` with the defaults (`RSL_RETRY_PRESET_DEFAULT`).
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
  */
@@ -3287,6 +3577,178 @@ rsl_status rsl_retry_budget_get_metrics_at(const struct rsl_retry_budget *budget
  */
 rsl_status rsl_retry_budget_get_metrics(const struct rsl_retry_budget *budget,
                                         struct rsl_retry_budget_metrics *out);
+
+/**
+ * Fills `*cfg` with the defaults and sets struct_size. The defaults are
+ * x/time/rate's zero `Limiter` (rate 0, burst 0), which rejects everything:
+ * set `rate_per_sec` and `burst`.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_token_bucket_config_init(struct rsl_token_bucket_config *cfg);
+
+/**
+ * Creates a full token bucket (`cfg` NULL = the defaults; copied). `*out`
+ * receives the owned handle only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field:
+ * `rate_per_sec` NaN, IEEE infinite or negative; `burst` negative).
+ */
+rsl_status rsl_token_bucket_new(const struct rsl_token_bucket_config *cfg,
+                                struct rsl_token_bucket **out);
+
+/**
+ * Destroys a bucket. NULL is a no-op. No other call may be running on it.
+ */
+void rsl_token_bucket_free(struct rsl_token_bucket *bucket);
+
+/**
+ * Whether `n` tokens may be taken at `now_ns` (x/time/rate's `AllowN`): if
+ * so they are taken and `*allowed` is 1, else nothing changes and it is 0.
+ * A refusal is a decision: `n` above the burst is simply 0.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_ARGUMENT` (`n` < 0),
+ * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_token_bucket_allow_at(const struct rsl_token_bucket *bucket,
+                                     int64_t now_ns,
+                                     int64_t n,
+                                     uint32_t *allowed);
+
+/**
+ * `rsl_token_bucket_allow_at` on the library clock, read while the bucket
+ * is locked (so concurrent callers' times reach it in order).
+ */
+rsl_status rsl_token_bucket_allow(const struct rsl_token_bucket *bucket,
+                                  int64_t n,
+                                  uint32_t *allowed);
+
+/**
+ * Reserves `n` tokens at `now_ns` (x/time/rate's `reserveN`): granted
+ * (`out->ok` = 1) when the wait until enough tokens exist is at most
+ * `max_wait_ns` (`RSL_TOKEN_BUCKET_INF_DURATION` = any wait, as `ReserveN`;
+ * 0 = none, as `AllowN`; negative = not even zero). The tokens may go
+ * negative. A reservation that is not OK changes nothing. Sleep
+ * `out->wait_ns`, then act; or call `rsl_token_bucket_cancel_at`.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_ARGUMENT` (`n` < 0),
+ * `RSL_ERR_EXCEEDS_CAPACITY` when `n` > burst and the rate is not
+ * `RSL_TOKEN_BUCKET_INF` (no wait can grant it; `*out` is then a not-OK
+ * reservation), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_token_bucket_reserve_at(const struct rsl_token_bucket *bucket,
+                                       int64_t now_ns,
+                                       int64_t n,
+                                       int64_t max_wait_ns,
+                                       struct rsl_token_bucket_reservation *out);
+
+/**
+ * `rsl_token_bucket_reserve_at` on the library clock, read while the
+ * bucket is locked; `out->wait_ns` counts from that reading.
+ */
+rsl_status rsl_token_bucket_reserve(const struct rsl_token_bucket *bucket,
+                                    int64_t n,
+                                    int64_t max_wait_ns,
+                                    struct rsl_token_bucket_reservation *out);
+
+/**
+ * Cancels a reservation at `now_ns` (x/time/rate's `CancelAt`): gives back
+ * its tokens, minus those that reservations made after it already count on,
+ * unless it is not OK, the rate is `RSL_TOKEN_BUCKET_INF`, it reserved 0
+ * tokens, or its `time_to_act_ns` is before `now_ns` (at exactly that time
+ * it still counts). Sets `reservation->cancelled`, so a second cancel does
+ * nothing (upstream would give the tokens back again).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_ARGUMENT`
+ * (`reservation` made by another bucket, or its `limit`/`tokens` corrupt),
+ * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_token_bucket_cancel_at(const struct rsl_token_bucket *bucket,
+                                      int64_t now_ns,
+                                      struct rsl_token_bucket_reservation *reservation);
+
+/**
+ * `rsl_token_bucket_cancel_at` on the library clock, read under the lock.
+ */
+rsl_status rsl_token_bucket_cancel(const struct rsl_token_bucket *bucket,
+                                   struct rsl_token_bucket_reservation *reservation);
+
+/**
+ * The tokens available at `now_ns` into `*tokens` (x/time/rate's
+ * `TokensAt`; negative while reservations are outstanding). Changes nothing.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_token_bucket_tokens_at(const struct rsl_token_bucket *bucket,
+                                      int64_t now_ns,
+                                      double *tokens);
+
+/**
+ * `rsl_token_bucket_tokens_at` on the library clock.
+ */
+rsl_status rsl_token_bucket_tokens(const struct rsl_token_bucket *bucket, double *tokens);
+
+/**
+ * Sets the rate at `now_ns` (x/time/rate's `SetLimitAt`): the tokens are
+ * first brought up to `now_ns` at the old rate. Outstanding reservations
+ * keep the rate they were made under.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT` (`limit` NaN, IEEE infinite or
+ * negative), `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_token_bucket_set_limit_at(const struct rsl_token_bucket *bucket,
+                                         int64_t now_ns,
+                                         double limit);
+
+/**
+ * `rsl_token_bucket_set_limit_at` on the library clock, read under the lock.
+ */
+rsl_status rsl_token_bucket_set_limit(const struct rsl_token_bucket *bucket, double limit);
+
+/**
+ * Sets the burst at `now_ns` (x/time/rate's `SetBurstAt`): the tokens are
+ * first brought up to `now_ns` under the old burst; a lower burst caps them
+ * from the next computation on.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT` (`burst` < 0), `RSL_ERR_NULL_ARGUMENT`,
+ * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_token_bucket_set_burst_at(const struct rsl_token_bucket *bucket,
+                                         int64_t now_ns,
+                                         int64_t burst);
+
+/**
+ * `rsl_token_bucket_set_burst_at` on the library clock, read under the lock.
+ */
+rsl_status rsl_token_bucket_set_burst(const struct rsl_token_bucket *bucket, int64_t burst);
+
+/**
+ * The current rate into `*limit` (x/time/rate's `Limit()`).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_token_bucket_get_limit(const struct rsl_token_bucket *bucket, double *limit);
+
+/**
+ * The current burst into `*burst` (x/time/rate's `Burst()`).
+ * Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+rsl_status rsl_token_bucket_get_burst(const struct rsl_token_bucket *bucket, int64_t *burst);
+
+/**
+ * How long after `now_ns` the holder of `reservation` must wait into
+ * `*wait_ns` (x/time/rate's `DelayFrom`): 0 = act now,
+ * `RSL_TOKEN_BUCKET_INF_DURATION` if it is not OK. Pure; thread-safe.
+ * Errors: `RSL_ERR_NULL_ARGUMENT`.
+ */
+rsl_status rsl_token_bucket_reservation_delay_at(const struct rsl_token_bucket_reservation *reservation,
+                                                 int64_t now_ns,
+                                                 int64_t *wait_ns);
+
+/**
+ * `rsl_token_bucket_reservation_delay_at` from the library clock.
+ */
+rsl_status rsl_token_bucket_reservation_delay(const struct rsl_token_bucket_reservation *reservation,
+                                              int64_t *wait_ns);
+
+/**
+ * The rate of one token per `interval_ns` (x/time/rate's `Every`:
+ * `1 / interval.Seconds()`, so every binding gets the same double);
+ * `RSL_TOKEN_BUCKET_INF` when `interval_ns` <= 0. Pure; thread-safe.
+ */
+double rsl_token_bucket_every(int64_t interval_ns);
 
 /**
  * Fills `*cfg` with the defaults (SLIDING_BUCKETS, 100 per 1 s in 10

@@ -15,8 +15,10 @@ pub mod bulkhead;
 pub mod cpu_sampler;
 pub mod criticality;
 pub mod deadline;
+pub mod leaky_bucket;
 pub mod retry;
 pub mod retry_budget;
+pub mod token_bucket;
 pub mod window_limiter;
 
 use crate::core::error::{Error, ErrorKind};

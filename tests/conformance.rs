@@ -61,6 +61,8 @@ fn run_file(path: &Path) -> Res {
         Some("criticality") => runner::criticality::run(s),
         Some("bulkhead") => runner::bulkhead::run(s),
         Some("deadline") => runner::deadline::run(s),
+        Some("token_bucket") => runner::token_bucket::run(s),
+        Some("leaky_bucket") => runner::leaky_bucket::run(s),
         other => Err(format!("unknown primitive {other:?}")),
     }
 }

@@ -267,6 +267,8 @@ pub mod breaker;
 pub mod bulkhead;
 pub mod criticality;
 pub mod deadline;
+pub mod leaky_bucket;
 pub mod retry;
 pub mod retry_budget;
+pub mod token_bucket;
 pub mod window_limiter;

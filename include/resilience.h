@@ -3614,8 +3614,10 @@ rsl_status rsl_token_bucket_allow_at(const struct rsl_token_bucket *bucket,
                                      uint32_t *allowed);
 
 /**
- * `rsl_token_bucket_allow_at` on the library clock, read while the bucket
- * is locked (so concurrent callers' times reach it in order).
+ * `rsl_token_bucket_allow_at` on the library clock, read after the call
+ * has its snapshot of the bucket (and again if it must retry), so that
+ * concurrent callers' times reach the bucket in order and none is credited
+ * twice.
  */
 rsl_status rsl_token_bucket_allow(const struct rsl_token_bucket *bucket,
                                   int64_t n,
@@ -3640,8 +3642,8 @@ rsl_status rsl_token_bucket_reserve_at(const struct rsl_token_bucket *bucket,
                                        struct rsl_token_bucket_reservation *out);
 
 /**
- * `rsl_token_bucket_reserve_at` on the library clock, read while the
- * bucket is locked; `out->wait_ns` counts from that reading.
+ * `rsl_token_bucket_reserve_at` on the library clock, read as for
+ * `rsl_token_bucket_allow`; `out->wait_ns` counts from that reading.
  */
 rsl_status rsl_token_bucket_reserve(const struct rsl_token_bucket *bucket,
                                     int64_t n,
@@ -3664,7 +3666,8 @@ rsl_status rsl_token_bucket_cancel_at(const struct rsl_token_bucket *bucket,
                                       struct rsl_token_bucket_reservation *reservation);
 
 /**
- * `rsl_token_bucket_cancel_at` on the library clock, read under the lock.
+ * `rsl_token_bucket_cancel_at` on the library clock, read as for
+ * `rsl_token_bucket_allow`.
  */
 rsl_status rsl_token_bucket_cancel(const struct rsl_token_bucket *bucket,
                                    struct rsl_token_bucket_reservation *reservation);
@@ -3695,7 +3698,8 @@ rsl_status rsl_token_bucket_set_limit_at(const struct rsl_token_bucket *bucket,
                                          double limit);
 
 /**
- * `rsl_token_bucket_set_limit_at` on the library clock, read under the lock.
+ * `rsl_token_bucket_set_limit_at` on the library clock, read as for
+ * `rsl_token_bucket_allow`.
  */
 rsl_status rsl_token_bucket_set_limit(const struct rsl_token_bucket *bucket, double limit);
 
@@ -3711,7 +3715,8 @@ rsl_status rsl_token_bucket_set_burst_at(const struct rsl_token_bucket *bucket,
                                          int64_t burst);
 
 /**
- * `rsl_token_bucket_set_burst_at` on the library clock, read under the lock.
+ * `rsl_token_bucket_set_burst_at` on the library clock, read as for
+ * `rsl_token_bucket_allow`.
  */
 rsl_status rsl_token_bucket_set_burst(const struct rsl_token_bucket *bucket, int64_t burst);
 

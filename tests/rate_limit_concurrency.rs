@@ -288,3 +288,65 @@ fn pacer_concurrent_takes_are_evenly_spaced() {
         .collect();
     assert_eq!(all, want);
 }
+
+/// Concurrent reservations at one instant each claim their own slot: the
+/// k-th token beyond the burst acts at exactly now + durationFromTokens(k),
+/// so the multiset of times to act must equal a single-threaded replay's. A
+/// lost update (two calls deciding on the same state) would repeat a time.
+#[test]
+fn token_bucket_concurrent_reservations_match_a_sequential_replay() {
+    const CALLS: usize = 3_000;
+    const NOW: i64 = 5_000_000_000;
+    let b = Arc::new(token_bucket(1000.0, 10));
+    let workers: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let b = b.clone();
+            std::thread::spawn(move || {
+                (0..CALLS)
+                    .map(|_| {
+                        let mut r = rsl_token_bucket_reservation::default();
+                        let st = unsafe {
+                            rsl_token_bucket_reserve_at(
+                                b.0,
+                                NOW,
+                                1,
+                                RSL_TOKEN_BUCKET_INF_DURATION,
+                                &mut r,
+                            )
+                        };
+                        assert_eq!(st, RSL_OK);
+                        assert_eq!(r.ok, 1);
+                        r.time_to_act_ns
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut got: Vec<i64> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    got.sort_unstable();
+    let model = token_bucket(1000.0, 10);
+    let want: Vec<i64> = (0..THREADS * CALLS)
+        .map(|_| {
+            let mut r = rsl_token_bucket_reservation::default();
+            let st = unsafe {
+                rsl_token_bucket_reserve_at(model.0, NOW, 1, RSL_TOKEN_BUCKET_INF_DURATION, &mut r)
+            };
+            assert_eq!(st, RSL_OK);
+            r.time_to_act_ns
+        })
+        .collect();
+    assert_eq!(got, want);
+    let (mut a, mut c) = (0.0, 0.0);
+    assert_eq!(
+        unsafe { rsl_token_bucket_tokens_at(b.0, NOW, &mut a) },
+        RSL_OK
+    );
+    assert_eq!(
+        unsafe { rsl_token_bucket_tokens_at(model.0, NOW, &mut c) },
+        RSL_OK
+    );
+    assert_eq!(a.to_bits(), c.to_bits());
+}

@@ -15,8 +15,7 @@
 //! `tests/conformance/token_bucket/`.
 
 use super::error::{Error, ErrorKind, Result};
-use parking_lot::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicI64, AtomicU64, Ordering};
 
 /// The infinite rate (x/time/rate's `Inf`): every request is allowed, the
 /// burst is ignored. It is `f64::MAX`, not IEEE infinity.
@@ -163,7 +162,7 @@ impl Reservation {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 struct State {
     limit: f64,
     burst: i64,
@@ -173,17 +172,39 @@ struct State {
     last: i64,
     /// The latest time-to-act of a reservation, past or future.
     last_event: i64,
+    /// [`deny_above`] of `limit`.
+    deny_above: f64,
+}
+
+/// A deficit of tokens above this needs a wait of at least 1 ns at `limit`:
+/// `D > 2e-9·limit` gives `(D / limit) · 1e9 > 2·(1 − 2⁻⁵³)³ > 1` even
+/// after the three roundings. Infinite (never used) for limits so small that
+/// `2e-9·limit` could lose precision to subnormals.
+fn deny_above(limit: f64) -> f64 {
+    if limit >= 1e-250 {
+        limit * 2e-9
+    } else {
+        f64::INFINITY
+    }
 }
 
 impl State {
     /// x/time/rate's `advance`: the tokens at `t`, without changing state.
     /// A `t` before `last` adds nothing.
     fn advance(&self, t: i64) -> f64 {
-        let last = if t < self.last { t } else { self.last };
-        let elapsed = t.saturating_sub(last);
-        let tokens = self.tokens + tokens_from_duration(self.limit, elapsed);
         #[allow(clippy::cast_precision_loss)]
         let burst = self.burst as f64;
+        // Shortcuts that give the same bits: a full bucket stays full (the
+        // added tokens are never negative), and no elapsed time adds +0.
+        if self.tokens >= burst {
+            return burst;
+        }
+        let last = if t < self.last { t } else { self.last };
+        let elapsed = t.saturating_sub(last);
+        if elapsed == 0 {
+            return self.tokens;
+        }
+        let tokens = self.tokens + tokens_from_duration(self.limit, elapsed);
         if tokens > burst {
             burst
         } else {
@@ -191,10 +212,11 @@ impl State {
         }
     }
 
-    fn reserve(&mut self, id: u64, t: i64, n: i64, max_wait: i64) -> Reservation {
+    /// x/time/rate's `reserveN`; the flag says whether the state changed.
+    fn reserve(&mut self, id: u64, t: i64, n: i64, max_wait: i64) -> (Reservation, bool) {
         if self.limit == INF {
             // Upstream leaves the reservation's limit at zero here.
-            return Reservation {
+            let r = Reservation {
                 ok: true,
                 tokens: n,
                 time_to_act_ns: t,
@@ -202,17 +224,22 @@ impl State {
                 bucket_id: id,
                 cancelled: false,
             };
+            return (r, false);
         }
         #[allow(clippy::cast_precision_loss)]
         let tokens = self.advance(t) - n as f64;
-        let wait = if tokens < 0.0 {
-            duration_from_tokens(self.limit, -tokens)
-        } else {
+        let wait = if tokens >= 0.0 {
             0
+        } else if max_wait < 1 && -tokens > self.deny_above {
+            // The wait is at least 1 ns, so the answer is no; its exact
+            // value (a division) is not needed.
+            1
+        } else {
+            duration_from_tokens(self.limit, -tokens)
         };
         let ok = n <= self.burst && wait <= max_wait;
         if !ok {
-            return Reservation {
+            let r = Reservation {
                 ok: false,
                 tokens: 0,
                 time_to_act_ns: i64::MIN,
@@ -220,24 +247,27 @@ impl State {
                 bucket_id: id,
                 cancelled: false,
             };
+            return (r, false);
         }
         let time_to_act = t.saturating_add(wait);
         self.last = t;
         self.tokens = tokens;
         self.last_event = time_to_act;
-        Reservation {
+        let r = Reservation {
             ok: true,
             tokens: n,
             time_to_act_ns: time_to_act,
             limit: self.limit,
             bucket_id: id,
             cancelled: false,
-        }
+        };
+        (r, true)
     }
 
-    fn cancel(&mut self, t: i64, r: &Reservation) {
+    /// x/time/rate's `CancelAt`; true if the state changed.
+    fn cancel(&mut self, t: i64, r: &Reservation) -> bool {
         if self.limit == INF || r.tokens == 0 || r.time_to_act_ns < t {
-            return;
+            return false;
         }
         // Tokens reserved after `r` (between its time to act and the last
         // event) stay reserved.
@@ -245,7 +275,7 @@ impl State {
         let restore = r.tokens as f64
             - tokens_from_duration(r.limit, self.last_event.saturating_sub(r.time_to_act_ns));
         if restore <= 0.0 {
-            return;
+            return false;
         }
         let mut tokens = self.advance(t) + restore;
         #[allow(clippy::cast_precision_loss)]
@@ -263,33 +293,147 @@ impl State {
                 self.last_event = prev;
             }
         }
+        true
     }
 
-    fn set(&mut self, t: i64, limit: Option<f64>, burst: Option<i64>) {
+    /// x/time/rate's `SetLimitAt` / `SetBurstAt`; always a change.
+    fn set(&mut self, t: i64, limit: Option<f64>, burst: Option<i64>) -> bool {
         self.tokens = self.advance(t);
         self.last = t;
         if let Some(l) = limit {
             self.limit = l;
+            self.deny_above = deny_above(l);
         }
         if let Some(b) = burst {
             self.burst = b;
         }
+        true
     }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// A thread-safe token bucket (x/time/rate's `Limiter`).
+/// The state in atomics, guarded by a sequence number (a seqlock used
+/// optimistically): a call reads a consistent snapshot (the sequence is even
+/// and unchanged around the reads), decides on it, and if it must change the
+/// state, claims the sequence from that very value (odd) with one
+/// compare-and-swap, so that nothing was written since its snapshot, stores
+/// and releases it (even again). A call that changes nothing (a refusal,
+/// `tokens`) takes no lock at all. Every field is an atomic, so readers never
+/// see torn values; the sequence tells them when a snapshot mixes two states.
+#[derive(Debug)]
+#[repr(align(64))]
+struct Shared {
+    seq: AtomicU64,
+    limit: AtomicU64,
+    burst: AtomicI64,
+    tokens: AtomicU64,
+    last: AtomicI64,
+    last_event: AtomicI64,
+    deny_above: AtomicU64,
+}
+
+impl Shared {
+    fn new(s: State) -> Self {
+        Self {
+            seq: AtomicU64::new(0),
+            limit: AtomicU64::new(s.limit.to_bits()),
+            burst: AtomicI64::new(s.burst),
+            tokens: AtomicU64::new(s.tokens.to_bits()),
+            last: AtomicI64::new(s.last),
+            last_event: AtomicI64::new(s.last_event),
+            deny_above: AtomicU64::new(s.deny_above.to_bits()),
+        }
+    }
+
+    /// A consistent snapshot and its (even) sequence, or `None` if a writer
+    /// is active or wrote meanwhile.
+    fn snapshot(&self) -> Option<(u64, State)> {
+        let seq = self.seq.load(Ordering::Acquire);
+        if seq & 1 == 1 {
+            return None;
+        }
+        let s = State {
+            limit: f64::from_bits(self.limit.load(Ordering::Relaxed)),
+            burst: self.burst.load(Ordering::Relaxed),
+            tokens: f64::from_bits(self.tokens.load(Ordering::Relaxed)),
+            last: self.last.load(Ordering::Relaxed),
+            last_event: self.last_event.load(Ordering::Relaxed),
+            deny_above: f64::from_bits(self.deny_above.load(Ordering::Relaxed)),
+        };
+        fence(Ordering::Acquire);
+        (self.seq.load(Ordering::Relaxed) == seq).then_some((seq, s))
+    }
+
+    /// Runs `f` on a snapshot at the time `now()` (read after the snapshot)
+    /// until it decides on a current one; stores the state if `f` says it
+    /// changed. `f` may run more than once, so it must only compute.
+    fn update<R>(
+        &self,
+        mut now: impl FnMut() -> i64,
+        mut f: impl FnMut(&mut State, i64) -> (R, bool),
+    ) -> R {
+        let mut spins = 0u32;
+        loop {
+            let Some((seq, mut s)) = self.snapshot() else {
+                backoff(&mut spins);
+                continue;
+            };
+            let (result, changed) = f(&mut s, now());
+            if !changed {
+                return result;
+            }
+            if self
+                .seq
+                .compare_exchange(seq, seq + 1, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+            {
+                backoff(&mut spins);
+                continue;
+            }
+            fence(Ordering::Release);
+            self.limit.store(s.limit.to_bits(), Ordering::Relaxed);
+            self.burst.store(s.burst, Ordering::Relaxed);
+            self.tokens.store(s.tokens.to_bits(), Ordering::Relaxed);
+            self.last.store(s.last, Ordering::Relaxed);
+            self.last_event.store(s.last_event, Ordering::Relaxed);
+            self.deny_above
+                .store(s.deny_above.to_bits(), Ordering::Relaxed);
+            self.seq.store(seq + 2, Ordering::Release);
+            return result;
+        }
+    }
+
+    fn read(&self) -> State {
+        self.update(|| 0, |s, _| (*s, false))
+    }
+}
+
+/// Spins briefly, then yields the CPU (a writer may have been preempted
+/// between its claim and its release).
+fn backoff(spins: &mut u32) {
+    if *spins < 64 {
+        *spins += 1;
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
+}
+
+/// A thread-safe token bucket (x/time/rate's `Limiter`). Lock-free for
+/// readers and refusals; a call that changes the state claims it with one
+/// compare-and-swap (see `Shared`).
 ///
 /// Every operation has an `_at(now)` form. The `_now` forms take a clock
-/// function and read it while holding the bucket's lock, so that concurrent
-/// callers' times reach the bucket in order and none is credited twice
-/// (x/time/rate reads the clock before locking, where a late caller's
-/// earlier time counts as time going back and earns tokens again).
+/// function and read it after taking their snapshot, re-reading it on a
+/// retry, so that the times of state changes reach the bucket in order and
+/// none is credited twice (x/time/rate reads the clock before locking, where
+/// a late caller's earlier time counts as time going back and earns tokens
+/// again).
 #[derive(Debug)]
 pub struct TokenBucket {
+    shared: Shared,
     id: u64,
-    state: Mutex<State>,
 }
 
 impl TokenBucket {
@@ -300,12 +444,13 @@ impl TokenBucket {
         let tokens = cfg.burst as f64;
         Ok(Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            state: Mutex::new(State {
+            shared: Shared::new(State {
                 limit: cfg.rate_per_sec,
                 burst: cfg.burst,
                 tokens,
                 last: i64::MIN,
                 last_event: i64::MIN,
+                deny_above: deny_above(cfg.rate_per_sec),
             }),
         })
     }
@@ -319,13 +464,13 @@ impl TokenBucket {
     /// The current limit (tokens per second; [`INF`] = no limit).
     #[must_use]
     pub fn limit(&self) -> f64 {
-        self.state.lock().limit
+        self.shared.read().limit
     }
 
     /// The current burst.
     #[must_use]
     pub fn burst(&self) -> i64 {
-        self.state.lock().burst
+        self.shared.read().burst
     }
 
     /// The tokens available at `now` (negative while reservations are
@@ -335,10 +480,9 @@ impl TokenBucket {
         self.tokens_now(|| now)
     }
 
-    /// [`Self::tokens_at`] with the time read under the lock.
-    pub fn tokens_now(&self, now: impl FnOnce() -> i64) -> f64 {
-        let s = self.state.lock();
-        s.advance(now())
+    /// [`Self::tokens_at`] with the time read after the snapshot.
+    pub fn tokens_now(&self, now: impl FnMut() -> i64) -> f64 {
+        self.shared.update(now, |s, t| (s.advance(t), false))
     }
 
     /// Whether `n` tokens may be taken at `now` (x/time/rate's `AllowN`:
@@ -348,12 +492,14 @@ impl TokenBucket {
         self.allow_now(|| now, n)
     }
 
-    /// [`Self::allow_at`] with the time read under the lock.
-    pub fn allow_now(&self, now: impl FnOnce() -> i64, n: i64) -> Result<bool> {
+    /// [`Self::allow_at`] with the time read after the snapshot.
+    pub fn allow_now(&self, now: impl FnMut() -> i64, n: i64) -> Result<bool> {
         check_n(n)?;
-        let mut s = self.state.lock();
-        let t = now();
-        Ok(s.reserve(self.id, t, n, 0).ok)
+        let id = self.id;
+        Ok(self.shared.update(now, |s, t| {
+            let (r, changed) = s.reserve(id, t, n, 0);
+            (r.ok, changed)
+        }))
     }
 
     /// Reserves `n` tokens at `now`, granted if the wait is at most
@@ -365,27 +511,32 @@ impl TokenBucket {
         self.reserve_now(|| now, n, max_wait_ns)
     }
 
-    /// [`Self::reserve_at`] with the time read under the lock.
+    /// [`Self::reserve_at`] with the time read after the snapshot.
     pub fn reserve_now(
         &self,
-        now: impl FnOnce() -> i64,
+        now: impl FnMut() -> i64,
         n: i64,
         max_wait_ns: i64,
     ) -> Result<Reservation> {
         check_n(n)?;
-        let mut s = self.state.lock();
-        if n > s.burst && s.limit != INF {
-            return Err(Error {
-                kind: ErrorKind::ExceedsCapacity,
-                field: "n",
-                message: format!(
-                    "{n} tokens exceed the burst {}; no wait can grant them",
-                    s.burst
-                ),
-            });
-        }
-        let t = now();
-        Ok(s.reserve(self.id, t, n, max_wait_ns))
+        let id = self.id;
+        self.shared
+            .update(now, |s, t| {
+                if n > s.burst && s.limit != INF {
+                    let e = Error {
+                        kind: ErrorKind::ExceedsCapacity,
+                        field: "n",
+                        message: String::new(),
+                    };
+                    return (Err((e, s.burst)), false);
+                }
+                let (r, changed) = s.reserve(id, t, n, max_wait_ns);
+                (Ok(r), changed)
+            })
+            .map_err(|(mut e, burst)| {
+                e.message = format!("{n} tokens exceed the burst {burst}; no wait can grant them");
+                e
+            })
     }
 
     /// Gives back what `r` reserved, at `now` (x/time/rate's `CancelAt`):
@@ -399,8 +550,8 @@ impl TokenBucket {
         self.cancel_now(|| now, r)
     }
 
-    /// [`Self::cancel_at`] with the time read under the lock.
-    pub fn cancel_now(&self, now: impl FnOnce() -> i64, r: &mut Reservation) -> Result<()> {
+    /// [`Self::cancel_at`] with the time read after the snapshot.
+    pub fn cancel_now(&self, now: impl FnMut() -> i64, r: &mut Reservation) -> Result<()> {
         if !r.ok || r.cancelled {
             return Ok(());
         }
@@ -417,9 +568,8 @@ impl TokenBucket {
                 format!("must be >= 0, got {}", r.tokens),
             ));
         }
-        let mut s = self.state.lock();
-        let t = now();
-        s.cancel(t, r);
+        let held = *r;
+        self.shared.update(now, |s, t| ((), s.cancel(t, &held)));
         r.cancelled = true;
         Ok(())
     }
@@ -431,12 +581,11 @@ impl TokenBucket {
         self.set_limit_now(|| now, limit)
     }
 
-    /// [`Self::set_limit_at`] with the time read under the lock.
-    pub fn set_limit_now(&self, now: impl FnOnce() -> i64, limit: f64) -> Result<()> {
+    /// [`Self::set_limit_at`] with the time read after the snapshot.
+    pub fn set_limit_now(&self, now: impl FnMut() -> i64, limit: f64) -> Result<()> {
         check_limit("limit", limit).map_err(as_argument)?;
-        let mut s = self.state.lock();
-        let t = now();
-        s.set(t, Some(limit), None);
+        self.shared
+            .update(now, |s, t| ((), s.set(t, Some(limit), None)));
         Ok(())
     }
 
@@ -447,12 +596,11 @@ impl TokenBucket {
         self.set_burst_now(|| now, burst)
     }
 
-    /// [`Self::set_burst_at`] with the time read under the lock.
-    pub fn set_burst_now(&self, now: impl FnOnce() -> i64, burst: i64) -> Result<()> {
+    /// [`Self::set_burst_at`] with the time read after the snapshot.
+    pub fn set_burst_now(&self, now: impl FnMut() -> i64, burst: i64) -> Result<()> {
         check_burst("burst", burst).map_err(as_argument)?;
-        let mut s = self.state.lock();
-        let t = now();
-        s.set(t, None, Some(burst));
+        self.shared
+            .update(now, |s, t| ((), s.set(t, None, Some(burst))));
         Ok(())
     }
 }
@@ -558,6 +706,29 @@ mod tests {
         assert_eq!(e.map_err(|e| e.kind), Err(ErrorKind::ExceedsCapacity));
         let inf = bucket(INF, 0);
         assert_eq!(inf.reserve_at(0, 3, 0).map(|r| r.ok), Ok(true));
+    }
+
+    #[test]
+    fn deny_shortcut_agrees_with_the_exact_wait() {
+        // xorshift64*, deterministic.
+        let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = || {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        };
+        for _ in 0..2_000_000 {
+            let limit = f64::from_bits(next() % 0x7FE0_0000_0000_0000);
+            let deficit = f64::from_bits(next() % 0x7FE0_0000_0000_0000);
+            // Also deficits right at the threshold.
+            let near = deny_above(limit) * (1.0 + (next() % 8) as f64 * 1e-16);
+            for d in [deficit, near] {
+                if d > deny_above(limit) {
+                    assert!(duration_from_tokens(limit, d) >= 1, "{limit:e} {d:e}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -182,8 +182,10 @@ pub unsafe extern "C" fn rsl_token_bucket_allow_at(
     })
 }
 
-/// `rsl_token_bucket_allow_at` on the library clock, read while the bucket
-/// is locked (so concurrent callers' times reach it in order).
+/// `rsl_token_bucket_allow_at` on the library clock, read after the call
+/// has its snapshot of the bucket (and again if it must retry), so that
+/// concurrent callers' times reach the bucket in order and none is credited
+/// twice.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_token_bucket_allow(
     bucket: *const rsl_token_bucket,
@@ -229,9 +231,6 @@ fn reserve(
 ) -> FfiResult {
     match f(b) {
         Ok(r) => {
-            // The plain twin reads the clock under the lock; DelayFrom the
-            // reservation's own time is wait = time_to_act − that time, which
-            // `now` (read earlier) can only overstate by the lock wait.
             *out = rsl_token_bucket_reservation::from_core(&r, now);
             Ok(())
         }
@@ -250,8 +249,8 @@ fn reserve(
     }
 }
 
-/// `rsl_token_bucket_reserve_at` on the library clock, read while the
-/// bucket is locked; `out->wait_ns` counts from that reading.
+/// `rsl_token_bucket_reserve_at` on the library clock, read as for
+/// `rsl_token_bucket_allow`; `out->wait_ns` counts from that reading.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_token_bucket_reserve(
     bucket: *const rsl_token_bucket,
@@ -300,7 +299,8 @@ pub unsafe extern "C" fn rsl_token_bucket_cancel_at(
     })
 }
 
-/// `rsl_token_bucket_cancel_at` on the library clock, read under the lock.
+/// `rsl_token_bucket_cancel_at` on the library clock, read as for
+/// `rsl_token_bucket_allow`.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_token_bucket_cancel(
     bucket: *const rsl_token_bucket,
@@ -356,7 +356,8 @@ pub unsafe extern "C" fn rsl_token_bucket_set_limit_at(
     with_handle(bucket, |b| Ok(b.set_limit_at(now_ns, limit)?))
 }
 
-/// `rsl_token_bucket_set_limit_at` on the library clock, read under the lock.
+/// `rsl_token_bucket_set_limit_at` on the library clock, read as for
+/// `rsl_token_bucket_allow`.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_token_bucket_set_limit(
     bucket: *const rsl_token_bucket,
@@ -379,7 +380,8 @@ pub unsafe extern "C" fn rsl_token_bucket_set_burst_at(
     with_handle(bucket, |b| Ok(b.set_burst_at(now_ns, burst)?))
 }
 
-/// `rsl_token_bucket_set_burst_at` on the library clock, read under the lock.
+/// `rsl_token_bucket_set_burst_at` on the library clock, read as for
+/// `rsl_token_bucket_allow`.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_token_bucket_set_burst(
     bucket: *const rsl_token_bucket,

@@ -182,6 +182,15 @@ pub struct LeakyBucket {
     cfg: LeakyConfig,
     interval: i64,
     tolerance: i64,
+    /// `floor(2^64 / interval)`, to divide by the interval without a
+    /// hardware division on the hot path (see [`Self::cells_in`]).
+    reciprocal: u64,
+}
+
+#[cold]
+#[inline(never)]
+fn cold_wrong_mode(what: &str, mode: LeakyMode) -> Error {
+    wrong_mode(what, mode)
 }
 
 fn wrong_mode(what: &str, mode: LeakyMode) -> Error {
@@ -205,6 +214,10 @@ impl LeakyBucket {
             cfg,
             interval: d.interval,
             tolerance: d.tolerance,
+            // interval >= 1; for interval 1 the quotient 2^64 does not fit
+            // and cells_in's correction step supplies the missing 1.
+            reciprocal: u64::try_from((1u128 << 64) / d.interval.unsigned_abs() as u128)
+                .unwrap_or(u64::MAX),
         })
     }
 
@@ -221,6 +234,7 @@ impl LeakyBucket {
     }
 
     /// uber's next permission time after `prev` for a take at `now`.
+    #[inline]
     fn next_issue(&self, prev: i64, now: i64) -> i64 {
         let per = self.interval;
         let slack = self.tolerance;
@@ -241,9 +255,45 @@ impl LeakyBucket {
         }
     }
 
+    /// Why a check cannot be made (kept out of the hot path).
+    #[cold]
+    #[inline(never)]
+    fn check_error(&self, n: u32) -> Error {
+        if self.cfg.mode != LeakyMode::Meter {
+            return wrong_mode("check", self.cfg.mode);
+        }
+        if n == 0 {
+            return Error::argument("n", "must be >= 1, got 0");
+        }
+        Error {
+            kind: ErrorKind::ExceedsCapacity,
+            field: "n",
+            message: format!(
+                "{n} cells exceed the burst {}; they can never conform",
+                self.cfg.burst
+            ),
+        }
+    }
+
+    /// `room / interval` for `0 <= room`, exactly: the product with the
+    /// reciprocal is low by at most 1 (for room < 2^63), which one
+    /// multiplication corrects. A 64-bit division costs tens of cycles.
+    #[inline]
+    fn cells_in(&self, room: i64) -> u64 {
+        let room = room.unsigned_abs();
+        let t = self.interval.unsigned_abs();
+        let q = ((u128::from(room) * u128::from(self.reciprocal)) >> 64) as u64;
+        if (q + 1).saturating_mul(t) <= room {
+            q + 1
+        } else {
+            q
+        }
+    }
+
     /// Pacer: issues the next permission at `now` (uber's `Take`). The
     /// caller sleeps `wait_ns`, then proceeds.
     /// Errors: a meter-mode bucket.
+    #[inline]
     pub fn take_at(&self, now: i64) -> Result<Permit> {
         self.try_take_now(|| now, i64::MAX)
     }
@@ -252,15 +302,17 @@ impl LeakyBucket {
     /// `max_wait_ns` (negative = never); otherwise nothing changes and the
     /// answer says when the permission would have been issued.
     /// Errors: a meter-mode bucket.
+    #[inline]
     pub fn try_take_at(&self, now: i64, max_wait_ns: i64) -> Result<Permit> {
         self.try_take_now(|| now, max_wait_ns)
     }
 
     /// [`Self::try_take_at`] reading the clock before each attempt, as uber
     /// re-reads it when its compare-and-swap loses a race.
+    #[inline]
     pub fn try_take_now(&self, mut now: impl FnMut() -> i64, max_wait_ns: i64) -> Result<Permit> {
         if self.cfg.mode != LeakyMode::Pacer {
-            return Err(wrong_mode("take", self.cfg.mode));
+            return Err(cold_wrong_mode("take", self.cfg.mode));
         }
         let mut prev = self.state.0.load(Ordering::Acquire);
         loop {
@@ -297,27 +349,16 @@ impl LeakyBucket {
     /// Meter: whether `n` cells conform at `now`; if so they are counted.
     /// Errors: a pacer-mode bucket; `n == 0`; `ExceedsCapacity` when
     /// `n > burst` (it could never conform).
+    #[inline]
     pub fn check_at(&self, now: i64, n: u32) -> Result<Verdict> {
         self.check_now(|| now, n)
     }
 
     /// [`Self::check_at`] reading the clock before each attempt.
+    #[inline]
     pub fn check_now(&self, mut now: impl FnMut() -> i64, n: u32) -> Result<Verdict> {
-        if self.cfg.mode != LeakyMode::Meter {
-            return Err(wrong_mode("check", self.cfg.mode));
-        }
-        if n == 0 {
-            return Err(Error::argument("n", "must be >= 1, got 0"));
-        }
-        if n > self.cfg.burst {
-            return Err(Error {
-                kind: ErrorKind::ExceedsCapacity,
-                field: "n",
-                message: format!(
-                    "{n} cells exceed the burst {}; they can never conform",
-                    self.cfg.burst
-                ),
-            });
+        if self.cfg.mode != LeakyMode::Meter || n == 0 || n > self.cfg.burst {
+            return Err(self.check_error(n));
         }
         let t_cell = self.interval;
         let tau = self.tolerance;
@@ -344,7 +385,7 @@ impl LeakyBucket {
                 Ok(_) => {
                     let cap = tau + t_cell;
                     let room = t0.saturating_add(cap).saturating_sub(next).clamp(0, cap);
-                    let remaining = u32::try_from(room / t_cell).unwrap_or(u32::MAX);
+                    let remaining = u32::try_from(self.cells_in(room)).unwrap_or(u32::MAX);
                     return Ok(Verdict {
                         allowed: true,
                         retry_at_ns: t0,
@@ -439,6 +480,58 @@ mod tests {
             (false, 200 * MS, 200 * MS)
         );
         assert_eq!(b.check_at(200 * MS, 1).map(|v| v.allowed), Ok(true));
+    }
+
+    #[test]
+    fn cells_in_divides_exactly() {
+        let mut x = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for interval in [
+            1,
+            2,
+            3,
+            7,
+            999,
+            1_000_000,
+            333_333_333,
+            i64::MAX / 3,
+            i64::MAX,
+        ] {
+            let b = LeakyBucket::new(LeakyConfig {
+                mode: LeakyMode::Meter,
+                rate: 1,
+                per_ns: interval,
+                burst: 1,
+                ..LeakyConfig::default()
+            })
+            .unwrap_or_else(|e| unreachable!("{e}"));
+            for _ in 0..100_000 {
+                let room = (next() >> 1) as i64 >> (next() % 63);
+                assert_eq!(
+                    b.cells_in(room),
+                    room.unsigned_abs() / interval.unsigned_abs()
+                );
+            }
+            for room in [
+                0,
+                1,
+                interval - 1,
+                interval,
+                interval.saturating_add(1),
+                i64::MAX,
+            ] {
+                let room = room.max(0);
+                assert_eq!(
+                    b.cells_in(room),
+                    room.unsigned_abs() / interval.unsigned_abs()
+                );
+            }
+        }
     }
 
     #[test]

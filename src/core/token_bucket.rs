@@ -114,9 +114,15 @@ fn check_burst(field: &'static str, burst: i64) -> Result<()> {
 
 fn check_n(n: i64) -> Result<()> {
     if n < 0 {
-        return Err(Error::argument("n", format!("must be >= 0, got {n}")));
+        return Err(negative_n(n));
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn negative_n(n: i64) -> Error {
+    Error::argument("n", format!("must be >= 0, got {n}"))
 }
 
 fn as_argument(mut e: Error) -> Error {
@@ -191,6 +197,7 @@ fn deny_above(limit: f64) -> f64 {
 impl State {
     /// x/time/rate's `advance`: the tokens at `t`, without changing state.
     /// A `t` before `last` adds nothing.
+    #[inline]
     fn advance(&self, t: i64) -> f64 {
         #[allow(clippy::cast_precision_loss)]
         let burst = self.burst as f64;
@@ -213,6 +220,7 @@ impl State {
     }
 
     /// x/time/rate's `reserveN`; the flag says whether the state changed.
+    #[inline]
     fn reserve(&mut self, id: u64, t: i64, n: i64, max_wait: i64) -> (Reservation, bool) {
         if self.limit == INF {
             // Upstream leaves the reservation's limit at zero here.
@@ -348,6 +356,7 @@ impl Shared {
 
     /// A consistent snapshot and its (even) sequence, or `None` if a writer
     /// is active or wrote meanwhile.
+    #[inline]
     fn snapshot(&self) -> Option<(u64, State)> {
         let seq = self.seq.load(Ordering::Acquire);
         if seq & 1 == 1 {
@@ -368,6 +377,7 @@ impl Shared {
     /// Runs `f` on a snapshot at the time `now()` (read after the snapshot)
     /// until it decides on a current one; stores the state if `f` says it
     /// changed. `f` may run more than once, so it must only compute.
+    #[inline]
     fn update<R>(
         &self,
         mut now: impl FnMut() -> i64,
@@ -476,11 +486,13 @@ impl TokenBucket {
     /// The tokens available at `now` (negative while reservations are
     /// outstanding). Changes nothing.
     #[must_use]
+    #[inline]
     pub fn tokens_at(&self, now: i64) -> f64 {
         self.tokens_now(|| now)
     }
 
     /// [`Self::tokens_at`] with the time read after the snapshot.
+    #[inline]
     pub fn tokens_now(&self, now: impl FnMut() -> i64) -> f64 {
         self.shared.update(now, |s, t| (s.advance(t), false))
     }
@@ -488,11 +500,13 @@ impl TokenBucket {
     /// Whether `n` tokens may be taken at `now` (x/time/rate's `AllowN`:
     /// a reservation with no wait). `n` above the burst is simply `false`.
     /// Errors: `n` negative.
+    #[inline]
     pub fn allow_at(&self, now: i64, n: i64) -> Result<bool> {
         self.allow_now(|| now, n)
     }
 
     /// [`Self::allow_at`] with the time read after the snapshot.
+    #[inline]
     pub fn allow_now(&self, now: impl FnMut() -> i64, n: i64) -> Result<bool> {
         check_n(n)?;
         let id = self.id;
@@ -507,11 +521,13 @@ impl TokenBucket {
     /// zero). A reservation that is not OK changes nothing.
     /// Errors: `n` negative; `ExceedsCapacity` when `n > burst` (unless the
     /// limit is [`INF`]), which no wait can grant.
+    #[inline]
     pub fn reserve_at(&self, now: i64, n: i64, max_wait_ns: i64) -> Result<Reservation> {
         self.reserve_now(|| now, n, max_wait_ns)
     }
 
     /// [`Self::reserve_at`] with the time read after the snapshot.
+    #[inline]
     pub fn reserve_now(
         &self,
         now: impl FnMut() -> i64,

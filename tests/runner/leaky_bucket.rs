@@ -57,6 +57,11 @@ pub fn run(s: &Map<String, Value>) -> Res {
         };
         match op {
             "take" | "try_take" => {
+                if op == "take" {
+                    check_step_keys(step, &[])?;
+                } else {
+                    check_step_keys(step, &["max_wait_ns"])?;
+                }
                 ck.known(&["taken", "ready_at_ns", "wait_ns"]);
                 let mut p = rsl_leaky_bucket_permit::default();
                 let st = if op == "take" {
@@ -72,6 +77,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "check" => {
+                check_step_keys(step, &["n"])?;
                 ck.known(&["allowed", "remaining", "retry_at_ns", "wait_ns"]);
                 let n = u32::try_from(int_arg(step, "n", 1)?).map_err(|e| format!("n: {e}"))?;
                 let mut v = rsl_leaky_bucket_verdict::default();
@@ -83,6 +89,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "interval" => {
+                check_step_keys(step, &[])?;
                 ck.known(&["interval_ns"]);
                 let mut i = 0;
                 if check_status(step, unsafe { rsl_leaky_bucket_get_interval(h, &mut i) })? {

@@ -119,6 +119,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         let label = step.get("reservation").and_then(Value::as_str);
         match op {
             "allow" => {
+                check_step_keys(step, &["n"])?;
                 ck.known(&["allowed"]);
                 let n = int64_arg(step, "n", 1)?;
                 let mut allowed = 7;
@@ -129,20 +130,26 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "reserve" => {
+                check_step_keys(step, &["n", "max_wait_ns", "reservation"])?;
                 ck.known(RESERVATION_KEYS);
                 let n = int64_arg(step, "n", 1)?;
                 let max_wait = int64_arg(step, "max_wait_ns", RSL_TOKEN_BUCKET_INF_DURATION)?;
                 let mut r = rsl_token_bucket_reservation::default();
                 let st = unsafe { rsl_token_bucket_reserve_at(h, at, n, max_wait, &mut r) };
-                // On RSL_ERR_EXCEEDS_CAPACITY `r` is a not-OK reservation:
-                // its keys are checked too.
-                check_status(step, st)?;
-                reservation_keys(&mut ck, &r);
-                if let Some(l) = label {
-                    held.insert(l.to_owned(), r);
+                // On RSL_ERR_EXCEEDS_CAPACITY `r` is a not-OK reservation,
+                // kept under its label like any other.
+                if check_status(step, st)? || st == RSL_ERR_EXCEEDS_CAPACITY {
+                    if st == RSL_ERR_EXCEEDS_CAPACITY && r.ok != 0 {
+                        return Err("RSL_ERR_EXCEEDS_CAPACITY with an OK reservation".into());
+                    }
+                    reservation_keys(&mut ck, &r);
+                    if let Some(l) = label {
+                        held.insert(l.to_owned(), r);
+                    }
                 }
             }
             "cancel" => {
+                check_step_keys(step, &["reservation", "foreign", "limit", "tokens"])?;
                 ck.known(&["cancelled"]);
                 let l = label.ok_or("cancel: missing reservation")?;
                 let mut r = *held
@@ -159,13 +166,16 @@ pub fn run(s: &Map<String, Value>) -> Res {
                     r.tokens = int64(v, "tokens")?;
                 }
                 let st = unsafe { rsl_token_bucket_cancel_at(h, at, &mut r) };
-                check_status(step, st)?;
+                if !check_status(step, st)? {
+                    return Ok(());
+                }
                 ck.boolean("cancelled", r.cancelled);
                 if let Some(kept) = held.get_mut(l) {
                     kept.cancelled = r.cancelled;
                 }
             }
             "delay" => {
+                check_step_keys(step, &["reservation"])?;
                 ck.known(&["wait_ns"]);
                 let l = label.ok_or("delay: missing reservation")?;
                 let r = *held
@@ -178,6 +188,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "tokens" => {
+                check_step_keys(step, &[])?;
                 ck.known(&["tokens"]);
                 let mut t = f64::NAN;
                 if check_status(step, unsafe { rsl_token_bucket_tokens_at(h, at, &mut t) })? {
@@ -185,6 +196,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 }
             }
             "set_limit" => {
+                check_step_keys(step, &["limit"])?;
                 ck.known(&[]);
                 let v = double(
                     step.get("limit").ok_or("set_limit: missing limit")?,
@@ -193,6 +205,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 check_status(step, unsafe { rsl_token_bucket_set_limit_at(h, at, v) })?;
             }
             "set_burst" => {
+                check_step_keys(step, &["burst"])?;
                 ck.known(&[]);
                 let b = int64(
                     step.get("burst").ok_or("set_burst: missing burst")?,
@@ -201,6 +214,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 check_status(step, unsafe { rsl_token_bucket_set_burst_at(h, at, b) })?;
             }
             "settings" => {
+                check_step_keys(step, &[])?;
                 ck.known(&["limit", "burst"]);
                 let (mut l, mut b) = (f64::NAN, -1);
                 if unsafe { rsl_token_bucket_get_limit(h, &mut l) } != RSL_OK
@@ -212,6 +226,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.int("burst", i128::from(b));
             }
             "every" => {
+                check_step_keys(step, &["interval_ns"])?;
                 ck.known(&["limit"]);
                 let i = int64_arg(step, "interval_ns", 0)?;
                 exact(&mut ck, "limit", rsl_token_bucket_every(i));

@@ -157,7 +157,8 @@ pub unsafe extern "C" fn rsl_leaky_bucket_config_init(
     cfg: *mut rsl_leaky_bucket_config,
 ) -> rsl_status {
     guard(|| {
-        *out_ref(cfg, "cfg")? = LeakyConfig::default().into();
+        let out = out_ref(cfg, "cfg")?;
+        *out = LeakyConfig::default().into();
         Ok(())
     })
 }
@@ -294,7 +295,8 @@ pub unsafe extern "C" fn rsl_leaky_bucket_get_interval(
     interval_ns: *mut i64,
 ) -> rsl_status {
     with_handle(bucket, |b| {
-        *out_ref(interval_ns, "interval_ns")? = b.interval_ns();
+        let out = out_ref(interval_ns, "interval_ns")?;
+        *out = b.interval_ns();
         Ok(())
     })
 }

@@ -136,7 +136,8 @@ pub unsafe extern "C" fn rsl_token_bucket_config_init(
     cfg: *mut rsl_token_bucket_config,
 ) -> rsl_status {
     guard(|| {
-        *out_ref(cfg, "cfg")? = TokenBucketConfig::default().into();
+        let out = out_ref(cfg, "cfg")?;
+        *out = TokenBucketConfig::default().into();
         Ok(())
     })
 }
@@ -325,7 +326,8 @@ pub unsafe extern "C" fn rsl_token_bucket_tokens_at(
     tokens: *mut f64,
 ) -> rsl_status {
     with_handle(bucket, |b| {
-        *out_ref(tokens, "tokens")? = b.tokens_at(now_ns);
+        let out = out_ref(tokens, "tokens")?;
+        *out = b.tokens_at(now_ns);
         Ok(())
     })
 }
@@ -337,7 +339,8 @@ pub unsafe extern "C" fn rsl_token_bucket_tokens(
     tokens: *mut f64,
 ) -> rsl_status {
     with_handle(bucket, |b| {
-        *out_ref(tokens, "tokens")? = b.tokens_now(now_ns);
+        let out = out_ref(tokens, "tokens")?;
+        *out = b.tokens_now(now_ns);
         Ok(())
     })
 }
@@ -398,7 +401,8 @@ pub unsafe extern "C" fn rsl_token_bucket_get_limit(
     limit: *mut f64,
 ) -> rsl_status {
     with_handle(bucket, |b| {
-        *out_ref(limit, "limit")? = b.limit();
+        let out = out_ref(limit, "limit")?;
+        *out = b.limit();
         Ok(())
     })
 }
@@ -411,7 +415,8 @@ pub unsafe extern "C" fn rsl_token_bucket_get_burst(
     burst: *mut i64,
 ) -> rsl_status {
     with_handle(bucket, |b| {
-        *out_ref(burst, "burst")? = b.burst();
+        let out = out_ref(burst, "burst")?;
+        *out = b.burst();
         Ok(())
     })
 }
@@ -428,7 +433,8 @@ pub unsafe extern "C" fn rsl_token_bucket_reservation_delay_at(
 ) -> rsl_status {
     guard(|| {
         let r = in_ref(reservation, "reservation")?;
-        *out_ref(wait_ns, "wait_ns")? = r.to_core().delay_from(now_ns);
+        let out = out_ref(wait_ns, "wait_ns")?;
+        *out = r.to_core().delay_from(now_ns);
         Ok(())
     })
 }

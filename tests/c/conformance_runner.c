@@ -46,7 +46,13 @@
  *   - deadline `remaining` cannot fail, so it takes no expect_status; a
  *     decode step has exactly one of `value` and `value_bytes`; a failed
  *     encode must leave the whole buffer (plus 4 guard bytes) untouched and a
- *     failed decode its out struct.
+ *     failed decode its out struct;
+ *   - token_bucket doubles (`tokens`, `limit`) compare exactly, bit for bit
+ *     (the README's rule for that primitive), and may be spelled "inf"
+ *     (RSL_TOKEN_BUCKET_INF), "+inf", "-inf" or "nan"; any int64_t of the
+ *     token and leaky buckets may be "int64_max" or "int64_min";
+ *   - token_bucket `reserve` failing with RSL_ERR_EXCEEDS_CAPACITY must have
+ *     written a not-OK reservation, which its label keeps.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -287,6 +293,10 @@ TABLE(limiter_presets, "adaptive_limiter preset",
 TABLE(cpu_sources, "cpu_source",
       {"manual", RSL_CPU_SOURCE_MANUAL},
       {"sampler", RSL_CPU_SOURCE_SAMPLER});
+
+TABLE(leaky_modes, "mode",
+      {"pacer", RSL_LEAKY_BUCKET_PACER},
+      {"meter", RSL_LEAKY_BUCKET_METER});
 
 TABLE(levels, "criticality",
       {"sheddable", RSL_CRITICALITY_SHEDDABLE},
@@ -652,6 +662,23 @@ static const field_desc deadline_policy_config_fields[] = {
     FIELD(rsl_deadline_policy_config, min_budget_ns, F_I64, NULL),
 };
 
+static const field_desc token_config_fields[] = {
+    FIELD(rsl_token_bucket_config, struct_size, F_U32, NULL),
+    FIELD(rsl_token_bucket_config, reserved0, F_U32, NULL),
+    FIELD(rsl_token_bucket_config, rate_per_sec, F_F64, NULL),
+    FIELD(rsl_token_bucket_config, burst, F_I64, NULL),
+};
+
+static const field_desc leaky_config_fields[] = {
+    FIELD(rsl_leaky_bucket_config, struct_size, F_U32, NULL),
+    FIELD(rsl_leaky_bucket_config, mode, F_U32, &leaky_modes),
+    FIELD(rsl_leaky_bucket_config, rate, F_U32, NULL),
+    FIELD(rsl_leaky_bucket_config, slack, F_U32, NULL),
+    FIELD(rsl_leaky_bucket_config, per_ns, F_I64, NULL),
+    FIELD(rsl_leaky_bucket_config, burst, F_U32, NULL),
+    FIELD(rsl_leaky_bucket_config, reserved0, F_U32, NULL),
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const field_desc *find_field(const field_desc *fields, size_t n, const char *name) {
@@ -1008,6 +1035,28 @@ static const op_def deadline_ops[] = {
     {"grpc_decode", args_decode},        {"http_decode", args_decode},
 };
 
+static const char *const args_n[] = {"n", NULL};
+static const char *const args_reserve[] = {"n", "max_wait_ns", "reservation", NULL};
+static const char *const args_cancel[] = {"reservation", "foreign", "limit", "tokens", NULL};
+static const char *const args_reservation[] = {"reservation", NULL};
+static const char *const args_limit[] = {"limit", NULL};
+static const char *const args_burst[] = {"burst", NULL};
+static const char *const args_every[] = {"interval_ns", NULL};
+static const char *const args_max_wait[] = {"max_wait_ns", NULL};
+
+static const op_def token_ops[] = {
+    {"allow", args_n},         {"reserve", args_reserve},   {"cancel", args_cancel},
+    {"delay", args_reservation}, {"tokens", args_none},     {"set_limit", args_limit},
+    {"set_burst", args_burst}, {"settings", args_none},     {"every", args_every},
+};
+
+static const op_def leaky_ops[] = {
+    {"take", args_none},
+    {"try_take", args_max_wait},
+    {"check", args_n},
+    {"interval", args_none},
+};
+
 static int in_list(const char *const *list, const char *key) {
     for (; *list != NULL; list++) {
         if (strcmp(*list, key) == 0) return 1;
@@ -1071,7 +1120,9 @@ typedef enum {
     PRIM_WINDOW,
     PRIM_LIMITER,
     PRIM_BULKHEAD,
-    PRIM_DEADLINE
+    PRIM_DEADLINE,
+    PRIM_TOKEN,
+    PRIM_LEAKY
 } primitive;
 
 /* -------------------------------- breaker ------------------------------- */
@@ -2449,6 +2500,314 @@ static int deadline_step(rsl_deadline_policy *policy, const char *op, const step
     return fail(e, "unknown deadline op \"%s\"", op);
 }
 
+
+/* ------------------------- token bucket, leaky bucket -------------------- */
+
+/* A double: a JSON number, or "inf" (RSL_TOKEN_BUCKET_INF, DBL_MAX), "+inf",
+ * "-inf", "nan" (which JSON cannot spell). */
+static int read_double_named(const cJSON *v, double *out, err_t *e) {
+    if (cJSON_IsNumber(v)) {
+        *out = v->valuedouble;
+        return 0;
+    }
+    if (cJSON_IsString(v)) {
+        if (strcmp(v->valuestring, "inf") == 0) {
+            *out = RSL_TOKEN_BUCKET_INF;
+        } else if (strcmp(v->valuestring, "+inf") == 0) {
+            *out = HUGE_VAL;
+        } else if (strcmp(v->valuestring, "-inf") == 0) {
+            *out = -HUGE_VAL;
+        } else if (strcmp(v->valuestring, "nan") == 0) {
+            *out = NAN;
+        } else {
+            return fail(e, "unknown double name \"%s\"", v->valuestring);
+        }
+        return 0;
+    }
+    return fail(e, "expected a number or \"inf\"/\"+inf\"/\"-inf\"/\"nan\", got %s", json_kind(v));
+}
+
+/* An int64_t: an integer, or "int64_max" / "int64_min". */
+static int read_i64_named(const cJSON *v, int64_t *out, err_t *e) {
+    if (cJSON_IsString(v)) {
+        if (strcmp(v->valuestring, "int64_max") == 0) {
+            *out = INT64_MAX;
+        } else if (strcmp(v->valuestring, "int64_min") == 0) {
+            *out = INT64_MIN;
+        } else {
+            return fail(e, "unknown int64 name \"%s\"", v->valuestring);
+        }
+        return 0;
+    }
+    return read_i64(v, out, e);
+}
+
+static int i64_arg(const step_ctx *s, const char *name, int64_t dflt, int64_t *out, err_t *e) {
+    const cJSON *v = arg(s, name);
+    *out = dflt;
+    if (v != NULL && read_i64_named(v, out, e)) return wrap(e, name);
+    return 0;
+}
+
+/* Bit for bit (NaN equal to NaN). */
+static int expect_exact(const char *key, const cJSON *want, double got, err_t *e) {
+    double w;
+    if (read_double_named(want, &w, e)) return wrap(e, key);
+    if (isnan(w) && isnan(got)) return 0;
+    if (memcmp(&w, &got, sizeof w) != 0) {
+        return fail(e, "%s: expected %.17g, got %.17g (exact comparison)", key, w, got);
+    }
+    return 0;
+}
+
+static int expect_i64_named(const char *key, const cJSON *want, int64_t got, err_t *e) {
+    int64_t w;
+    if (read_i64_named(want, &w, e)) return wrap(e, key);
+    if (w != got) {
+        return fail(e, "%s: expected %lld, got %lld", key, (long long)w, (long long)got);
+    }
+    return 0;
+}
+
+typedef struct {
+    rsl_token_bucket *b;
+    label_store reservations;
+} token_run;
+
+static int reservation_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_token_bucket_reservation *r = ctx;
+    if (strcmp(key, "ok") == 0) return expect_bool(key, want, r->ok, e);
+    if (strcmp(key, "cancelled") == 0) return expect_bool(key, want, r->cancelled, e);
+    if (strcmp(key, "tokens") == 0) return expect_i64_named(key, want, r->tokens, e);
+    if (strcmp(key, "time_to_act_ns") == 0) return expect_i64_named(key, want, r->time_to_act_ns, e);
+    if (strcmp(key, "wait_ns") == 0) return expect_i64_named(key, want, r->wait_ns, e);
+    if (strcmp(key, "limit") == 0) return expect_exact(key, want, r->limit, e);
+    return 1;
+}
+
+static int allowed_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    if (strcmp(key, "allowed") == 0) return expect_bool(key, want, *(const uint32_t *)ctx, e);
+    return 1;
+}
+
+static int cancelled_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    if (strcmp(key, "cancelled") == 0) return expect_bool(key, want, *(const uint32_t *)ctx, e);
+    return 1;
+}
+
+static int wait_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    if (strcmp(key, "wait_ns") == 0) return expect_i64_named(key, want, *(const int64_t *)ctx, e);
+    return 1;
+}
+
+static int tokens_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    if (strcmp(key, "tokens") == 0) return expect_exact(key, want, *(const double *)ctx, e);
+    return 1;
+}
+
+static int limit_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    if (strcmp(key, "limit") == 0) return expect_exact(key, want, *(const double *)ctx, e);
+    return 1;
+}
+
+typedef struct {
+    double limit;
+    int64_t burst;
+} token_settings;
+
+static int settings_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const token_settings *t = ctx;
+    if (strcmp(key, "limit") == 0) return expect_exact(key, want, t->limit, e);
+    if (strcmp(key, "burst") == 0) return expect_i64_named(key, want, t->burst, e);
+    return 1;
+}
+
+static int held_reservation(const token_run *r, const step_ctx *s,
+                            rsl_token_bucket_reservation *out, const char **label, err_t *e) {
+    const cJSON *v = arg(s, "reservation");
+    if (v == NULL) return fail(e, "missing \"reservation\"");
+    if (read_label(v, label, e)) return wrap(e, "reservation");
+    return labels_get(&r->reservations, *label, out, e);
+}
+
+static int token_step(token_run *r, const char *op, const step_ctx *s, rsl_status want, err_t *e) {
+    int done;
+    if (strcmp(op, "allow") == 0) {
+        int64_t n;
+        uint32_t allowed = 7;
+        if (i64_arg(s, "n", 1, &n, e)) return -1;
+        done = check_status("rsl_token_bucket_allow_at",
+                            rsl_token_bucket_allow_at(r->b, s->at, n, &allowed), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, allowed_check, &allowed, e);
+    }
+    if (strcmp(op, "reserve") == 0) {
+        int64_t n, max_wait;
+        const cJSON *lv = arg(s, "reservation");
+        const char *label = NULL;
+        rsl_token_bucket_reservation res;
+        rsl_status got;
+        if (i64_arg(s, "n", 1, &n, e)) return -1;
+        if (i64_arg(s, "max_wait_ns", RSL_TOKEN_BUCKET_INF_DURATION, &max_wait, e)) return -1;
+        if (lv != NULL && read_label(lv, &label, e)) return wrap(e, "reservation");
+        memset(&res, 0x5a, sizeof res);
+        got = rsl_token_bucket_reserve_at(r->b, s->at, n, max_wait, &res);
+        done = check_status("rsl_token_bucket_reserve_at", got, want, e);
+        if (done < 0) return -1;
+        if (done && got != RSL_ERR_EXCEEDS_CAPACITY) return 0;
+        if (got == RSL_ERR_EXCEEDS_CAPACITY &&
+            (res.ok != 0 || res.wait_ns != RSL_TOKEN_BUCKET_INF_DURATION)) {
+            return fail(e, "RSL_ERR_EXCEEDS_CAPACITY must leave a not-OK reservation in *out");
+        }
+        if (label != NULL && labels_put(&r->reservations, label, &res, e)) return -1;
+        if (done) return 0;
+        return for_each_expect(s, op, reservation_check, &res, e);
+    }
+    if (strcmp(op, "cancel") == 0) {
+        rsl_token_bucket_reservation held, copy;
+        const char *label;
+        const cJSON *v;
+        if (held_reservation(r, s, &held, &label, e)) return -1;
+        copy = held;
+        if ((v = arg(s, "foreign")) != NULL) {
+            if (!cJSON_IsBool(v)) return fail(e, "foreign: expected true/false");
+            if (cJSON_IsTrue(v)) copy.bucket_id ^= 0x5555000000000000ull;
+        }
+        if ((v = arg(s, "limit")) != NULL && read_double_named(v, &copy.limit, e))
+            return wrap(e, "limit");
+        if ((v = arg(s, "tokens")) != NULL && read_i64_named(v, &copy.tokens, e))
+            return wrap(e, "tokens");
+        done = check_status("rsl_token_bucket_cancel_at",
+                            rsl_token_bucket_cancel_at(r->b, s->at, &copy), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        held.cancelled = copy.cancelled;
+        if (labels_put(&r->reservations, label, &held, e)) return -1;
+        return for_each_expect(s, op, cancelled_check, &copy.cancelled, e);
+    }
+    if (strcmp(op, "delay") == 0) {
+        rsl_token_bucket_reservation held;
+        const char *label;
+        int64_t w = -7;
+        if (held_reservation(r, s, &held, &label, e)) return -1;
+        done = check_status("rsl_token_bucket_reservation_delay_at",
+                            rsl_token_bucket_reservation_delay_at(&held, s->at, &w), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, wait_check, &w, e);
+    }
+    if (strcmp(op, "tokens") == 0) {
+        double t = -12345.0;
+        done = check_status("rsl_token_bucket_tokens_at",
+                            rsl_token_bucket_tokens_at(r->b, s->at, &t), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, tokens_check, &t, e);
+    }
+    if (strcmp(op, "set_limit") == 0) {
+        double l;
+        const cJSON *v = arg(s, "limit");
+        if (v == NULL) return fail(e, "missing \"limit\"");
+        if (read_double_named(v, &l, e)) return wrap(e, "limit");
+        done = check_status("rsl_token_bucket_set_limit_at",
+                            rsl_token_bucket_set_limit_at(r->b, s->at, l), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, no_check, NULL, e);
+    }
+    if (strcmp(op, "set_burst") == 0) {
+        int64_t b;
+        const cJSON *v = arg(s, "burst");
+        if (v == NULL) return fail(e, "missing \"burst\"");
+        if (read_i64_named(v, &b, e)) return wrap(e, "burst");
+        done = check_status("rsl_token_bucket_set_burst_at",
+                            rsl_token_bucket_set_burst_at(r->b, s->at, b), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, no_check, NULL, e);
+    }
+    if (strcmp(op, "settings") == 0) {
+        token_settings t = {-1.0, -1};
+        done = check_status("rsl_token_bucket_get_limit",
+                            rsl_token_bucket_get_limit(r->b, &t.limit), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        done = check_status("rsl_token_bucket_get_burst",
+                            rsl_token_bucket_get_burst(r->b, &t.burst), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, settings_check, &t, e);
+    }
+    if (strcmp(op, "every") == 0) {
+        int64_t interval;
+        double l;
+        if (i64_arg(s, "interval_ns", 0, &interval, e)) return -1;
+        if (want != RSL_OK) return fail(e, "every cannot fail");
+        l = rsl_token_bucket_every(interval);
+        return for_each_expect(s, op, limit_check, &l, e);
+    }
+    return fail(e, "unknown token_bucket op \"%s\"", op);
+}
+
+typedef struct {
+    rsl_leaky_bucket *b;
+} leaky_run;
+
+static int permit_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_leaky_bucket_permit *p = ctx;
+    if (strcmp(key, "taken") == 0) return expect_bool(key, want, p->taken, e);
+    if (strcmp(key, "ready_at_ns") == 0) return expect_i64_named(key, want, p->ready_at_ns, e);
+    if (strcmp(key, "wait_ns") == 0) return expect_i64_named(key, want, p->wait_ns, e);
+    return 1;
+}
+
+static int verdict_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_leaky_bucket_verdict *v = ctx;
+    if (strcmp(key, "allowed") == 0) return expect_bool(key, want, v->allowed, e);
+    if (strcmp(key, "remaining") == 0) return expect_u64(key, want, v->remaining, e);
+    if (strcmp(key, "retry_at_ns") == 0) return expect_i64_named(key, want, v->retry_at_ns, e);
+    if (strcmp(key, "wait_ns") == 0) return expect_i64_named(key, want, v->wait_ns, e);
+    return 1;
+}
+
+static int interval_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    if (strcmp(key, "interval_ns") == 0)
+        return expect_i64_named(key, want, *(const int64_t *)ctx, e);
+    return 1;
+}
+
+static int leaky_step(leaky_run *r, const char *op, const step_ctx *s, rsl_status want, err_t *e) {
+    int done;
+    if (strcmp(op, "take") == 0 || strcmp(op, "try_take") == 0) {
+        rsl_leaky_bucket_permit p;
+        rsl_status got;
+        memset(&p, 0, sizeof p);
+        if (strcmp(op, "take") == 0) {
+            got = rsl_leaky_bucket_take_at(r->b, s->at, &p);
+        } else {
+            int64_t max_wait;
+            if (i64_arg(s, "max_wait_ns", INT64_MAX, &max_wait, e)) return -1;
+            got = rsl_leaky_bucket_try_take_at(r->b, s->at, max_wait, &p);
+        }
+        done = check_status(op, got, want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, permit_check, &p, e);
+    }
+    if (strcmp(op, "check") == 0) {
+        rsl_leaky_bucket_verdict v;
+        uint32_t n = 1;
+        const cJSON *nv = arg(s, "n");
+        if (nv != NULL && read_u32(nv, &n, e)) return wrap(e, "n");
+        memset(&v, 0, sizeof v);
+        done = check_status("rsl_leaky_bucket_check_at",
+                            rsl_leaky_bucket_check_at(r->b, s->at, n, &v), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, verdict_check, &v, e);
+    }
+    if (strcmp(op, "interval") == 0) {
+        int64_t i = -1;
+        done = check_status("rsl_leaky_bucket_get_interval",
+                            rsl_leaky_bucket_get_interval(r->b, &i), want, e);
+        if (done) return done < 0 ? -1 : 0;
+        return for_each_expect(s, op, interval_check, &i, e);
+    }
+    return fail(e, "unknown leaky_bucket op \"%s\"", op);
+}
+
+
 /* ------------------------------------------------------------------------ */
 /* Scenarios                                                                */
 /* ------------------------------------------------------------------------ */
@@ -2464,6 +2823,8 @@ static const char *prim_name(primitive p) {
     case PRIM_LIMITER: return "adaptive_limiter";
     case PRIM_BULKHEAD: return "bulkhead";
     case PRIM_DEADLINE: return "deadline";
+    case PRIM_TOKEN: return "token_bucket";
+    case PRIM_LEAKY: return "leaky_bucket";
     }
     return "?";
 }
@@ -2520,6 +2881,16 @@ typedef union {
     rsl_adaptive_limiter_config cfg;
     unsigned char bytes[RSL_MAX_STRUCT_SIZE];
 } limiter_config_buf;
+
+typedef union {
+    rsl_token_bucket_config cfg;
+    unsigned char bytes[RSL_MAX_STRUCT_SIZE];
+} token_config_buf;
+
+typedef union {
+    rsl_leaky_bucket_config cfg;
+    unsigned char bytes[RSL_MAX_STRUCT_SIZE];
+} leaky_config_buf;
 
 /* criticality: pure-function vectors, no config, no handle, no time. */
 static int criticality_step(const cJSON *step, err_t *e) {
@@ -2912,6 +3283,8 @@ static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
     case PRIM_LIMITER: ops = limiter_ops; nops = COUNT(limiter_ops); break;
     case PRIM_BULKHEAD: ops = bulkhead_ops; nops = COUNT(bulkhead_ops); break;
     case PRIM_DEADLINE: ops = deadline_ops; nops = COUNT(deadline_ops); break;
+    case PRIM_TOKEN: ops = token_ops; nops = COUNT(token_ops); break;
+    case PRIM_LEAKY: ops = leaky_ops; nops = COUNT(leaky_ops); break;
     }
 
     cJSON_ArrayForEach(step, steps) {
@@ -3002,6 +3375,8 @@ static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
             case PRIM_LIMITER: rc = limiter_step(run, op->name, &s, want, e); break;
             case PRIM_BULKHEAD: rc = bulkhead_step(run, op->name, &s, want, e); break;
             case PRIM_DEADLINE: rc = deadline_step(run, op->name, &s, want, e); break;
+            case PRIM_TOKEN: rc = token_step(run, op->name, &s, want, e); break;
+            case PRIM_LEAKY: rc = leaky_step(run, op->name, &s, want, e); break;
             }
             if (rc == 0 && error_field != NULL) {
                 rc = check_error_field(error_field, e);
@@ -3018,6 +3393,81 @@ static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
         index++;
     }
     return 0;
+}
+
+static int run_token_scenario(const cJSON *preset, const cJSON *config, const cJSON *steps,
+                              rsl_status want, const cJSON *error_field, err_t *e) {
+    token_config_buf buf;
+    token_run run;
+    rsl_token_bucket *b = (rsl_token_bucket *)(uintptr_t)0x5e1f;
+    const cJSON *item;
+    rsl_status got;
+    int rc;
+    if (preset != NULL) return fail(e, "token_bucket has no presets");
+    memset(&buf, 0, sizeof buf);
+    if (rsl_token_bucket_config_init(&buf.cfg) != RSL_OK)
+        return fail(e, "config init failed: %s", rsl_last_error_message());
+    if (config != NULL) {
+        if (!cJSON_IsObject(config)) return fail(e, "config: expected an object");
+        cJSON_ArrayForEach(item, config) {
+            const field_desc *f;
+            if (strcmp(item->string, "rate_per_sec") == 0) {
+                if (read_double_named(item, &buf.cfg.rate_per_sec, e)) {
+                    wrap(e, item->string);
+                    return wrap(e, "config");
+                }
+                continue;
+            }
+            f = find_field(token_config_fields, COUNT(token_config_fields), item->string);
+            if (f == NULL) return fail(e, "config: unknown field \"%s\"", item->string);
+            if (set_config_field(&buf.cfg, f, item, e)) {
+                wrap(e, item->string);
+                return wrap(e, "config");
+            }
+        }
+    }
+    got = rsl_token_bucket_new(&buf.cfg, &b);
+    rc = creation_status("rsl_token_bucket_new", got, want, error_field, e);
+    if (rc != 0) {
+        if (got == RSL_OK) rsl_token_bucket_free(b);
+        else if (b != (rsl_token_bucket *)(uintptr_t)0x5e1f)
+            return fail(e, "rsl_token_bucket_new wrote *out");
+        return rc < 0 ? -1 : 0;
+    }
+    memset(&run, 0, sizeof run);
+    run.b = b;
+    labels_init(&run.reservations, sizeof(rsl_token_bucket_reservation));
+    rc = steps != NULL ? run_steps(PRIM_TOKEN, &run, steps, e) : 0;
+    labels_free(&run.reservations);
+    rsl_token_bucket_free(b);
+    return rc;
+}
+
+static int run_leaky_scenario(const cJSON *preset, const cJSON *config, const cJSON *steps,
+                              rsl_status want, const cJSON *error_field, err_t *e) {
+    leaky_config_buf buf;
+    leaky_run run;
+    rsl_leaky_bucket *b = (rsl_leaky_bucket *)(uintptr_t)0x5e1f;
+    rsl_status got;
+    int rc;
+    if (preset != NULL) return fail(e, "leaky_bucket has no presets");
+    memset(&buf, 0, sizeof buf);
+    if (rsl_leaky_bucket_config_init(&buf.cfg) != RSL_OK)
+        return fail(e, "config init failed: %s", rsl_last_error_message());
+    if (apply_config(config, &buf.cfg, leaky_config_fields, COUNT(leaky_config_fields), e))
+        return -1;
+    got = rsl_leaky_bucket_new(&buf.cfg, &b);
+    rc = creation_status("rsl_leaky_bucket_new", got, want, error_field, e);
+    if (rc != 0) {
+        if (got == RSL_OK) rsl_leaky_bucket_free(b);
+        else if (b != (rsl_leaky_bucket *)(uintptr_t)0x5e1f)
+            return fail(e, "rsl_leaky_bucket_new wrote *out");
+        return rc < 0 ? -1 : 0;
+    }
+    run.b = b;
+    rc = steps != NULL ? run_steps(PRIM_LEAKY, &run, steps, e) : 0;
+    rsl_leaky_bucket_free(b);
+    return rc;
 }
 
 static int run_scenario(const cJSON *root, err_t *e) {
@@ -3057,6 +3507,10 @@ static int run_scenario(const cJSON *root, err_t *e) {
         prim = PRIM_BULKHEAD;
     } else if (strcmp(prim_item->valuestring, "deadline") == 0) {
         prim = PRIM_DEADLINE;
+    } else if (strcmp(prim_item->valuestring, "token_bucket") == 0) {
+        prim = PRIM_TOKEN;
+    } else if (strcmp(prim_item->valuestring, "leaky_bucket") == 0) {
+        prim = PRIM_LEAKY;
     } else if (strcmp(prim_item->valuestring, "criticality") == 0) {
         return run_criticality(root, e);
     } else {
@@ -3093,6 +3547,8 @@ static int run_scenario(const cJSON *root, err_t *e) {
     if (prim == PRIM_BACKOFF) return run_backoff_scenario(preset, config, steps, want, error_field, e);
     if (prim == PRIM_RETRY) return run_retry_scenario(preset, config, steps, want, error_field, e);
     if (prim == PRIM_BUDGET) return run_budget_scenario(preset, config, steps, want, error_field, e);
+    if (prim == PRIM_TOKEN) return run_token_scenario(preset, config, steps, want, error_field, e);
+    if (prim == PRIM_LEAKY) return run_leaky_scenario(preset, config, steps, want, error_field, e);
 
     if (prim == PRIM_BREAKER) {
         breaker_config_buf buf;
@@ -3504,7 +3960,11 @@ int main(int argc, char **argv) {
         check_table("rsl_bulkhead_metrics", bulkhead_metrics_fields,
                     COUNT(bulkhead_metrics_fields), sizeof(rsl_bulkhead_metrics)) ||
         check_table("rsl_deadline_policy_config", deadline_policy_config_fields,
-                    COUNT(deadline_policy_config_fields), sizeof(rsl_deadline_policy_config))) {
+                    COUNT(deadline_policy_config_fields), sizeof(rsl_deadline_policy_config)) ||
+        check_table("rsl_token_bucket_config", token_config_fields, COUNT(token_config_fields),
+                    sizeof(rsl_token_bucket_config)) ||
+        check_table("rsl_leaky_bucket_config", leaky_config_fields, COUNT(leaky_config_fields),
+                    sizeof(rsl_leaky_bucket_config))) {
         return 2;
     }
     if (collect(dir, &files, 0) != 0) {

@@ -15,8 +15,11 @@
  * attempt/u/outcome/flags/ticket arguments, every validated config field,
  * struct sizes of configs, metrics and the retry state), and for the window
  * limiter, adaptive limiter, CPU sampler and criticality functions
- * (test_*_limiter, test_criticality), and the bulkhead and deadline
- * functions (test_bulkhead_abi, test_deadline_abi).
+ * (test_*_limiter, test_criticality), the bulkhead and deadline functions
+ * (test_bulkhead_abi, test_deadline_abi), and the token and leaky buckets
+ * (test_token_bucket, test_leaky_bucket: every pointer of every function,
+ * n, limit, burst and reservation arguments, every validated config field,
+ * struct sizes, RSL_ERR_EXCEEDS_CAPACITY from reserve and check).
  *
  * Not reachable from C, by construction:
  *   RSL_ERR_PANIC / RSL_ERR_POISONED need the library to panic, which no
@@ -2104,6 +2107,334 @@ static void test_deadline_abi(void) {
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Token bucket and leaky bucket                                            */
+/* ------------------------------------------------------------------------ */
+
+#define TOKEN_SENTINEL ((rsl_token_bucket *)(uintptr_t)0x5e1f)
+#define LEAKY_SENTINEL ((rsl_leaky_bucket *)(uintptr_t)0x5e1f)
+
+static void test_token_bucket(void) {
+    rsl_token_bucket_config cfg;
+    rsl_token_bucket *b = NULL, *other = NULL, *out = TOKEN_SENTINEL;
+    rsl_token_bucket_reservation r, r2;
+    uint32_t allowed = 7;
+    double d = -1.0;
+    int64_t i = -1;
+    const uint32_t bad_sizes[] = {0, 4, 5000, UINT32_MAX};
+    size_t k;
+
+    memset(&r, 0, sizeof r);
+    /* Config init and defaults (x/time/rate's zero Limiter). */
+    EXPECT_STATUS(rsl_token_bucket_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_OK(rsl_token_bucket_config_init(&cfg));
+    EXPECT(cfg.struct_size == sizeof cfg && cfg.rate_per_sec == 0.0 && cfg.burst == 0 &&
+               cfg.reserved0 == 0,
+           "token bucket defaults");
+    EXPECT(RSL_TOKEN_BUCKET_INF == 1.7976931348623157e308, "RSL_TOKEN_BUCKET_INF is DBL_MAX");
+    EXPECT(RSL_TOKEN_BUCKET_INF_DURATION == INT64_MAX, "RSL_TOKEN_BUCKET_INF_DURATION");
+
+    /* NULL out; NULL config = defaults. */
+    EXPECT_STATUS(rsl_token_bucket_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_token_bucket_new(NULL, &out));
+    EXPECT(out != NULL && out != TOKEN_SENTINEL, "rsl_token_bucket_new(NULL cfg) set *out");
+    if (out != NULL && out != TOKEN_SENTINEL) {
+        EXPECT_OK(rsl_token_bucket_allow_at(out, 0, 1, &allowed));
+        EXPECT(allowed == 0, "the zero Limiter refuses");
+        rsl_token_bucket_free(out);
+    }
+    rsl_token_bucket_free(NULL);
+
+    cfg.rate_per_sec = 10.0;
+    cfg.burst = 2;
+    EXPECT_OK(rsl_token_bucket_new(&cfg, &b));
+    EXPECT_OK(rsl_token_bucket_new(&cfg, &other));
+    if (b == NULL || other == NULL) return;
+
+    /* NULL handle and out-parameters, for both twins. */
+    EXPECT_STATUS(rsl_token_bucket_allow_at(NULL, 0, 1, &allowed), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_allow(NULL, 1, &allowed), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_allow_at(b, 0, 1, NULL), RSL_ERR_NULL_ARGUMENT, "allowed");
+    EXPECT_STATUS(rsl_token_bucket_allow(b, 1, NULL), RSL_ERR_NULL_ARGUMENT, "allowed");
+    EXPECT_STATUS(rsl_token_bucket_reserve_at(NULL, 0, 1, 0, &r), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_reserve(NULL, 1, 0, &r), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_reserve_at(b, 0, 1, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_token_bucket_reserve(b, 1, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_token_bucket_cancel_at(NULL, 0, &r), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_cancel(NULL, &r), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_cancel_at(b, 0, NULL), RSL_ERR_NULL_ARGUMENT, "reservation");
+    EXPECT_STATUS(rsl_token_bucket_cancel(b, NULL), RSL_ERR_NULL_ARGUMENT, "reservation");
+    EXPECT_STATUS(rsl_token_bucket_tokens_at(NULL, 0, &d), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_tokens(NULL, &d), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_tokens_at(b, 0, NULL), RSL_ERR_NULL_ARGUMENT, "tokens");
+    EXPECT_STATUS(rsl_token_bucket_tokens(b, NULL), RSL_ERR_NULL_ARGUMENT, "tokens");
+    EXPECT_STATUS(rsl_token_bucket_set_limit_at(NULL, 0, 1.0), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_set_limit(NULL, 1.0), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_set_burst_at(NULL, 0, 1), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_set_burst(NULL, 1), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_get_limit(NULL, &d), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_get_limit(b, NULL), RSL_ERR_NULL_ARGUMENT, "limit");
+    EXPECT_STATUS(rsl_token_bucket_get_burst(NULL, &i), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_get_burst(b, NULL), RSL_ERR_NULL_ARGUMENT, "burst");
+    EXPECT_STATUS(rsl_token_bucket_reservation_delay_at(NULL, 0, &i), RSL_ERR_NULL_ARGUMENT,
+                  "reservation");
+    EXPECT_STATUS(rsl_token_bucket_reservation_delay(NULL, &i), RSL_ERR_NULL_ARGUMENT,
+                  "reservation");
+    EXPECT_STATUS(rsl_token_bucket_reservation_delay_at(&r, 0, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "wait_ns");
+    EXPECT_STATUS(rsl_token_bucket_reservation_delay(&r, NULL), RSL_ERR_NULL_ARGUMENT, "wait_ns");
+
+    /* Invalid arguments change nothing. */
+    EXPECT_STATUS(rsl_token_bucket_allow_at(b, 0, -1, &allowed), RSL_ERR_INVALID_ARGUMENT, "n");
+    EXPECT_STATUS(rsl_token_bucket_allow(b, -1, &allowed), RSL_ERR_INVALID_ARGUMENT, "n");
+    EXPECT_STATUS(rsl_token_bucket_reserve_at(b, 0, -1, 0, &r), RSL_ERR_INVALID_ARGUMENT, "n");
+    EXPECT_STATUS(rsl_token_bucket_reserve(b, -1, 0, &r), RSL_ERR_INVALID_ARGUMENT, "n");
+    EXPECT_STATUS(rsl_token_bucket_set_limit_at(b, 0, NAN), RSL_ERR_INVALID_ARGUMENT, "limit");
+    EXPECT_STATUS(rsl_token_bucket_set_limit_at(b, 0, HUGE_VAL), RSL_ERR_INVALID_ARGUMENT, "limit");
+    EXPECT_STATUS(rsl_token_bucket_set_limit_at(b, 0, -1.0), RSL_ERR_INVALID_ARGUMENT, "limit");
+    EXPECT_STATUS(rsl_token_bucket_set_limit(b, -HUGE_VAL), RSL_ERR_INVALID_ARGUMENT, "limit");
+    EXPECT_STATUS(rsl_token_bucket_set_burst_at(b, 0, -1), RSL_ERR_INVALID_ARGUMENT, "burst");
+    EXPECT_STATUS(rsl_token_bucket_set_burst(b, -1), RSL_ERR_INVALID_ARGUMENT, "burst");
+    EXPECT_OK(rsl_token_bucket_get_limit(b, &d));
+    EXPECT_OK(rsl_token_bucket_get_burst(b, &i));
+    EXPECT(d == 10.0 && i == 2, "settings unchanged by bad arguments");
+
+    /* More than the burst: allow decides, reserve cannot ever succeed. */
+    EXPECT_OK(rsl_token_bucket_allow_at(b, 0, 3, &allowed));
+    EXPECT(allowed == 0, "allow(3) above burst 2 is a refusal");
+    memset(&r, 0x5a, sizeof r);
+    EXPECT_STATUS(rsl_token_bucket_reserve_at(b, 0, 3, RSL_TOKEN_BUCKET_INF_DURATION, &r),
+                  RSL_ERR_EXCEEDS_CAPACITY, "n");
+    EXPECT(r.ok == 0 && r.wait_ns == RSL_TOKEN_BUCKET_INF_DURATION && r.tokens == 0,
+           "EXCEEDS_CAPACITY writes a not-OK reservation");
+    EXPECT_OK(rsl_token_bucket_cancel_at(b, 0, &r)); /* not OK: a no-op */
+    EXPECT_STATUS(rsl_token_bucket_reserve(b, 3, 0, &r), RSL_ERR_EXCEEDS_CAPACITY, "n");
+
+    /* Reservations: foreign, corrupt, double cancel. */
+    EXPECT_OK(rsl_token_bucket_reserve_at(b, 0, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r));
+    EXPECT(r.ok == 1 && r.cancelled == 0 && r.time_to_act_ns == 0 && r.wait_ns == 0 &&
+               r.tokens == 1 && r.limit == 10.0,
+           "reserve 1 of 2 acts now");
+    EXPECT_STATUS(rsl_token_bucket_cancel_at(other, 0, &r), RSL_ERR_INVALID_ARGUMENT,
+                  "reservation");
+    r2 = r;
+    r2.limit = NAN;
+    EXPECT_STATUS(rsl_token_bucket_cancel_at(b, 0, &r2), RSL_ERR_INVALID_ARGUMENT,
+                  "reservation.limit");
+    r2 = r;
+    r2.tokens = -1;
+    EXPECT_STATUS(rsl_token_bucket_cancel_at(b, 0, &r2), RSL_ERR_INVALID_ARGUMENT,
+                  "reservation.tokens");
+    EXPECT(r.cancelled == 0, "failed cancels leave the reservation alone");
+    EXPECT_OK(rsl_token_bucket_cancel_at(b, 0, &r));
+    EXPECT(r.cancelled == 1, "cancel marks the reservation");
+    EXPECT_OK(rsl_token_bucket_tokens_at(b, 0, &d));
+    EXPECT(d == 2.0, "the token is back: %.17g", d);
+    EXPECT_OK(rsl_token_bucket_cancel_at(b, 0, &r));
+    EXPECT_OK(rsl_token_bucket_tokens_at(b, 0, &d));
+    EXPECT(d == 2.0, "a second cancel gives nothing: %.17g", d);
+    EXPECT_OK(rsl_token_bucket_reservation_delay_at(&r, -5, &i));
+    EXPECT(i == 5, "DelayFrom(-5) = 5: %lld", (long long)i);
+    EXPECT_OK(rsl_token_bucket_reservation_delay(&r, &i));
+    EXPECT(i == 0, "DelayFrom(now) of a past reservation is 0");
+
+    /* The plain twins work on the library clock. */
+    EXPECT_OK(rsl_token_bucket_allow(b, 0, &allowed));
+    EXPECT_OK(rsl_token_bucket_reserve(b, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r));
+    EXPECT_OK(rsl_token_bucket_cancel(b, &r));
+    EXPECT_OK(rsl_token_bucket_tokens(b, &d));
+    EXPECT_OK(rsl_token_bucket_set_limit(b, RSL_TOKEN_BUCKET_INF));
+    EXPECT_OK(rsl_token_bucket_set_burst(b, 0));
+    EXPECT_OK(rsl_token_bucket_reserve(b, 5, 0, &r));
+    EXPECT(r.ok == 1 && r.limit == 0.0, "Inf grants beyond the burst, limit recorded as 0");
+    EXPECT(rsl_token_bucket_every(0) == RSL_TOKEN_BUCKET_INF && rsl_token_bucket_every(SEC) == 1.0,
+           "rsl_token_bucket_every");
+    rsl_token_bucket_free(b);
+    rsl_token_bucket_free(other);
+
+    /* Every invalid config field, named; *out untouched. */
+#define BAD_TOKEN(stmt, field)                                                 \
+    do {                                                                       \
+        rsl_token_bucket *o = TOKEN_SENTINEL;                                  \
+        EXPECT_OK(rsl_token_bucket_config_init(&cfg));                         \
+        stmt;                                                                  \
+        EXPECT_STATUS(rsl_token_bucket_new(&cfg, &o), RSL_ERR_INVALID_CONFIG, field); \
+        EXPECT(o == TOKEN_SENTINEL, "*out untouched (%s)", field);             \
+    } while (0)
+    BAD_TOKEN(cfg.rate_per_sec = NAN, "rate_per_sec");
+    BAD_TOKEN(cfg.rate_per_sec = HUGE_VAL, "rate_per_sec");
+    BAD_TOKEN(cfg.rate_per_sec = -HUGE_VAL, "rate_per_sec");
+    BAD_TOKEN(cfg.rate_per_sec = -0.5, "rate_per_sec");
+    BAD_TOKEN(cfg.burst = -1, "burst");
+    BAD_TOKEN(cfg.reserved0 = 1, "reserved0");
+#undef BAD_TOKEN
+
+    /* Struct sizes. */
+    for (k = 0; k < sizeof bad_sizes / sizeof bad_sizes[0]; k++) {
+        rsl_token_bucket *o = TOKEN_SENTINEL;
+        EXPECT_OK(rsl_token_bucket_config_init(&cfg));
+        cfg.struct_size = bad_sizes[k];
+        EXPECT_STATUS(rsl_token_bucket_new(&cfg, &o), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT(o == TOKEN_SENTINEL, "*out untouched");
+    }
+    {
+        union {
+            rsl_token_bucket_config cfg;
+            unsigned char bytes[sizeof(rsl_token_bucket_config) + 8];
+        } big;
+        rsl_token_bucket *o = TOKEN_SENTINEL;
+        memset(&big, 0, sizeof big);
+        EXPECT_OK(rsl_token_bucket_config_init(&big.cfg));
+        big.cfg.struct_size = sizeof big;
+        EXPECT_OK(rsl_token_bucket_new(&big.cfg, &o));
+        rsl_token_bucket_free(o);
+        o = TOKEN_SENTINEL;
+        big.bytes[sizeof(rsl_token_bucket_config) + 2] = 1;
+        EXPECT_STATUS(rsl_token_bucket_new(&big.cfg, &o), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT(o == TOKEN_SENTINEL, "*out untouched");
+    }
+}
+
+static void test_leaky_bucket(void) {
+    rsl_leaky_bucket_config cfg;
+    rsl_leaky_bucket *pacer = NULL, *meter = NULL, *out = LEAKY_SENTINEL;
+    rsl_leaky_bucket_permit p;
+    rsl_leaky_bucket_verdict v;
+    int64_t i = -1;
+    const uint32_t bad_sizes[] = {0, 4, 5000, UINT32_MAX};
+    size_t k;
+
+    EXPECT_STATUS(rsl_leaky_bucket_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_OK(rsl_leaky_bucket_config_init(&cfg));
+    EXPECT(cfg.struct_size == sizeof cfg && cfg.mode == RSL_LEAKY_BUCKET_PACER && cfg.rate == 100 &&
+               cfg.per_ns == SEC && cfg.slack == 10 && cfg.burst == 1 && cfg.reserved0 == 0,
+           "leaky bucket defaults (uber's New(100))");
+    EXPECT_STATUS(rsl_leaky_bucket_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_leaky_bucket_new(NULL, &out));
+    EXPECT(out != NULL && out != LEAKY_SENTINEL, "rsl_leaky_bucket_new(NULL cfg) set *out");
+    if (out != NULL && out != LEAKY_SENTINEL) rsl_leaky_bucket_free(out);
+    rsl_leaky_bucket_free(NULL);
+
+    cfg.rate = 10;
+    cfg.slack = 0;
+    EXPECT_OK(rsl_leaky_bucket_new(&cfg, &pacer));
+    cfg.mode = RSL_LEAKY_BUCKET_METER;
+    cfg.burst = 2;
+    EXPECT_OK(rsl_leaky_bucket_new(&cfg, &meter));
+    if (pacer == NULL || meter == NULL) return;
+
+    EXPECT_STATUS(rsl_leaky_bucket_take_at(NULL, 0, &p), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_take(NULL, &p), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_take_at(pacer, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_take(pacer, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take_at(NULL, 0, 0, &p), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take(NULL, 0, &p), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take_at(pacer, 0, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take(pacer, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_check_at(NULL, 0, 1, &v), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_check(NULL, 1, &v), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_check_at(meter, 0, 1, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_check(meter, 1, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_get_interval(NULL, &i), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_get_interval(pacer, NULL), RSL_ERR_NULL_ARGUMENT,
+                  "interval_ns");
+
+    /* Wrong mode, n, capacity. */
+    EXPECT_STATUS(rsl_leaky_bucket_check_at(pacer, 0, 1, &v), RSL_ERR_INVALID_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_check(pacer, 1, &v), RSL_ERR_INVALID_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_take_at(meter, 0, &p), RSL_ERR_INVALID_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_take(meter, &p), RSL_ERR_INVALID_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take_at(meter, 0, 0, &p), RSL_ERR_INVALID_ARGUMENT,
+                  "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take(meter, 0, &p), RSL_ERR_INVALID_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_check_at(meter, 0, 0, &v), RSL_ERR_INVALID_ARGUMENT, "n");
+    EXPECT_STATUS(rsl_leaky_bucket_check_at(meter, 0, 3, &v), RSL_ERR_EXCEEDS_CAPACITY, "n");
+    EXPECT_STATUS(rsl_leaky_bucket_check(meter, UINT32_MAX, &v), RSL_ERR_EXCEEDS_CAPACITY, "n");
+
+    /* The decisions. */
+    EXPECT_OK(rsl_leaky_bucket_get_interval(pacer, &i));
+    EXPECT(i == 100000000, "interval 100 ms: %lld", (long long)i);
+    EXPECT_OK(rsl_leaky_bucket_take_at(pacer, SEC, &p));
+    EXPECT(p.taken == 1 && p.ready_at_ns == SEC && p.wait_ns == 0, "first take now");
+    EXPECT_OK(rsl_leaky_bucket_try_take_at(pacer, SEC, 0, &p));
+    EXPECT(p.taken == 0 && p.ready_at_ns == SEC + 100000000, "try_take refuses a wait");
+    EXPECT_OK(rsl_leaky_bucket_take_at(pacer, SEC, &p));
+    EXPECT(p.taken == 1 && p.wait_ns == 100000000, "second take waits 100 ms");
+    EXPECT_OK(rsl_leaky_bucket_take(pacer, &p));
+    EXPECT_OK(rsl_leaky_bucket_try_take(pacer, INT64_MAX, &p));
+    EXPECT_OK(rsl_leaky_bucket_check_at(meter, 0, 2, &v));
+    EXPECT(v.allowed == 1 && v.remaining == 0, "two cells conform at once");
+    EXPECT_OK(rsl_leaky_bucket_check_at(meter, 0, 1, &v));
+    EXPECT(v.allowed == 0 && v.retry_at_ns == 100000000 && v.wait_ns == 100000000,
+           "third: not until 100 ms");
+    EXPECT_OK(rsl_leaky_bucket_check(meter, 1, &v));
+    rsl_leaky_bucket_free(pacer);
+    rsl_leaky_bucket_free(meter);
+
+#define BAD_LEAKY(stmt, field)                                                 \
+    do {                                                                       \
+        rsl_leaky_bucket *o = LEAKY_SENTINEL;                                  \
+        EXPECT_OK(rsl_leaky_bucket_config_init(&cfg));                         \
+        stmt;                                                                  \
+        EXPECT_STATUS(rsl_leaky_bucket_new(&cfg, &o), RSL_ERR_INVALID_CONFIG, field); \
+        EXPECT(o == LEAKY_SENTINEL, "*out untouched (%s)", field);             \
+    } while (0)
+    BAD_LEAKY(cfg.mode = 0, "mode");
+    BAD_LEAKY(cfg.mode = 3, "mode");
+    BAD_LEAKY(cfg.rate = 0, "rate");
+    BAD_LEAKY(cfg.per_ns = 0, "per_ns");
+    BAD_LEAKY(cfg.per_ns = -SEC, "per_ns");
+    BAD_LEAKY((cfg.rate = 1000, cfg.per_ns = 999), "rate");
+    BAD_LEAKY((cfg.rate = 1, cfg.per_ns = INT64_MAX, cfg.slack = 2), "slack");
+    BAD_LEAKY((cfg.mode = RSL_LEAKY_BUCKET_METER, cfg.burst = 0), "burst");
+    BAD_LEAKY((cfg.mode = RSL_LEAKY_BUCKET_METER, cfg.rate = 1, cfg.per_ns = INT64_MAX,
+               cfg.burst = 3),
+              "burst");
+    BAD_LEAKY(cfg.reserved0 = 1, "reserved0");
+#undef BAD_LEAKY
+    {
+        /* slack belongs to the pacer, burst to the meter: each is ignored by
+         * the other mode. */
+        rsl_leaky_bucket *o = NULL;
+        EXPECT_OK(rsl_leaky_bucket_config_init(&cfg));
+        cfg.burst = 0;
+        EXPECT_OK(rsl_leaky_bucket_new(&cfg, &o));
+        rsl_leaky_bucket_free(o);
+        o = NULL;
+        cfg.mode = RSL_LEAKY_BUCKET_METER;
+        cfg.burst = 1;
+        cfg.slack = UINT32_MAX;
+        cfg.per_ns = INT64_MAX;
+        cfg.rate = 1;
+        EXPECT_OK(rsl_leaky_bucket_new(&cfg, &o));
+        rsl_leaky_bucket_free(o);
+    }
+
+    for (k = 0; k < sizeof bad_sizes / sizeof bad_sizes[0]; k++) {
+        rsl_leaky_bucket *o = LEAKY_SENTINEL;
+        EXPECT_OK(rsl_leaky_bucket_config_init(&cfg));
+        cfg.struct_size = bad_sizes[k];
+        EXPECT_STATUS(rsl_leaky_bucket_new(&cfg, &o), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT(o == LEAKY_SENTINEL, "*out untouched");
+    }
+    {
+        union {
+            rsl_leaky_bucket_config cfg;
+            unsigned char bytes[sizeof(rsl_leaky_bucket_config) + 8];
+        } big;
+        rsl_leaky_bucket *o = LEAKY_SENTINEL;
+        memset(&big, 0, sizeof big);
+        EXPECT_OK(rsl_leaky_bucket_config_init(&big.cfg));
+        big.cfg.struct_size = sizeof big;
+        EXPECT_OK(rsl_leaky_bucket_new(&big.cfg, &o));
+        rsl_leaky_bucket_free(o);
+        o = LEAKY_SENTINEL;
+        big.bytes[sizeof(rsl_leaky_bucket_config) + 7] = 1;
+        EXPECT_STATUS(rsl_leaky_bucket_new(&big.cfg, &o), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT(o == LEAKY_SENTINEL, "*out untouched");
+    }
+}
+
 int main(void) {
     const char *initial = rsl_last_error_message();
     EXPECT(initial != NULL && initial[0] == '\0',
@@ -2130,6 +2461,8 @@ int main(void) {
     test_criticality();
     test_bulkhead_abi();
     test_deadline_abi();
+    test_token_bucket();
+    test_leaky_bucket();
 
     printf("test_abi: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -24,6 +24,17 @@
  *     enter_wait): never more than 2 callers inside at once (an atomic
  *     count), every waiter enters, every permit exits exactly once (a second
  *     exit is refused), the totals match and in_use returns to 0.
+ *   - 4 threads call ONE token bucket (1000/s, burst 40) at the same virtual
+ *     instant, 25 allows each, with a barrier between instants 0.7 ms apart:
+ *     each instant grants exactly what a single-threaded replay grants (249
+ *     in all: 40 + 209.3 earned); then 4 threads reserve at one instant and
+ *     the times to act are exactly the replay's (no two calls decided on the
+ *     same state); then the real clock through rsl_token_bucket_allow:
+ *     granted <= burst + rate x elapsed.
+ *   - 4 threads check ONE GCRA meter on a shared virtual clock each call
+ *     advances: granted <= burst + elapsed / T, whatever the order of times.
+ *   - 4 threads take from ONE pacer at one instant: the permits are exactly
+ *     now, now + T, now + 2T, ... (none lost, none doubled).
  *
  * The breaker uses the library clock (rsl_breaker_acquire/_record), the
  * throttle virtual time (_at with a per-thread counter, so threads' times
@@ -835,6 +846,300 @@ static void test_bulkhead(void) {
     rsl_bulkhead_free(h);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Token bucket and leaky bucket                                            */
+/* ------------------------------------------------------------------------ */
+
+#define TB_PHASES 300
+#define TB_CALLS 25
+#define TB_STEP_NS 700000LL
+#define TB_T0 1000000000LL
+
+typedef struct {
+    const rsl_token_bucket *b;
+    pthread_barrier_t *barrier;
+    uint64_t granted[TB_PHASES];
+} tb_phase_worker;
+
+static void *tb_phase_thread(void *arg) {
+    tb_phase_worker *wk = arg;
+    int p, i;
+    for (p = 0; p < TB_PHASES; p++) {
+        int64_t now = TB_T0 + (int64_t)p * TB_STEP_NS;
+        pthread_barrier_wait(wk->barrier);
+        for (i = 0; i < TB_CALLS; i++) {
+            uint32_t ok = 0;
+            if (rsl_token_bucket_allow_at(wk->b, now, 1, &ok) != RSL_OK) {
+                fail("rsl_token_bucket_allow_at", p);
+            }
+            wk->granted[p] += ok;
+        }
+    }
+    return NULL;
+}
+
+#define TB_RESERVE_CALLS 2000
+
+typedef struct {
+    const rsl_token_bucket *b;
+    int64_t times[TB_RESERVE_CALLS];
+} tb_reserve_worker;
+
+static void *tb_reserve_thread(void *arg) {
+    tb_reserve_worker *wk = arg;
+    int i;
+    for (i = 0; i < TB_RESERVE_CALLS; i++) {
+        rsl_token_bucket_reservation r;
+        if (rsl_token_bucket_reserve_at(wk->b, 5 * TB_T0, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r) !=
+                RSL_OK ||
+            r.ok != 1) {
+            fail("rsl_token_bucket_reserve_at", i);
+        }
+        wk->times[i] = r.time_to_act_ns;
+    }
+    return NULL;
+}
+
+typedef struct {
+    const rsl_token_bucket *b;
+    uint64_t granted;
+} tb_clock_worker;
+
+static void *tb_clock_thread(void *arg) {
+    tb_clock_worker *wk = arg;
+    int i;
+    for (i = 0; i < ITERATIONS; i++) {
+        uint32_t ok = 0;
+        if (rsl_token_bucket_allow(wk->b, 1, &ok) != RSL_OK) fail("rsl_token_bucket_allow", i);
+        wk->granted += ok;
+    }
+    return NULL;
+}
+
+static int compare_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static rsl_token_bucket *token_bucket(double rate, int64_t burst) {
+    rsl_token_bucket_config cfg;
+    rsl_token_bucket *b = NULL;
+    rsl_token_bucket_config_init(&cfg);
+    cfg.rate_per_sec = rate;
+    cfg.burst = burst;
+    if (rsl_token_bucket_new(&cfg, &b) != RSL_OK) {
+        fprintf(stderr, "rsl_token_bucket_new: %s\n", rsl_last_error_message());
+        exit(EXIT_FAILURE);
+    }
+    return b;
+}
+
+static void test_token_bucket(void) {
+    rsl_token_bucket *b = token_bucket(1000.0, 40), *model = token_bucket(1000.0, 40);
+    pthread_t tid[THREADS];
+    pthread_barrier_t barrier;
+    static tb_phase_worker pw[THREADS];
+    static tb_reserve_worker rw[THREADS];
+    static int64_t got[THREADS * TB_RESERVE_CALLS], want[THREADS * TB_RESERVE_CALLS];
+    tb_clock_worker cw[THREADS];
+    uint64_t total = 0, granted = 0;
+    int64_t start, end;
+    double bound;
+    int i, p;
+
+    /* Phases at one instant each. */
+    pthread_barrier_init(&barrier, NULL, THREADS);
+    memset(pw, 0, sizeof pw);
+    for (i = 0; i < THREADS; i++) {
+        pw[i].b = b;
+        pw[i].barrier = &barrier;
+        if (pthread_create(&tid[i], NULL, tb_phase_thread, &pw[i]) != 0) {
+            fprintf(stderr, "pthread_create failed\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    for (i = 0; i < THREADS; i++) pthread_join(tid[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    for (p = 0; p < TB_PHASES; p++) {
+        int64_t now = TB_T0 + (int64_t)p * TB_STEP_NS;
+        uint64_t g = 0, w = 0;
+        for (i = 0; i < THREADS; i++) g += pw[i].granted[p];
+        for (i = 0; i < THREADS * TB_CALLS; i++) {
+            uint32_t ok = 0;
+            rsl_token_bucket_allow_at(model, now, 1, &ok);
+            w += ok;
+        }
+        if (g != w) fail("a phase granted other than the sequential replay", p);
+        total += g;
+    }
+    printf("token bucket: %llu tokens granted over %d instants (sequential replay agrees)\n",
+           (unsigned long long)total, TB_PHASES);
+    if (total != 249) fail("token bucket phases: want 40 + 209 grants", (long)total);
+    rsl_token_bucket_free(b);
+    rsl_token_bucket_free(model);
+
+    /* Reservations at one instant. */
+    b = token_bucket(1000.0, 10);
+    model = token_bucket(1000.0, 10);
+    for (i = 0; i < THREADS; i++) {
+        rw[i].b = b;
+        if (pthread_create(&tid[i], NULL, tb_reserve_thread, &rw[i]) != 0) {
+            fprintf(stderr, "pthread_create failed\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        memcpy(got + (size_t)i * TB_RESERVE_CALLS, rw[i].times, sizeof rw[i].times);
+    }
+    for (i = 0; i < THREADS * TB_RESERVE_CALLS; i++) {
+        rsl_token_bucket_reservation r;
+        rsl_token_bucket_reserve_at(model, 5 * TB_T0, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r);
+        want[i] = r.time_to_act_ns;
+    }
+    qsort(got, THREADS * TB_RESERVE_CALLS, sizeof got[0], compare_i64);
+    if (memcmp(got, want, sizeof got) != 0) fail("reservations differ from the replay", 0);
+    rsl_token_bucket_free(b);
+    rsl_token_bucket_free(model);
+
+    /* The real clock, read by the plain twin after its snapshot. */
+    b = token_bucket(200000.0, 100);
+    memset(cw, 0, sizeof cw);
+    start = rsl_now_ns();
+    for (i = 0; i < THREADS; i++) {
+        cw[i].b = b;
+        if (pthread_create(&tid[i], NULL, tb_clock_thread, &cw[i]) != 0) {
+            fprintf(stderr, "pthread_create failed\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        granted += cw[i].granted;
+    }
+    end = rsl_now_ns();
+    /* +1 ns and 1e-6 token: x/time/rate grants a deficit worth less than
+     * 1 ns (carried as negative tokens), and float sums round. */
+    bound = 100.0 + 200000.0 * (double)(end - start + 1) / 1e9 + 1e-6;
+    printf("token bucket, real clock: %llu granted, bound %.3f\n", (unsigned long long)granted,
+           bound);
+    if ((double)granted > bound) fail("token bucket exceeded burst + rate x elapsed", (long)granted);
+    if (granted < 100) fail("the full bucket was not granted", (long)granted);
+    rsl_token_bucket_free(b);
+}
+
+typedef struct {
+    const rsl_leaky_bucket *b;
+    _Atomic int64_t *clock;
+    int index;
+    uint64_t granted;
+} meter_worker;
+
+static void *meter_thread(void *arg) {
+    meter_worker *wk = arg;
+    int k;
+    for (k = 0; k < ITERATIONS; k++) {
+        int64_t step = 1000 * (1 + ((k * 31 + wk->index * 7) % 97));
+        int64_t now = atomic_fetch_add(wk->clock, step) + step;
+        rsl_leaky_bucket_verdict v;
+        if (rsl_leaky_bucket_check_at(wk->b, now, 1, &v) != RSL_OK) {
+            fail("rsl_leaky_bucket_check_at", k);
+        }
+        wk->granted += v.allowed;
+    }
+    return NULL;
+}
+
+#define PACER_CALLS 5000
+#define PACER_NOW 1700000000000000000LL
+
+typedef struct {
+    const rsl_leaky_bucket *b;
+    int64_t ready[PACER_CALLS];
+} pacer_worker;
+
+static void *pacer_thread(void *arg) {
+    pacer_worker *wk = arg;
+    int i;
+    for (i = 0; i < PACER_CALLS; i++) {
+        rsl_leaky_bucket_permit p;
+        if (rsl_leaky_bucket_take_at(wk->b, PACER_NOW, &p) != RSL_OK || !p.taken ||
+            p.wait_ns != p.ready_at_ns - PACER_NOW) {
+            fail("rsl_leaky_bucket_take_at", i);
+        }
+        wk->ready[i] = p.ready_at_ns;
+    }
+    return NULL;
+}
+
+static void test_leaky_bucket(void) {
+    rsl_leaky_bucket_config cfg;
+    rsl_leaky_bucket *m = NULL, *p = NULL;
+    pthread_t tid[THREADS];
+    meter_worker mw[THREADS];
+    static pacer_worker pw[THREADS];
+    static int64_t all[THREADS * PACER_CALLS];
+    _Atomic int64_t clock = 0;
+    uint64_t granted = 0, bound;
+    int i;
+
+    rsl_leaky_bucket_config_init(&cfg);
+    cfg.mode = RSL_LEAKY_BUCKET_METER;
+    cfg.rate = 1000; /* T = 1 ms */
+    cfg.burst = 20;
+    if (rsl_leaky_bucket_new(&cfg, &m) != RSL_OK) {
+        fail("rsl_leaky_bucket_new (meter)", 0);
+        return;
+    }
+    for (i = 0; i < THREADS; i++) {
+        mw[i].b = m;
+        mw[i].clock = &clock;
+        mw[i].index = i;
+        mw[i].granted = 0;
+        if (pthread_create(&tid[i], NULL, meter_thread, &mw[i]) != 0) {
+            fprintf(stderr, "pthread_create failed\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        granted += mw[i].granted;
+    }
+    bound = 20 + (uint64_t)(atomic_load(&clock) / 1000000);
+    printf("GCRA meter: %llu granted, bound %llu\n", (unsigned long long)granted,
+           (unsigned long long)bound);
+    if (granted > bound) fail("meter exceeded burst + elapsed / T", (long)granted);
+    if (granted < bound / 2) fail("meter far below its rate", (long)granted);
+    rsl_leaky_bucket_free(m);
+
+    rsl_leaky_bucket_config_init(&cfg);
+    cfg.rate = 1000;
+    cfg.slack = 0;
+    if (rsl_leaky_bucket_new(&cfg, &p) != RSL_OK) {
+        fail("rsl_leaky_bucket_new (pacer)", 0);
+        return;
+    }
+    for (i = 0; i < THREADS; i++) {
+        pw[i].b = p;
+        if (pthread_create(&tid[i], NULL, pacer_thread, &pw[i]) != 0) {
+            fprintf(stderr, "pthread_create failed\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        memcpy(all + (size_t)i * PACER_CALLS, pw[i].ready, sizeof pw[i].ready);
+    }
+    qsort(all, THREADS * PACER_CALLS, sizeof all[0], compare_i64);
+    for (i = 0; i < THREADS * PACER_CALLS; i++) {
+        if (all[i] != PACER_NOW + (int64_t)i * 1000000) {
+            fail("pacer permits are not exactly now + i x T", i);
+            break;
+        }
+    }
+    rsl_leaky_bucket_free(p);
+}
+
 int main(void) {
     test_breaker();
     test_throttle();
@@ -844,6 +1149,8 @@ int main(void) {
     test_window_limiter(RSL_WINDOW_LIMITER_SLIDING_WEIGHTED, 1);
     test_adaptive_limiter();
     test_bulkhead();
+    test_token_bucket();
+    test_leaky_bucket();
     if (failures != 0) {
         printf("test_concurrency: %d failures\n", failures);
         return EXIT_FAILURE;

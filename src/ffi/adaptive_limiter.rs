@@ -2,10 +2,10 @@
 //! `core::adaptive_limiter`.
 
 use super::criticality::{level, rsl_criticality};
+use super::{enum_field, reserved_zero};
 use super::{
     flag, guard, in_ref, opaque, out_ref, outcome, read_versioned, rsl_outcome, rsl_status,
     store_handle, with_handle, write_versioned, Failure, FfiResult, Handle, VersionedStruct,
-    RSL_ERR_INVALID_CONFIG,
 };
 use crate::core::adaptive_limiter::{
     AdaptiveLimiter, AdaptiveLimiterConfig, CpuSource, LimiterDecision, LimiterMetrics,
@@ -102,18 +102,8 @@ impl From<AdaptiveLimiterConfig> for rsl_adaptive_limiter_config {
 
 /// Converts and validates a caller's config.
 fn to_core(c: &rsl_adaptive_limiter_config) -> FfiResult<AdaptiveLimiterConfig> {
-    if c.reserved0 != 0 {
-        return Err(Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            "reserved0: must be zero",
-        ));
-    }
-    let cpu_source = CpuSource::from_raw(c.cpu_source).ok_or_else(|| {
-        Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            format!("cpu_source: unknown value {}", c.cpu_source),
-        )
-    })?;
+    reserved_zero("reserved0", c.reserved0)?;
+    let cpu_source = enum_field("cpu_source", c.cpu_source, CpuSource::from_raw)?;
     let cfg = AdaptiveLimiterConfig {
         cpu_source,
         window_ns: c.window_ns,

@@ -1,10 +1,10 @@
 //! C ABI of the adaptive throttle (`rsl_adaptive_throttle_*`), over
 //! `core::adaptive_throttle`.
 
+use super::enum_field;
 use super::{
     flag, guard, in_ref, opaque, out_ref, outcome, read_versioned, rsl_outcome, rsl_status,
     store_handle, with_handle, write_versioned, Failure, FfiResult, Handle, VersionedStruct,
-    RSL_ERR_INVALID_CONFIG,
 };
 use crate::core::adaptive_throttle::{
     Accounting, AdaptiveThrottle, Allow, ThrottleConfig, ThrottleMetrics, ThrottlePreset, Ticket,
@@ -87,16 +87,11 @@ impl From<ThrottleConfig> for rsl_adaptive_throttle_config {
 /// Converts and validates a caller's config.
 fn to_core(c: &rsl_adaptive_throttle_config) -> FfiResult<ThrottleConfig> {
     {
-        let accounting = match c.accounting {
-            1 => Accounting::OnAdmit,
-            2 => Accounting::OnCompletion,
-            v => {
-                return Err(Failure::new(
-                    RSL_ERR_INVALID_CONFIG,
-                    format!("accounting: unknown value {v}"),
-                ))
-            }
-        };
+        let accounting = enum_field("accounting", c.accounting, |v| match v {
+            1 => Some(Accounting::OnAdmit),
+            2 => Some(Accounting::OnCompletion),
+            _ => None,
+        })?;
         let cfg = ThrottleConfig {
             k: c.k,
             window_ns: c.window_ns,

@@ -1,8 +1,9 @@
 //! C ABI of the backoff strategies (`rsl_backoff_*`), over `core::backoff`.
 
+use super::enum_field;
 use super::{
     flag, guard, in_ref, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle,
-    Failure, FfiResult, Handle, VersionedStruct, RSL_ERR_INVALID_CONFIG,
+    Failure, FfiResult, Handle, VersionedStruct,
 };
 use crate::core::backoff::{Backoff, BackoffConfig, BackoffState, Jitter, Kind, Preset};
 
@@ -144,18 +145,8 @@ impl From<BackoffConfig> for rsl_backoff_config {
 
 /// Converts and validates a caller's config.
 pub(crate) fn to_core(c: &rsl_backoff_config) -> FfiResult<BackoffConfig> {
-    let kind = Kind::from_raw(c.kind).ok_or_else(|| {
-        Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            format!("kind: unknown value {}", c.kind),
-        )
-    })?;
-    let jitter = Jitter::from_raw(c.jitter).ok_or_else(|| {
-        Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            format!("jitter: unknown value {}", c.jitter),
-        )
-    })?;
+    let kind = enum_field("kind", c.kind, Kind::from_raw)?;
+    let jitter = enum_field("jitter", c.jitter, Jitter::from_raw)?;
     let cfg = BackoffConfig {
         kind,
         jitter,

@@ -1,9 +1,9 @@
 //! C ABI of the circuit breaker (`rsl_breaker_*`), over `core::breaker`.
 
+use super::{enum_field, reserved_zero};
 use super::{
     flag, guard, in_ref, opaque, out_ref, outcome, read_versioned, rsl_outcome, rsl_status,
     store_handle, with_handle, write_versioned, Failure, FfiResult, Handle, VersionedStruct,
-    RSL_ERR_INVALID_CONFIG,
 };
 use crate::core::breaker::{
     Acquire, Breaker, Config, Counts, Event, HalfOpenMode, Metrics, Permit, Policy, Preset, Record,
@@ -188,28 +188,10 @@ impl From<Config> for rsl_breaker_config {
     }
 }
 
-fn enum_field<T>(
-    field: &'static str,
-    raw: u32,
-    parse: impl FnOnce(u32) -> Option<T>,
-) -> FfiResult<T> {
-    parse(raw).ok_or_else(|| {
-        Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            format!("{field}: unknown value {raw}"),
-        )
-    })
-}
-
 /// Converts and validates a caller's config.
 fn to_core(c: &rsl_breaker_config) -> FfiResult<Config> {
     {
-        if c.reserved0 != 0 {
-            return Err(Failure::new(
-                RSL_ERR_INVALID_CONFIG,
-                "reserved0: must be zero",
-            ));
-        }
+        reserved_zero("reserved0", c.reserved0)?;
         let cfg = Config {
             policy: enum_field("policy", c.policy, |v| match v {
                 1 => Some(Policy::Consecutive),

@@ -2,9 +2,10 @@
 //! functions on plain `int64_t` instants plus the `rsl_deadline_policy`
 //! handle (the default and bounds of per-call timeouts).
 
+use super::reserved_zero;
 use super::{
     guard, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle, Failure,
-    FfiResult, Handle, VersionedStruct, RSL_ERR_INVALID_CONFIG,
+    FfiResult, Handle, VersionedStruct,
 };
 use crate::core::clock::now_ns;
 use crate::core::deadline::{self, CallPlan, Decoded, Policy, PolicyConfig, PolicyPreset, Text};
@@ -319,12 +320,7 @@ impl From<PolicyConfig> for rsl_deadline_policy_config {
 }
 
 fn to_core(c: &rsl_deadline_policy_config) -> FfiResult<PolicyConfig> {
-    if c.reserved0 != 0 {
-        return Err(Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            "reserved0: must be zero",
-        ));
-    }
+    reserved_zero("reserved0", c.reserved0)?;
     let cfg = PolicyConfig {
         default_timeout_ns: c.default_timeout_ns,
         min_timeout_ns: c.min_timeout_ns,

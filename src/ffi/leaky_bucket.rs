@@ -2,9 +2,10 @@
 //! `core::leaky_bucket`: a pacer (go.uber.org/ratelimit) or a GCRA meter
 //! (governor), each lock-free on one atomic word.
 
+use super::{enum_field, reserved_zero};
 use super::{
-    guard, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle, Failure,
-    FfiResult, Handle, VersionedStruct, RSL_ERR_INVALID_CONFIG,
+    guard, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle, FfiResult,
+    Handle, VersionedStruct,
 };
 use crate::core::clock::now_ns;
 use crate::core::leaky_bucket::{LeakyBucket, LeakyConfig, LeakyMode, Permit, Verdict};
@@ -71,18 +72,8 @@ impl From<LeakyConfig> for rsl_leaky_bucket_config {
 }
 
 fn to_core(c: &rsl_leaky_bucket_config) -> FfiResult<LeakyConfig> {
-    let mode = LeakyMode::from_raw(c.mode).ok_or_else(|| {
-        Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            format!("mode: unknown value {}", c.mode),
-        )
-    })?;
-    if c.reserved0 != 0 {
-        return Err(Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            format!("reserved0: must be 0, got {}", c.reserved0),
-        ));
-    }
+    let mode = enum_field("mode", c.mode, LeakyMode::from_raw)?;
+    reserved_zero("reserved0", c.reserved0)?;
     let cfg = LeakyConfig {
         mode,
         rate: c.rate,

@@ -334,6 +334,34 @@ pub(crate) fn flag(field: &'static str, value: u32) -> FfiResult<bool> {
     }
 }
 
+/// An enum field of a C config: `parse` maps the raw value, anything else
+/// is `RSL_ERR_INVALID_CONFIG` naming the field.
+pub(crate) fn enum_field<T>(
+    field: &'static str,
+    raw: u32,
+    parse: impl FnOnce(u32) -> Option<T>,
+) -> FfiResult<T> {
+    parse(raw).ok_or_else(|| {
+        Failure::new(
+            RSL_ERR_INVALID_CONFIG,
+            format!("{field}: unknown value {raw}"),
+        )
+    })
+}
+
+/// A reserved (padding) field of a C struct: it must be zero, so that a
+/// later version can give it a meaning.
+pub(crate) fn reserved_zero(field: &'static str, value: u32) -> FfiResult {
+    if value == 0 {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            RSL_ERR_INVALID_CONFIG,
+            format!("{field}: must be 0, got {value}"),
+        ))
+    }
+}
+
 /// Static text for a status: never NULL, never freed.
 #[no_mangle]
 pub extern "C" fn rsl_status_str(status: rsl_status) -> *const c_char {

@@ -1,9 +1,9 @@
 //! C ABI of the retry budgets (`rsl_retry_budget_*`), over `core::retry_budget`.
 
+use super::{enum_field, reserved_zero};
 use super::{
     guard, in_ref, opaque, out_ref, read_versioned, rsl_outcome, rsl_status, store_handle,
     with_handle, write_versioned, Failure, FfiResult, Handle, VersionedStruct,
-    RSL_ERR_INVALID_CONFIG,
 };
 use crate::core::clock::now_ns;
 use crate::core::retry::RetryOutcome;
@@ -114,18 +114,8 @@ impl From<BudgetConfig> for rsl_retry_budget_config {
 }
 
 fn to_core(c: &rsl_retry_budget_config) -> FfiResult<BudgetConfig> {
-    let kind = BudgetKind::from_raw(c.kind).ok_or_else(|| {
-        Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            format!("kind: unknown value {}", c.kind),
-        )
-    })?;
-    if c.reserved0 != 0 {
-        return Err(Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            format!("reserved0: must be 0, got {}", c.reserved0),
-        ));
-    }
+    let kind = enum_field("kind", c.kind, BudgetKind::from_raw)?;
+    reserved_zero("reserved0", c.reserved0)?;
     let cfg = BudgetConfig {
         kind,
         ratio: c.ratio,

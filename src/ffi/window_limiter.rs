@@ -2,9 +2,10 @@
 //! `core::window_limiter`.
 
 use super::criticality::{level, rsl_criticality};
+use super::{enum_field, reserved_zero};
 use super::{
     guard, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle, write_versioned,
-    Failure, FfiResult, Handle, VersionedStruct, RSL_ERR_INVALID_CONFIG,
+    Failure, FfiResult, Handle, VersionedStruct,
 };
 use crate::core::clock::now_ns;
 use crate::core::window_limiter::{
@@ -90,18 +91,8 @@ impl From<WindowLimiterConfig> for rsl_window_limiter_config {
 
 /// Converts and validates a caller's config.
 fn to_core(c: &rsl_window_limiter_config) -> FfiResult<WindowLimiterConfig> {
-    if c.reserved0 != 0 {
-        return Err(Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            "reserved0: must be zero",
-        ));
-    }
-    let mode = Mode::from_raw(c.mode).ok_or_else(|| {
-        Failure::new(
-            RSL_ERR_INVALID_CONFIG,
-            format!("mode: unknown value {}", c.mode),
-        )
-    })?;
+    reserved_zero("reserved0", c.reserved0)?;
+    let mode = enum_field("mode", c.mode, Mode::from_raw)?;
     let cfg = WindowLimiterConfig {
         mode,
         limit: c.limit,

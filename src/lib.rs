@@ -11,7 +11,11 @@ pub use crate::core::adaptive_limiter::{AdaptiveLimiter, AdaptiveLimiterConfig, 
 pub use crate::core::adaptive_throttle::{AdaptiveThrottle, ThrottleConfig};
 pub use crate::core::backoff::{Backoff, BackoffConfig, BackoffState};
 pub use crate::core::breaker::{Breaker, Config as BreakerConfig};
-pub use crate::core::bulkhead::{Bulkhead, Config as BulkheadConfig, Permit as BulkheadPermit};
+pub use crate::core::bulkhead::{
+    Bulkhead, Cancel as BulkheadCancel, Config as BulkheadConfig, Entry as BulkheadEntry,
+    Exit as BulkheadExit, Handover as BulkheadHandover, Permit as BulkheadPermit,
+    Waiter as BulkheadWaiter,
+};
 pub use crate::core::clock::now_ns;
 pub use crate::core::criticality::Criticality;
 pub use crate::core::deadline::PolicyConfig as DeadlinePolicyConfig;

@@ -3,14 +3,19 @@
 //! exactly: never more than `max_concurrent` callers inside at once, every
 //! permit exits exactly once, the counts add up, `in_use` returns to 0.
 //! The blocking wait is tested with real threads but only on outcomes,
-//! never on durations.
+//! never on durations. The non-blocking queue (enqueue / exit hand-over /
+//! cancel) is driven the way a binding drives it — a future per ticket,
+//! completed by whichever thread settles it first — and checked exactly:
+//! every waiter gets one slot or one cancellation, the cap holds, and the
+//! slots go out in arrival order.
 #![allow(unsafe_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(clippy::indexing_slicing, missing_docs)]
 
-use resilience::core::bulkhead::{Bulkhead, Config, Permit};
+use resilience::core::bulkhead::{Bulkhead, Cancel, Config, Entry, Handover, Permit, Waiter};
 use resilience::ffi::bulkhead::*;
 use resilience::ffi::RSL_OK;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 
@@ -22,7 +27,8 @@ fn bulkhead(max: u32, fair: bool, waiters: u32) -> Arc<Bulkhead> {
     Arc::new(
         Bulkhead::new(Config {
             max_concurrent: max,
-            fair,
+            // The queue is always FIFO: `fair = false` is only valid without one.
+            fair: fair || waiters > 0,
             max_waiters: waiters,
             max_hold_ns: 0,
         })
@@ -78,7 +84,7 @@ fn try_enter_never_admits_more_than_the_limit() {
                                 entered.fetch_add(1, Ordering::Relaxed);
                                 inside.enter();
                                 inside.leave();
-                                b.exit_at(now + 1, &p).unwrap();
+                                let _ = b.exit_at(now + 1, p).unwrap();
                             }
                             None => {
                                 rejected.fetch_add(1, Ordering::Relaxed);
@@ -183,7 +189,7 @@ fn racing_exits_of_one_permit_release_it_once() {
     const THREADS: usize = 4;
     const ROUNDS: usize = 2_000;
     let b = bulkhead(1, false, 0);
-    let permit = Arc::new(Mutex::new(Permit::default()));
+    let permit = Arc::new(Mutex::new(Permit::from_raw(0)));
     let ok = Arc::new(AtomicU32::new(0));
     let start = Arc::new(Barrier::new(THREADS + 1));
     let done = Arc::new(Barrier::new(THREADS + 1));
@@ -200,7 +206,7 @@ fn racing_exits_of_one_permit_release_it_once() {
                 for _ in 0..ROUNDS {
                     start.wait();
                     let p = *permit.lock().unwrap();
-                    if b.exit_at(1, &p).is_ok() {
+                    if b.exit_at(1, p).is_ok() {
                         ok.fetch_add(1, Ordering::SeqCst);
                     }
                     done.wait();
@@ -223,23 +229,19 @@ fn racing_exits_of_one_permit_release_it_once() {
 
 #[test]
 fn a_waiter_is_released_by_an_exit() {
-    for fair in [false, true] {
-        let b = bulkhead(1, fair, 1);
+    {
+        let b = bulkhead(1, true, 1);
         let p = b.try_enter_at(0).unwrap();
         let w = {
             let b = b.clone();
             thread::spawn(move || b.enter_wait(LONG_NS).unwrap())
         };
         wait_until_waiting(&b, 1);
-        b.exit_at(1, &p).unwrap();
+        let _ = b.exit_at(1, p).unwrap();
         let got = w.join().unwrap().expect("the waiter must enter");
         let m = b.metrics_at(0);
-        assert_eq!(
-            (m.in_use, m.waiting, m.rejected_total),
-            (1, 0, 0),
-            "fair={fair}"
-        );
-        b.exit_at(2, &got).unwrap();
+        assert_eq!((m.in_use, m.waiting, m.rejected_total), (1, 0, 0));
+        let _ = b.exit_at(2, got).unwrap();
         assert_eq!(b.metrics_at(0).in_use, 0);
     }
 }
@@ -250,7 +252,7 @@ fn zero_timeout_returns_full_at_once() {
     let p = b.try_enter_at(0).unwrap();
     assert!(b.enter_wait(0).unwrap().is_none());
     assert_eq!(b.metrics_at(0).waiting, 0);
-    b.exit_at(0, &p).unwrap();
+    let _ = b.exit_at(0, p).unwrap();
 }
 
 #[test]
@@ -263,9 +265,10 @@ fn a_waiter_times_out_when_nothing_exits() {
     };
     assert!(w.join().unwrap().is_none());
     let m = b.metrics_at(0);
-    assert_eq!((m.waiting, m.rejected_total, m.in_use), (0, 1, 1));
+    assert_eq!((m.waiting, m.rejected_total, m.in_use), (0, 0, 1));
+    assert_eq!(m.cancelled_total, 1);
     // The slot is still the holder's and is released normally.
-    b.exit_at(0, &p).unwrap();
+    let _ = b.exit_at(0, p).unwrap();
     assert!(b.try_enter_at(0).is_some());
 }
 
@@ -282,9 +285,9 @@ fn a_full_wait_queue_refuses_more_waiters() {
     assert!(b.enter_wait(LONG_NS).unwrap().is_none());
     assert_eq!(b.metrics_at(0).waiting, 1);
     assert_eq!(b.metrics_at(0).rejected_total, 1);
-    b.exit_at(1, &p).unwrap();
+    let _ = b.exit_at(1, p).unwrap();
     let got = w.join().unwrap().expect("the queued waiter enters");
-    b.exit_at(2, &got).unwrap();
+    let _ = b.exit_at(2, got).unwrap();
 }
 
 #[test]
@@ -299,12 +302,12 @@ fn fair_waiters_are_served_in_arrival_order() {
         handles.push(thread::spawn(move || {
             let got = b2.enter_wait(LONG_NS).unwrap().expect("entered");
             order.lock().unwrap().push(i);
-            b2.exit_at(0, &got).unwrap();
+            let _ = b2.exit_at(0, got).unwrap();
         }));
         // Queue them one at a time so the arrival order is known.
         wait_until_waiting(&b, u32::try_from(i + 1).unwrap());
     }
-    b.exit_at(0, &p).unwrap();
+    let _ = b.exit_at(0, p).unwrap();
     for h in handles {
         h.join().unwrap();
     }
@@ -319,8 +322,8 @@ fn fair_waiters_are_served_in_arrival_order() {
 #[test]
 fn waiters_and_fail_fast_callers_mixed() {
     const LIMIT: u32 = 2;
-    for fair in [false, true] {
-        let b = bulkhead(LIMIT, fair, 8);
+    {
+        let b = bulkhead(LIMIT, true, 8);
         let inside = Arc::new(Inside::default());
         let handles: Vec<_> = (0..6)
             .map(|t| {
@@ -331,7 +334,7 @@ fn waiters_and_fail_fast_callers_mixed() {
                         let entry = if t < 4 {
                             waited += 1;
                             let e = b.enter_wait(LONG_NS).unwrap();
-                            assert!(e.is_some(), "a waiter was not woken (fair={fair})");
+                            assert!(e.is_some(), "a waiter was not woken");
                             e
                         } else {
                             b.try_enter_at(i)
@@ -339,7 +342,7 @@ fn waiters_and_fail_fast_callers_mixed() {
                         if let Some(p) = entry {
                             inside.enter();
                             inside.leave();
-                            b.exit_at(i, &p).unwrap();
+                            let _ = b.exit_at(i, p).unwrap();
                         }
                     }
                     waited
@@ -353,5 +356,271 @@ fn waiters_and_fail_fast_callers_mixed() {
         assert_eq!((m.in_use, m.waiting), (0, 0));
         assert_eq!(m.entered_total, m.exited_total);
         assert!(m.entered_total >= waited);
+    }
+}
+
+/// What a binding keeps per waiter ticket (a `CompletableFuture`, a
+/// buffered channel): absent while pending; `Completed` once an exit handed
+/// the waiter its permit; `Abandoned` once the waiter gave up first — it
+/// then cancels, and if the cancel comes too late it owns (and exits) the
+/// permit the cancel returns, while the exit that handed it over drops it.
+enum Fut {
+    Completed(Permit),
+    Abandoned,
+}
+
+#[derive(Default)]
+struct Futures {
+    map: Mutex<HashMap<u64, Fut>>,
+    cv: std::sync::Condvar,
+}
+
+impl Futures {
+    /// Exits `p` and delivers the slot to the waiter it was handed to.
+    fn exit(&self, b: &Bulkhead, now: i64, p: Permit) {
+        let x = b.exit_at(now, p).unwrap();
+        if let Handover::Waiter { waiter, permit } = x.handover {
+            let mut m = self.map.lock().unwrap();
+            match m.remove(&waiter.raw()) {
+                None => {
+                    m.insert(waiter.raw(), Fut::Completed(permit));
+                    self.cv.notify_all();
+                }
+                // The waiter gave up; its cancel returns this permit to it.
+                Some(Fut::Abandoned) => {}
+                Some(Fut::Completed(_)) => panic!("one ticket handed two slots"),
+            }
+        }
+    }
+
+    /// Waits for the ticket's permit (a lost hand-over shows as a panic
+    /// after a minute, never as a timing assertion).
+    fn wait(&self, w: Waiter) -> Permit {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut m = self.map.lock().unwrap();
+        loop {
+            if let Some(Fut::Completed(p)) = m.remove(&w.raw()) {
+                return p;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a waiter was never served"
+            );
+            m = self
+                .cv
+                .wait_timeout(m, std::time::Duration::from_millis(50))
+                .unwrap()
+                .0;
+        }
+    }
+
+    /// The waiter's timer fired: `Ok(p)` if it holds a slot after all (served
+    /// first, or cancelled too late), `Err(())` if it left the queue.
+    fn give_up(&self, b: &Bulkhead, w: Waiter) -> Result<(Permit, bool), ()> {
+        {
+            let mut m = self.map.lock().unwrap();
+            if let Some(Fut::Completed(p)) = m.remove(&w.raw()) {
+                return Ok((p, false));
+            }
+            m.insert(w.raw(), Fut::Abandoned);
+        }
+        match b.cancel_wait(w).unwrap() {
+            Cancel::Removed => {
+                // No exit will ever name this ticket.
+                self.map.lock().unwrap().remove(&w.raw());
+                Err(())
+            }
+            Cancel::TooLate(p) => {
+                // Cancelling again is refused: the ticket is settled.
+                assert!(b.cancel_wait(w).is_err());
+                Ok((p, true))
+            }
+        }
+    }
+}
+
+#[test]
+fn nonblocking_queue_under_contention() {
+    const LIMIT: u32 = 2;
+    const THREADS: usize = 6;
+    const ITERS: i64 = 4_000;
+    let b = bulkhead(LIMIT, true, 8);
+    let futs = Arc::new(Futures::default());
+    let inside = Arc::new(Inside::default());
+    #[derive(Default)]
+    struct Tally {
+        entered: AtomicU64,
+        served: AtomicU64,
+        removed: AtomicU64,
+        too_late: AtomicU64,
+        full: AtomicU64,
+        blocked: AtomicU64,
+    }
+    let tally = Arc::new(Tally::default());
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (b, futs, inside, tally) = (b.clone(), futs.clone(), inside.clone(), tally.clone());
+            thread::spawn(move || {
+                for i in 0..ITERS {
+                    // Thread 5 is a thread-per-request caller in the same queue.
+                    let held = if t == 5 {
+                        let p = b
+                            .enter_wait(LONG_NS)
+                            .unwrap()
+                            .expect("a blocked waiter was not woken");
+                        tally.blocked.fetch_add(1, Ordering::Relaxed);
+                        Some(p)
+                    } else {
+                        match b.enqueue_at(i) {
+                            Entry::Entered(p) => {
+                                tally.entered.fetch_add(1, Ordering::Relaxed);
+                                Some(p)
+                            }
+                            Entry::Queued { waiter, position } => {
+                                assert!((1..=8).contains(&position));
+                                // Every third waiter "times out" at once.
+                                if (i + t as i64) % 3 == 0 {
+                                    match futs.give_up(&b, waiter) {
+                                        Ok((p, late)) => {
+                                            let c =
+                                                if late { &tally.too_late } else { &tally.served };
+                                            c.fetch_add(1, Ordering::Relaxed);
+                                            Some(p)
+                                        }
+                                        Err(()) => {
+                                            tally.removed.fetch_add(1, Ordering::Relaxed);
+                                            None
+                                        }
+                                    }
+                                } else {
+                                    tally.served.fetch_add(1, Ordering::Relaxed);
+                                    Some(futs.wait(waiter))
+                                }
+                            }
+                            Entry::Full => {
+                                tally.full.fetch_add(1, Ordering::Relaxed);
+                                thread::yield_now();
+                                None
+                            }
+                        }
+                    };
+                    if let Some(p) = held {
+                        inside.enter();
+                        inside.leave();
+                        futs.exit(&b, i, p);
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let m = b.metrics_at(0);
+    let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    assert!(inside.max.load(Ordering::SeqCst) <= LIMIT);
+    assert!(m.peak_in_use <= LIMIT);
+    assert_eq!((m.in_use, m.waiting), (0, 0));
+    assert!(
+        futs.map.lock().unwrap().is_empty(),
+        "an undelivered hand-over"
+    );
+    // Every queued ticket got exactly one slot or one cancellation; the
+    // blocked thread's waits are in the same totals.
+    let handed = get(&tally.served) + get(&tally.too_late);
+    assert_eq!(m.cancelled_total, get(&tally.removed));
+    assert!(m.handed_over_total >= handed);
+    assert_eq!(m.queued_total, m.handed_over_total + m.cancelled_total);
+    assert_eq!(m.rejected_total, get(&tally.full));
+    let held = get(&tally.entered) + handed + get(&tally.blocked);
+    assert_eq!((m.entered_total, m.exited_total), (held, held));
+    assert_eq!(
+        get(&tally.entered)
+            + get(&tally.served)
+            + get(&tally.too_late)
+            + get(&tally.removed)
+            + get(&tally.full),
+        (THREADS as u64 - 1) * ITERS as u64
+    );
+}
+
+#[test]
+fn tickets_are_served_in_arrival_order_while_some_cancel() {
+    const WAITERS: usize = 24;
+    for round in 0..20 {
+        let b = bulkhead(1, true, WAITERS as u32);
+        let futs = Arc::new(Futures::default());
+        let holder = match b.enqueue_at(0) {
+            Entry::Entered(p) => p,
+            other => panic!("{other:?}"),
+        };
+        // One thread enqueues them all: the arrival order is known.
+        let tickets: Vec<Waiter> = (0..WAITERS)
+            .map(|i| match b.enqueue_at(0) {
+                Entry::Queued { waiter, position } => {
+                    assert_eq!(position as usize, i + 1);
+                    waiter
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let removed = Arc::new(Mutex::new(Vec::new()));
+        let go = Arc::new(AtomicBool::new(false));
+        let handles: Vec<_> = tickets
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| {
+                let (b, futs, order, removed, go) = (
+                    b.clone(),
+                    futs.clone(),
+                    order.clone(),
+                    removed.clone(),
+                    go.clone(),
+                );
+                thread::spawn(move || {
+                    let cancels = (i + round) % 3 == 0;
+                    let p = if cancels {
+                        while !go.load(Ordering::Acquire) {
+                            thread::yield_now();
+                        }
+                        for _ in 0..(i * 37 + round * 11) % 200 {
+                            std::hint::spin_loop();
+                        }
+                        match futs.give_up(&b, w) {
+                            Ok((p, _)) => p,
+                            Err(()) => {
+                                removed.lock().unwrap().push(i);
+                                return;
+                            }
+                        }
+                    } else {
+                        futs.wait(w)
+                    };
+                    // One slot: holdings are sequential, so this is the
+                    // hand-over order.
+                    order.lock().unwrap().push(i);
+                    futs.exit(&b, 1, p);
+                })
+            })
+            .collect();
+        go.store(true, Ordering::Release);
+        futs.exit(&b, 1, holder);
+        for h in handles {
+            h.join().unwrap();
+        }
+        let order = order.lock().unwrap().clone();
+        let removed = removed.lock().unwrap().clone();
+        assert!(order.windows(2).all(|p| p[0] < p[1]), "not FIFO: {order:?}");
+        assert_eq!(order.len() + removed.len(), WAITERS);
+        for i in 0..WAITERS {
+            if (i + round) % 3 != 0 {
+                assert!(order.contains(&i), "waiter {i} never served: {order:?}");
+            }
+        }
+        let m = b.metrics_at(1);
+        assert_eq!((m.in_use, m.waiting), (0, 0));
+        assert_eq!(m.cancelled_total as usize, removed.len());
+        assert_eq!(m.handed_over_total as usize, order.len());
     }
 }

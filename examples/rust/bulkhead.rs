@@ -34,14 +34,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         if r3.is_some() { "entered" } else { "full" }
     );
     ensure(r3.is_none(), "request 3 refused")?;
-    let held = b.exit_at(5 * MS, &r1)?;
+    let held = b.exit_at(5 * MS, r1)?.held_ns;
     println!(
         "t=   5 ms  request 1 done after {} ms; a slot is free",
         held / MS
     );
     let r4 = b.try_enter_at(5 * MS).ok_or("r4 refused")?;
     println!("t=   5 ms  request 4 enters");
-    let again = b.exit_at(6 * MS, &r1);
+    let again = b.exit_at(6 * MS, r1).map(|x| x.held_ns);
     println!(
         "t=   6 ms  request 1 exits again -> {}",
         again
@@ -49,7 +49,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             .map_or_else(ToString::to_string, |h| format!("held {h}"))
     );
     ensure(again.is_err(), "double exit refused")?;
-    b.exit_at(10 * MS, &r4)?;
+    let _ = b.exit_at(10 * MS, r4)?;
     // Request 2 never exits: at t = 2 s the leak shows.
     let m = b.metrics_at(2_000 * MS);
     println!(
@@ -64,7 +64,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         m.in_use == 1 && m.overdue_in_use == 1 && m.oldest_held_ns == 1_999 * MS,
         "leak visible",
     )?;
-    b.exit_at(2_000 * MS, &r2)?;
+    let _ = b.exit_at(2_000 * MS, r2)?;
     let m = b.metrics_at(2_000 * MS);
     println!(
         "t=2000 ms  request 2 finally exits: in_use {}, entered {}, exited {}, overdue exits {}",

@@ -20,6 +20,7 @@ pub mod outcome;
 pub mod retry;
 pub mod retry_budget;
 pub mod rng;
+pub mod ticket;
 pub mod token_bucket;
 pub mod window;
 pub mod window_limiter;

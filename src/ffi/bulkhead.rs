@@ -103,11 +103,11 @@ pub struct rsl_bulkhead_permit {
 impl From<Permit> for rsl_bulkhead_permit {
     fn from(p: Permit) -> Self {
         Self {
-            owner: p.owner,
-            id: p.id,
-            slot: p.slot,
+            owner: 0,
+            id: p.raw(),
+            slot: 0,
             reserved0: 0,
-            entered_at_ns: p.entered_at_ns,
+            entered_at_ns: 0,
         }
     }
 }
@@ -329,15 +329,7 @@ pub unsafe extern "C" fn rsl_bulkhead_exit_at(
                 "reserved0 is not zero (a corrupted permit); nothing was released",
             ));
         }
-        let held = b.exit_at(
-            now_ns,
-            &Permit {
-                owner: p.owner,
-                id: p.id,
-                slot: p.slot,
-                entered_at_ns: p.entered_at_ns,
-            },
-        )?;
+        let held = b.exit_at(now_ns, Permit::from_raw(p.id))?.held_ns;
         if !out_held_ns.is_null() {
             *out_ref(out_held_ns, "out_held_ns")? = held;
         }

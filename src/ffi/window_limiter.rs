@@ -101,6 +101,7 @@ fn to_core(c: &rsl_window_limiter_config) -> FfiResult<WindowLimiterConfig> {
         sheddable_share_permille: c.sheddable_share_permille,
         sheddable_plus_share_permille: c.sheddable_plus_share_permille,
         critical_share_permille: c.critical_share_permille,
+        max_reservations: 0,
     };
     cfg.validate()?;
     Ok(cfg)

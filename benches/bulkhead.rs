@@ -4,13 +4,15 @@
 //! on one bulkhead, beside two minimal semaphores written here as the floor
 //! (an atomic counter with no permit identity, and a counter under a
 //! `parking_lot::Mutex`) and a mutex implementation of the same contract
-//! (slot table, exactly-once exit); then the `grpc-timeout` and millisecond header
+//! (slot table, exactly-once exit); then the non-blocking queue (enqueue +
+//! exit with a slot free, enqueue + exit handing the slot over, enqueue +
+//! cancel); then the `grpc-timeout` and millisecond header
 //! codecs and the deadline policy. Run:
 //! `cargo bench --bench bulkhead -- --warm-up-time 1 --measurement-time 2`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use resilience::core::bulkhead::{Bulkhead, Config};
+use resilience::core::bulkhead::{Bulkhead, Cancel, Config, Entry, Handover};
 use resilience::core::deadline::{self, Policy, PolicyConfig};
 use resilience::ffi::bulkhead::*;
 use resilience::ffi::deadline::*;
@@ -244,6 +246,57 @@ fn enter_exit(c: &mut Criterion) {
     g.finish();
 }
 
+fn queue_bulkhead(max: u32) -> Bulkhead {
+    Bulkhead::new(Config {
+        max_concurrent: max,
+        max_waiters: 64,
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+fn queue(c: &mut Criterion) {
+    let mut g = c.benchmark_group("bulkhead/queue_1_thread");
+    // A queue configured but empty costs the fast path nothing.
+    let b = queue_bulkhead(MAX);
+    g.bench_function("try_enter + exit (core, queue configured)", |bn| {
+        bn.iter(|| b.cycle());
+    });
+    g.bench_function("enqueue + exit, slot free (core)", |bn| {
+        bn.iter(|| {
+            let Entry::Entered(p) = b.enqueue_at(black_box(1)) else {
+                unreachable!()
+            };
+            black_box(b.exit_at(black_box(2), p).unwrap())
+        });
+    });
+    // One slot, held: each cycle queues a waiter, then the holder exits and
+    // the slot is handed to it (the mutex path, no thread woken).
+    let one = queue_bulkhead(1);
+    let mut held = one.try_enter_at(0).unwrap();
+    g.bench_function("enqueue (queued) + exit handing over (core)", |bn| {
+        bn.iter(|| {
+            let Entry::Queued { .. } = one.enqueue_at(black_box(1)) else {
+                unreachable!()
+            };
+            let Handover::Waiter { permit, .. } = one.exit_at(black_box(2), held).unwrap().handover
+            else {
+                unreachable!()
+            };
+            held = permit;
+        });
+    });
+    g.bench_function("enqueue (queued) + cancel_wait (core)", |bn| {
+        bn.iter(|| {
+            let Entry::Queued { waiter, .. } = one.enqueue_at(black_box(1)) else {
+                unreachable!()
+            };
+            assert_eq!(one.cancel_wait(waiter).unwrap(), Cancel::Removed);
+        });
+    });
+    g.finish();
+}
+
 fn codecs(c: &mut Criterion) {
     let mut g = c.benchmark_group("deadline/grpc_timeout");
     for (label, t) in [
@@ -317,5 +370,5 @@ fn codecs(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, enter_exit, codecs);
+criterion_group!(benches, enter_exit, queue, codecs);
 criterion_main!(benches);

@@ -2,12 +2,13 @@
 //! through the Rust API (virtual time) and the C ABI (library clock),
 //! single-threaded and with 2 threads contending on one handle, beside a
 //! minimal mutex-protected fixed-window counter (the floor of a locked
-//! design).
+//! design); then timed acquisition (`reserve_at` granted now, and a
+//! reservation made then cancelled).
 #![allow(missing_docs, unsafe_code, clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use parking_lot::Mutex;
-use resilience::core::window_limiter::{Mode, WindowLimiter, WindowLimiterConfig};
+use resilience::core::window_limiter::{Mode, Reserve, WindowLimiter, WindowLimiterConfig};
 use resilience::ffi::criticality::RSL_CRITICALITY_CRITICAL;
 use resilience::ffi::window_limiter::*;
 use resilience::Criticality;
@@ -151,6 +152,44 @@ fn single(c: &mut Criterion) {
     g.finish();
 }
 
+fn timed(c: &mut Criterion) {
+    let mut g = c.benchmark_group("window limiter reserve (1 thread)");
+    let l = limiter(Mode::SlidingBuckets, u32::MAX);
+    let mut t = 0i64;
+    g.bench_function("sliding buckets, granted now, virtual time", |b| {
+        b.iter(|| {
+            t += 1000;
+            black_box(l.reserve_at(t, 1, Criticality::Critical, SECOND).unwrap())
+        });
+    });
+    // A full window: each cycle reserves in the next bucket, then cancels.
+    let full = WindowLimiter::new(WindowLimiterConfig {
+        mode: Mode::SlidingBuckets,
+        limit: 10,
+        window_ns: SECOND,
+        buckets: 10,
+        max_reservations: 64,
+        ..WindowLimiterConfig::default()
+    })
+    .unwrap();
+    for k in 0..10 {
+        full.try_acquire_at(k * 100_000_000, 1, Criticality::Critical)
+            .unwrap();
+    }
+    g.bench_function("sliding buckets, reserve + cancel", |b| {
+        b.iter(|| {
+            let Reserve::Reserved { reservation, .. } = full
+                .reserve_at(950_000_000, 1, Criticality::Critical, SECOND)
+                .unwrap()
+            else {
+                unreachable!()
+            };
+            assert!(full.cancel_at(950_000_000, reservation).unwrap());
+        });
+    });
+    g.finish();
+}
+
 fn two_threads(c: &mut Criterion) {
     let mut g = c.benchmark_group("window limiter try_acquire (2 threads, one handle)");
     for (name, mode) in MODES {
@@ -183,5 +222,5 @@ fn two_threads(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, single, two_threads);
+criterion_group!(benches, single, timed, two_threads);
 criterion_main!(benches);

@@ -159,28 +159,21 @@ impl Contender for Bulkhead {
 
 impl Contender for CHandle {
     fn cycle(&self) {
-        let mut p = rsl_bulkhead_permit::default();
-        let mut ok = 0;
+        let mut p: rsl_bulkhead_permit = 0;
+        let mut x = rsl_bulkhead_exit_result::default();
         unsafe {
             black_box(rsl_bulkhead_try_enter_at(
                 self.0,
                 black_box(1),
                 &mut p,
-                &mut ok,
                 std::ptr::null_mut(),
             ));
             assert_eq!(
-                rsl_bulkhead_exit_at(
-                    self.0,
-                    black_box(2),
-                    &p,
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut()
-                ),
+                rsl_bulkhead_exit_at(self.0, black_box(2), p, &mut x, std::ptr::null_mut()),
                 resilience::ffi::RSL_OK
             );
         }
-        black_box(ok);
+        black_box(x);
     }
 }
 
@@ -276,12 +269,46 @@ fn queue_bulkhead(max: u32) -> Bulkhead {
     .unwrap()
 }
 
+fn c_queue_bulkhead(max: u32) -> CHandle {
+    let mut cfg = rsl_bulkhead_config::from(Config::default());
+    cfg.max_concurrent = max;
+    cfg.max_waiters = 64;
+    let mut h = std::ptr::null_mut();
+    assert_eq!(
+        unsafe { rsl_bulkhead_new(&cfg, &mut h, std::ptr::null_mut()) },
+        resilience::ffi::RSL_OK
+    );
+    CHandle(h)
+}
+
 fn queue(c: &mut Criterion) {
     let mut g = c.benchmark_group("bulkhead/queue_1_thread");
     // A queue configured but empty costs the fast path nothing.
     let b = queue_bulkhead(MAX);
     g.bench_function("try_enter + exit (core, queue configured)", |bn| {
         bn.iter(|| b.cycle());
+    });
+    g.bench_function("enqueue + exit, slot free (C ABI)", |bn| {
+        let h = c_queue_bulkhead(MAX);
+        bn.iter(|| unsafe {
+            let mut e = rsl_bulkhead_entry::default();
+            let mut x = rsl_bulkhead_exit_result::default();
+            black_box(rsl_bulkhead_enqueue_at(
+                h.0,
+                black_box(1),
+                &mut e,
+                std::ptr::null_mut(),
+            ));
+            assert_eq!(e.outcome, RSL_BULKHEAD_ENTERED);
+            black_box(rsl_bulkhead_exit_at(
+                h.0,
+                black_box(2),
+                e.permit,
+                &mut x,
+                std::ptr::null_mut(),
+            ));
+            black_box(x)
+        });
     });
     g.bench_function("enqueue + exit, slot free (core)", |bn| {
         bn.iter(|| {

@@ -452,6 +452,45 @@
 #define RSL_BULKHEAD_PRESET_POLLY_V8 4
 
 /**
+ * `rsl_bulkhead_entry.outcome`: a slot was free and nobody was queued;
+ * `permit` is set: run the call, then exit the permit.
+ */
+#define RSL_BULKHEAD_ENTERED 1
+
+/**
+ * `rsl_bulkhead_entry.outcome`: queued; `waiter` and `position` are set.
+ * An exit will hand this waiter a slot (`RSL_BULKHEAD_HANDED_WAITER`), or
+ * the caller cancels it with `rsl_bulkhead_cancel_wait`.
+ */
+#define RSL_BULKHEAD_QUEUED 2
+
+/**
+ * `rsl_bulkhead_entry.outcome`: no slot, and the queue is full (or there
+ * is none, `max_waiters == 0`): run the fallback.
+ */
+#define RSL_BULKHEAD_FULL 3
+
+/**
+ * `rsl_bulkhead_exit_result.handed_to`: nobody was queued; the slot is
+ * free again.
+ */
+#define RSL_BULKHEAD_HANDED_NONE 0
+
+/**
+ * `rsl_bulkhead_exit_result.handed_to`: the slot went to the oldest waiter,
+ * a ticket holder (`waiter`), whose new permit is `permit`: complete that
+ * waiter's future / channel / Task with it.
+ */
+#define RSL_BULKHEAD_HANDED_WAITER 1
+
+/**
+ * `rsl_bulkhead_exit_result.handed_to`: the slot went to the oldest waiter,
+ * a thread blocked in `rsl_bulkhead_enter_wait`, which has been woken with
+ * its permit; nothing to do.
+ */
+#define RSL_BULKHEAD_HANDED_THREAD 2
+
+/**
  * The sampler found nothing to read (not Linux, or /proc and /sys hidden):
  * it reports 0.
  */
@@ -762,9 +801,35 @@
 #define RSL_WINDOW_LIMITER_PRESET_SENTINEL 1
 
 /**
- * Preset: Resilience4j `RateLimiterConfig.ofDefaults()` (50 per 500 ns, fixed).
+ * Preset: Resilience4j `RateLimiterConfig.ofDefaults()` (50 per 500 ns,
+ * fixed, `max_reservations` 65536: R4j reserves without a bound).
  */
 #define RSL_WINDOW_LIMITER_PRESET_RESILIENCE4J 2
+
+/**
+ * `rsl_window_limiter_reserve_result.outcome`: granted now (counted at
+ * `now_ns`); go.
+ */
+#define RSL_WINDOW_LIMITER_GRANTED 1
+
+/**
+ * `rsl_window_limiter_reserve_result.outcome`: reserved at `ready_at_ns`;
+ * wait `wait_ns`, then go (no second call). `reservation` is the ticket.
+ */
+#define RSL_WINDOW_LIMITER_RESERVED 2
+
+/**
+ * `rsl_window_limiter_reserve_result.outcome`: refused, nothing reserved:
+ * the wait (`wait_ns`) would exceed `max_wait_ns`.
+ */
+#define RSL_WINDOW_LIMITER_TOO_LONG 3
+
+/**
+ * `rsl_window_limiter_reserve_result.outcome`: refused, nothing reserved:
+ * the wait (`wait_ns`) fits, but `max_reservations` are already pending
+ * (or `max_reservations == 0`).
+ */
+#define RSL_WINDOW_LIMITER_QUEUE_FULL 4
 
 /**
  * An adaptive limiter after go-kratos/aegis BBR: sheds requests while the
@@ -798,10 +863,12 @@ typedef struct rsl_backoff rsl_backoff;
 typedef struct rsl_breaker rsl_breaker;
 
 /**
- * A bulkhead: caps how many calls run at once. Create with
- * `rsl_bulkhead_new`, destroy with `rsl_bulkhead_free`. Every function may
- * be called from any thread concurrently, except `rsl_bulkhead_free` (which
- * must not race any call, including a blocked `rsl_bulkhead_enter_wait`).
+ * A bulkhead: caps how many calls run at once, with a FIFO wait queue
+ * decided in the library (`rsl_bulkhead_enqueue_at`, hand-over in
+ * `rsl_bulkhead_exit_at`, `rsl_bulkhead_cancel_wait`). Create with
+ * `rsl_bulkhead_new`; reference counted (`rsl_bulkhead_retain`,
+ * `rsl_bulkhead_release` = `rsl_bulkhead_free`). Every function may be
+ * called from any thread concurrently.
  */
 typedef struct rsl_bulkhead rsl_bulkhead;
 
@@ -847,7 +914,8 @@ typedef struct rsl_token_bucket rsl_token_bucket;
 /**
  * A window rate limiter: at most `limit` permits per `window_ns`. Create
  * with `rsl_window_limiter_new`, destroy with `rsl_window_limiter_free`.
- * Every function may be called from any thread concurrently, except _free.
+ * Reference counted (`rsl_window_limiter_retain`, `_release` = `_free`).
+ * Every function may be called from any thread concurrently.
  */
 typedef struct rsl_window_limiter rsl_window_limiter;
 
@@ -1640,14 +1708,17 @@ typedef struct rsl_bulkhead_config {
    */
   uint32_t max_concurrent;
   /**
-   * 1 = waiters get freed slots in arrival order and `try_enter` does not
-   * overtake them; 0 = an exit wakes the oldest waiter, which competes
-   * with other callers. Default 1.
+   * The queue's order, always FIFO with hand-off (a freed slot goes to
+   * the oldest waiter; nobody overtakes a waiter): 1, or 0 only without a
+   * queue (`max_waiters == 0`, as in the Hystrix preset; 0 with a queue
+   * is `RSL_ERR_INVALID_CONFIG` naming `fair`). Default 1.
    */
   uint32_t fair;
   /**
-   * Callers that may block in `rsl_bulkhead_enter_wait` at once,
-   * 0..=65536; 0 = no waiting (fail fast). Default 0.
+   * Waiters that may be queued at once, 0..=65536: tickets from
+   * `rsl_bulkhead_enqueue_at` and threads blocked in
+   * `rsl_bulkhead_enter_wait`, one queue. 0 = no queue (fail fast).
+   * Default 0.
    */
   uint32_t max_waiters;
   /**
@@ -1659,32 +1730,102 @@ typedef struct rsl_bulkhead_config {
 } rsl_bulkhead_config;
 
 /**
- * An admitted call's permit. Pass it, unchanged, to `rsl_bulkhead_exit_at`
- * exactly once. Plain data: copy it freely; only one copy can be exited.
+ * An admitted call's permit: one opaque 64-bit value, never 0. Pass it,
+ * unchanged, to `rsl_bulkhead_exit_at` exactly once. Copy it freely (it is
+ * a plain integer, e.g. a `long` in Java, an `int` in Python); only one
+ * exit of it is ever accepted: a second exit, a stale copy, another
+ * bulkhead's permit or any other value is `RSL_ERR_INVALID_ARGUMENT`
+ * naming `permit`, and releases nothing. 0 means "no permit".
  */
-typedef struct rsl_bulkhead_permit {
+typedef uint64_t rsl_bulkhead_permit;
+
+/**
+ * A queued waiter's ticket: one opaque 64-bit value, never 0. An exit that
+ * hands this waiter a slot names it (`rsl_bulkhead_exit_result.waiter`);
+ * `rsl_bulkhead_cancel_wait` removes it. Settled once: any later cancel is
+ * `RSL_ERR_INVALID_ARGUMENT` naming `waiter`. 0 means "no ticket".
+ */
+typedef uint64_t rsl_bulkhead_waiter;
+
+/**
+ * The answer to `rsl_bulkhead_enqueue_at`. Frozen layout: this struct never
+ * changes; a future change would be a new struct and a new
+ * `RSL_ABI_VERSION`.
+ */
+typedef struct rsl_bulkhead_entry {
   /**
-   * The bulkhead that issued it (unique in the process).
+   * `RSL_BULKHEAD_ENTERED`, `RSL_BULKHEAD_QUEUED` or `RSL_BULKHEAD_FULL`.
    */
-  uint64_t owner;
+  uint32_t outcome;
   /**
-   * The slot's use count when issued (odd).
+   * QUEUED: the waiter's place when it joined, 1 = the next served; else 0.
    */
-  uint64_t id;
+  uint32_t position;
   /**
-   * The slot it holds.
+   * ENTERED: the permit; else 0.
    */
-  uint32_t slot;
+  rsl_bulkhead_permit permit;
+  /**
+   * QUEUED: the waiter's ticket; else 0.
+   */
+  rsl_bulkhead_waiter waiter;
+} rsl_bulkhead_entry;
+
+/**
+ * The answer to `rsl_bulkhead_exit_at`. Frozen layout: this struct never
+ * changes; a future change would be a new struct and a new
+ * `RSL_ABI_VERSION`.
+ */
+typedef struct rsl_bulkhead_exit_result {
+  /**
+   * How long the exited permit was held (never negative).
+   */
+  int64_t held_ns;
+  /**
+   * Where the slot went: `RSL_BULKHEAD_HANDED_NONE`, `_WAITER` or
+   * `_THREAD`.
+   */
+  uint32_t handed_to;
   /**
    * Always zero.
    */
   uint32_t reserved0;
   /**
-   * When it was issued (the `now_ns` of the enter, or the library clock
-   * for `rsl_bulkhead_enter_wait`).
+   * HANDED_WAITER: the ticket of the waiter that now holds the slot; else 0.
    */
-  int64_t entered_at_ns;
-} rsl_bulkhead_permit;
+  rsl_bulkhead_waiter waiter;
+  /**
+   * HANDED_WAITER: that waiter's permit (timed from this exit's `now_ns`);
+   * else 0. Whoever completes the waiter's future passes it on; if the
+   * waiter already gave up, its too-late cancel returns this same permit
+   * to it, and the completer drops it (see docs/semantics.md, "How a
+   * binding waits").
+   */
+  rsl_bulkhead_permit permit;
+} rsl_bulkhead_exit_result;
+
+/**
+ * The answer to `rsl_bulkhead_cancel_wait`. Frozen layout: this struct
+ * never changes; a future change would be a new struct and a new
+ * `RSL_ABI_VERSION`.
+ */
+typedef struct rsl_bulkhead_cancel_result {
+  /**
+   * 1: the waiter was still queued and has left; it holds nothing.
+   * 0: too late — an exit had already handed it a slot: see `permit`.
+   */
+  uint32_t cancelled;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+  /**
+   * Too late: the permit the exit handed the waiter (the value that
+   * exit's result named). The caller now owns it and must exit it (or run
+   * the call with it). 0 when cancelled.
+   */
+  rsl_bulkhead_permit permit;
+} rsl_bulkhead_cancel_result;
 
 /**
  * A metrics snapshot. Set `struct_size = sizeof(rsl_bulkhead_metrics)`
@@ -1712,11 +1853,11 @@ typedef struct rsl_bulkhead_metrics {
    */
   uint32_t peak_in_use;
   /**
-   * Callers blocked in `rsl_bulkhead_enter_wait` now.
+   * Waiters queued now (tickets and blocked threads).
    */
   uint32_t waiting;
   /**
-   * Permits issued over the bulkhead's life.
+   * Permits issued over the bulkhead's life (slots handed over included).
    */
   uint64_t entered_total;
   /**
@@ -1724,7 +1865,8 @@ typedef struct rsl_bulkhead_metrics {
    */
   uint64_t exited_total;
   /**
-   * Entries refused (full, wait queue full, or wait timed out).
+   * Entries refused without waiting: no slot, and no room in the queue
+   * (or no queue).
    */
   uint64_t rejected_total;
   /**
@@ -1748,6 +1890,20 @@ typedef struct rsl_bulkhead_metrics {
    * Permits exited after being held `max_hold_ns` or longer.
    */
   uint64_t overdue_exits_total;
+  /**
+   * Waiters ever queued.
+   */
+  uint64_t queued_total;
+  /**
+   * Slots an exit handed to a waiter.
+   */
+  uint64_t handed_over_total;
+  /**
+   * Waiters that left the queue without a slot (a cancel that removed,
+   * an `rsl_bulkhead_enter_wait` timeout). Always `queued_total =
+   * handed_over_total + cancelled_total + waiting`.
+   */
+  uint64_t cancelled_total;
 } rsl_bulkhead_metrics;
 
 /**
@@ -2297,9 +2453,11 @@ typedef struct rsl_window_limiter_config {
    */
   uint32_t critical_share_permille;
   /**
-   * Must be zero.
+   * Reservations (`rsl_window_limiter_reserve_at`) that may be pending at
+   * once, 0..=65536; 0 = none: a timed acquisition grants what fits now
+   * and refuses the rest. Default 0.
    */
-  uint32_t reserved0;
+  uint32_t max_reservations;
 } rsl_window_limiter_config;
 
 /**
@@ -2317,7 +2475,8 @@ typedef struct rsl_window_limiter_decision {
   /**
    * When denied: nanoseconds from now_ns to the earliest instant at which
    * the same request would be granted if nothing else were granted
-   * meanwhile (>= 1); 0 when allowed. See docs/semantics.md.
+   * meanwhile, behind any pending reservations (>= 1); 0 when allowed.
+   * See docs/semantics.md.
    */
   int64_t retry_after_ns;
   /**
@@ -2330,7 +2489,8 @@ typedef struct rsl_window_limiter_decision {
    */
   uint64_t previous_count;
   /**
-   * Permits this level could still be granted at this instant.
+   * Permits this level could still be granted at this instant (0 while
+   * reservations are pending: nobody overtakes them).
    */
   uint64_t remaining;
   /**
@@ -2338,6 +2498,45 @@ typedef struct rsl_window_limiter_decision {
    */
   uint64_t level_limit;
 } rsl_window_limiter_decision;
+
+/**
+ * A reservation's ticket: one opaque 64-bit value, never 0 (a plain
+ * integer for every binding). Cancel it with `rsl_window_limiter_cancel_at`
+ * if the caller gives up before its instant; answered once: any later
+ * cancel is `RSL_ERR_INVALID_ARGUMENT` naming `reservation`.
+ */
+typedef uint64_t rsl_window_limiter_reservation;
+
+/**
+ * The answer to `rsl_window_limiter_reserve_at`. Frozen layout: this struct
+ * never changes; a future change would be a new struct and a new
+ * `RSL_ABI_VERSION`.
+ */
+typedef struct rsl_window_limiter_reserve_result {
+  /**
+   * `RSL_WINDOW_LIMITER_GRANTED`, `_RESERVED`, `_TOO_LONG` or `_QUEUE_FULL`.
+   */
+  uint32_t outcome;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved0;
+  /**
+   * RESERVED: nanoseconds from `now_ns` to `ready_at_ns` (>= 1); TOO_LONG
+   * and QUEUE_FULL: the wait it would have needed (a `Retry-After`);
+   * GRANTED: 0.
+   */
+  int64_t wait_ns;
+  /**
+   * RESERVED: the instant the permits are counted at (on the limiter's
+   * timeline: a `now_ns` earlier than one seen counts as that one); else 0.
+   */
+  int64_t ready_at_ns;
+  /**
+   * RESERVED: the ticket; else 0.
+   */
+  rsl_window_limiter_reservation reservation;
+} rsl_window_limiter_reserve_result;
 
 /**
  * A metrics snapshot; set `struct_size` before the call.
@@ -2364,13 +2563,35 @@ typedef struct rsl_window_limiter_metrics {
    */
   uint64_t remaining;
   /**
-   * Permits granted over the limiter's life.
+   * Permits granted over the limiter's life (a reservation's when its
+   * instant comes).
    */
   uint64_t admitted_total;
   /**
-   * Requests denied over its life (one per denied call).
+   * Requests denied over its life (one per denied call, a refused
+   * `rsl_window_limiter_reserve_at` included).
    */
   uint64_t rejected_total;
+  /**
+   * Permits of the pending reservations.
+   */
+  uint64_t reserved;
+  /**
+   * Reservations made over the limiter's life.
+   */
+  uint64_t reserved_total;
+  /**
+   * Reservations cancelled before their instant.
+   */
+  uint64_t cancelled_total;
+  /**
+   * Reservations pending now.
+   */
+  uint32_t reservations;
+  /**
+   * Always zero.
+   */
+  uint32_t reserved1;
 } rsl_window_limiter_metrics;
 
 
@@ -3184,7 +3405,9 @@ rsl_status rsl_bulkhead_config_preset(struct rsl_bulkhead_config *cfg,
  * Creates a bulkhead with every slot free. `cfg` may be NULL for the
  * defaults; it is copied, not retained. On success `*out` receives a handle
  * the caller owns (free it with `rsl_bulkhead_free`); on error `*out` is
- * untouched. It allocates `max_concurrent` slots of 64 bytes.
+ * untouched. It allocates `max_concurrent` slots of 64 bytes, and with a
+ * queue 8 bytes per possible waiter (`max_waiters + max_concurrent`); the
+ * waiter records (about 40 bytes each) are allocated as waiters arrive.
  * Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
  * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (the message names
  * the field).
@@ -3199,7 +3422,7 @@ rsl_status rsl_bulkhead_new(const struct rsl_bulkhead_config *cfg,
  * `rsl_bulkhead_release`); the last reference destroys it. NULL is a no-op.
  * Safe while other threads that hold their own references
  * (`rsl_bulkhead_retain`) are inside calls on it; the caller must not use its
- * pointer afterwards. Permits still out become meaningless.
+ * pointer afterwards. Permits and tickets still out become meaningless.
  */
 void rsl_bulkhead_free(struct rsl_bulkhead *bulkhead);
 
@@ -3233,20 +3456,18 @@ rsl_status rsl_bulkhead_set_monotonic_time(const struct rsl_bulkhead *bulkhead,
                                            struct rsl_error *err);
 
 /**
- * Tries to enter at `now_ns` without waiting. If a slot is free,
- * `*out_entered = 1` and `*out_permit` is the permit to pass to
- * `rsl_bulkhead_exit_at` when the call is done; if not (or, with `fair`,
- * while callers are queued in `rsl_bulkhead_enter_wait`),
- * `*out_entered = 0` at once (fail fast: run the fallback) and
- * `*out_permit` is zeroed. Full is a result, not an error. Lock-free.
- * Errors: `RSL_ERR_NULL_ARGUMENT` (a NULL out pointer; nothing entered),
+ * Tries to enter at `now_ns` without waiting: `*out_permit` is the permit
+ * to pass to `rsl_bulkhead_exit_at` when the call is done, or 0 at once
+ * when no slot is free or anyone is queued (fail fast: run the fallback; a
+ * queued waiter is never overtaken). Full is a result, not an error.
+ * Lock-free. Thread-safe.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (`out_permit`; nothing entered),
  * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
  */
 RSL_MUST_USE
 rsl_status rsl_bulkhead_try_enter_at(const struct rsl_bulkhead *bulkhead,
                                      int64_t now_ns,
-                                     struct rsl_bulkhead_permit *out_permit,
-                                     uint32_t *out_entered,
+                                     rsl_bulkhead_permit *out_permit,
                                      struct rsl_error *err);
 
 /**
@@ -3254,47 +3475,79 @@ rsl_status rsl_bulkhead_try_enter_at(const struct rsl_bulkhead *bulkhead,
  */
 RSL_MUST_USE
 rsl_status rsl_bulkhead_try_enter(const struct rsl_bulkhead *bulkhead,
-                                  struct rsl_bulkhead_permit *out_permit,
-                                  uint32_t *out_entered,
+                                  rsl_bulkhead_permit *out_permit,
                                   struct rsl_error *err);
 
 /**
+ * Enters at `now_ns`, or joins the bulkhead's FIFO queue **without
+ * blocking**, or says full, into `*out` (see `rsl_bulkhead_entry`):
+ * ENTERED with a permit (a slot was free and nobody queued), QUEUED with a
+ * waiter ticket and its position, or FULL (no slot, and `max_waiters`
+ * already queued, or `max_waiters == 0`). A queued waiter waits in the
+ * caller's idiom — a Go channel with a timer and a context, a
+ * `CompletableFuture`, a `Task`, an asyncio future — until an exit hands it
+ * a slot (`RSL_BULKHEAD_HANDED_WAITER` names its ticket, with its permit)
+ * or its own timer fires and it calls `rsl_bulkhead_cancel_wait`; the
+ * library never waits. Lock-free when a slot is free; a short internal
+ * lock when queueing. Thread-safe.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (`out`; nothing entered or queued),
+ * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+RSL_MUST_USE
+rsl_status rsl_bulkhead_enqueue_at(const struct rsl_bulkhead *bulkhead,
+                                   int64_t now_ns,
+                                   struct rsl_bulkhead_entry *out,
+                                   struct rsl_error *err);
+
+/**
+ * `rsl_bulkhead_enqueue_at` at `rsl_now_ns()`.
+ */
+RSL_MUST_USE
+rsl_status rsl_bulkhead_enqueue(const struct rsl_bulkhead *bulkhead,
+                                struct rsl_bulkhead_entry *out,
+                                struct rsl_error *err);
+
+/**
  * Enters, **blocking the calling thread** up to `timeout_ns` for a slot:
- * the only call of the library that blocks (a timed condition variable; no
- * spinning). It is for thread-per-request callers; a binding with its own
- * scheduler should rather call `rsl_bulkhead_try_enter` and wait in its
- * idiom. It uses the library clock (`rsl_now_ns`): a blocking wait has no
- * `_at` twin, and its permit's `entered_at_ns` is on that clock.
- * `*out_entered` is 1 with `*out_permit` set, or 0 (full: no slot freed in
- * time, `timeout_ns == 0`, `max_waiters == 0`, or `max_waiters` callers
- * already waiting). With `fair`, waiters are served in arrival order.
- * `timeout_ns` beyond what the clock can represent (e.g. INT64_MAX) waits
- * without limit.
+ * the only call of the library that blocks (a condition variable per
+ * waiter; no spinning), for thread-per-request C callers. Bindings with
+ * their own scheduler use `rsl_bulkhead_enqueue_at` instead. It joins the
+ * same FIFO queue as tickets (one order for both) and is handed a slot the
+ * same way. `*out_permit` is the permit, or 0: no slot in time (then it
+ * left the queue: `cancelled_total`), `timeout_ns == 0`, `max_waiters ==
+ * 0`, or the queue full. `timeout_ns` beyond what the clock can represent
+ * (e.g. INT64_MAX) waits without limit. It has no `_at` twin: the wait is
+ * real time (the library clock), which no virtual `now_ns` can shorten;
+ * virtual-time callers use `rsl_bulkhead_enqueue_at`. Thread-safe (the
+ * caller's reference keeps the handle alive while it waits).
  * Errors: `RSL_ERR_INVALID_ARGUMENT` (`timeout_ns < 0`),
- * `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ * `RSL_ERR_NULL_ARGUMENT` (`out_permit`), `RSL_ERR_POISONED`,
+ * `RSL_ERR_PANIC`.
  */
 RSL_MUST_USE
 rsl_status rsl_bulkhead_enter_wait(const struct rsl_bulkhead *bulkhead,
                                    int64_t timeout_ns,
-                                   struct rsl_bulkhead_permit *out_permit,
-                                   uint32_t *out_entered,
+                                   rsl_bulkhead_permit *out_permit,
                                    struct rsl_error *err);
 
 /**
- * Returns `*permit` at `now_ns`: the slot is free again (or handed to the
- * oldest waiter). `*out_held_ns` (may be NULL) receives how long it was
- * held (never negative). A permit is accepted exactly once: exiting it
- * again (or a stale copy, a permit of another bulkhead, a zeroed or
- * altered one) is `RSL_ERR_INVALID_ARGUMENT` with a message starting
- * "permit:", and nothing is released. Lock-free unless callers wait.
- * Errors: `RSL_ERR_NULL_ARGUMENT` (permit), `RSL_ERR_INVALID_ARGUMENT`,
- * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ * Returns `permit` at `now_ns` into `*out` (required: a slot handed to a
+ * waiter must not be lost): `held_ns`, and where the slot went — free again
+ * (`RSL_BULKHEAD_HANDED_NONE`), to the oldest waiter, a ticket
+ * (`RSL_BULKHEAD_HANDED_WAITER`: complete that `waiter`'s future with
+ * `permit`), or to a blocked thread (`RSL_BULKHEAD_HANDED_THREAD`, already
+ * woken). A permit is accepted exactly once: exiting it again, a stale
+ * copy, another bulkhead's permit, a waiter ticket, 0 or any altered value
+ * is `RSL_ERR_INVALID_ARGUMENT` naming `permit`, nothing is released and
+ * `*out` is untouched. Lock-free unless callers are queued. Thread-safe.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (`out`; nothing released),
+ * `RSL_ERR_INVALID_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
  */
 RSL_MUST_USE
 rsl_status rsl_bulkhead_exit_at(const struct rsl_bulkhead *bulkhead,
                                 int64_t now_ns,
-                                const struct rsl_bulkhead_permit *permit,
-                                int64_t *out_held_ns,
+                                rsl_bulkhead_permit permit,
+                                struct rsl_bulkhead_exit_result *out,
                                 struct rsl_error *err);
 
 /**
@@ -3302,9 +3555,30 @@ rsl_status rsl_bulkhead_exit_at(const struct rsl_bulkhead *bulkhead,
  */
 RSL_MUST_USE
 rsl_status rsl_bulkhead_exit(const struct rsl_bulkhead *bulkhead,
-                             const struct rsl_bulkhead_permit *permit,
-                             int64_t *out_held_ns,
+                             rsl_bulkhead_permit permit,
+                             struct rsl_bulkhead_exit_result *out,
                              struct rsl_error *err);
+
+/**
+ * Removes a queued waiter — its timeout fired, or its caller gave up (the
+ * waiter's timeout is the caller's timer) — into `*out` (required):
+ * `cancelled = 1`, it has left the queue and holds nothing; or
+ * `cancelled = 0`, too late: an exit had already handed it a slot, and
+ * `permit` is that slot's permit, which the caller now owns and must exit.
+ * Cancelling the head or a waiter in the middle keeps the others' order.
+ * A ticket is settled once: cancelling it again, after its permit was
+ * exited, another bulkhead's ticket, a permit, 0 or any altered value is
+ * `RSL_ERR_INVALID_ARGUMENT` naming `waiter`, nothing changes and `*out`
+ * is untouched. Takes no time argument: nothing in it depends on the time.
+ * Thread-safe.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (`out`), `RSL_ERR_INVALID_ARGUMENT`,
+ * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+RSL_MUST_USE
+rsl_status rsl_bulkhead_cancel_wait(const struct rsl_bulkhead *bulkhead,
+                                    rsl_bulkhead_waiter waiter,
+                                    struct rsl_bulkhead_cancel_result *out,
+                                    struct rsl_error *err);
 
 /**
  * A metrics snapshot at `now_ns` (ages and overdue counts are measured at
@@ -4353,7 +4627,7 @@ double rsl_token_bucket_every(int64_t interval_ns);
 
 /**
  * Fills `*cfg` with the defaults (SLIDING_BUCKETS, 100 per 1 s in 10
- * buckets, every share 1000) and sets `struct_size`.
+ * buckets, every share 1000, no reservations) and sets `struct_size`.
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
  */
 RSL_MUST_USE
@@ -4446,6 +4720,71 @@ rsl_status rsl_window_limiter_try_acquire(const struct rsl_window_limiter *limit
                                           rsl_criticality criticality,
                                           struct rsl_window_limiter_decision *out,
                                           struct rsl_error *err);
+
+/**
+ * Timed acquisition (Resilience4j's `acquirePermission` with a timeout) at
+ * `now_ns` of `n` permits for a request of `criticality`, waiting at most
+ * `max_wait_ns`, into `*out` (see `rsl_window_limiter_reserve_result`):
+ * GRANTED if they fit now and no reservation is pending; RESERVED if they
+ * would fit at an instant within `max_wait_ns` (inclusive) behind the
+ * pending reservations (FIFO; nobody overtakes a pending reservation) —
+ * they are then counted at `ready_at_ns`, and the caller waits `wait_ns`
+ * on its own timer and goes, or cancels; otherwise TOO_LONG or QUEUE_FULL,
+ * reserving nothing (counted in `rejected_total`). `max_wait_ns == 0` is a
+ * plain try-acquire. The library never waits. Thread-safe.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (`out`); `RSL_ERR_INVALID_ARGUMENT`
+ * (`n == 0`, unknown criticality, `max_wait_ns < 0`);
+ * `RSL_ERR_EXCEEDS_CAPACITY` (`n` above `limit` or the level's ceiling);
+ * `RSL_ERR_POISONED`, `RSL_ERR_PANIC`. On error nothing is counted or
+ * reserved and `*out` is untouched.
+ */
+RSL_MUST_USE
+rsl_status rsl_window_limiter_reserve_at(const struct rsl_window_limiter *limiter,
+                                         int64_t now_ns,
+                                         uint32_t n,
+                                         rsl_criticality criticality,
+                                         int64_t max_wait_ns,
+                                         struct rsl_window_limiter_reserve_result *out,
+                                         struct rsl_error *err);
+
+/**
+ * `rsl_window_limiter_reserve_at` at `rsl_now_ns()`.
+ */
+RSL_MUST_USE
+rsl_status rsl_window_limiter_reserve(const struct rsl_window_limiter *limiter,
+                                      uint32_t n,
+                                      rsl_criticality criticality,
+                                      int64_t max_wait_ns,
+                                      struct rsl_window_limiter_reserve_result *out,
+                                      struct rsl_error *err);
+
+/**
+ * Cancels a reservation at `now_ns`: `*out_cancelled = 1` if its instant is
+ * still after `now_ns` — its permits are no longer counted, and the later
+ * reservations keep their instants; `0` if it is too late — the instant has
+ * come, the permits were granted and stay counted. A ticket is answered
+ * once: a second cancel, another limiter's ticket, 0 or any altered value
+ * is `RSL_ERR_INVALID_ARGUMENT` naming `reservation` (so is a ticket
+ * settled before the last `max_reservations` settled ones), nothing
+ * changes and `*out_cancelled` is untouched. Thread-safe.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (`out_cancelled`),
+ * `RSL_ERR_INVALID_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+ */
+RSL_MUST_USE
+rsl_status rsl_window_limiter_cancel_at(const struct rsl_window_limiter *limiter,
+                                        int64_t now_ns,
+                                        rsl_window_limiter_reservation reservation,
+                                        uint32_t *out_cancelled,
+                                        struct rsl_error *err);
+
+/**
+ * `rsl_window_limiter_cancel_at` at `rsl_now_ns()`.
+ */
+RSL_MUST_USE
+rsl_status rsl_window_limiter_cancel(const struct rsl_window_limiter *limiter,
+                                     rsl_window_limiter_reservation reservation,
+                                     uint32_t *out_cancelled,
+                                     struct rsl_error *err);
 
 /**
  * A metrics snapshot at `now_ns` into `*out` (set `out->struct_size` first).

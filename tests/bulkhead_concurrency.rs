@@ -119,6 +119,25 @@ struct Shared(*mut rsl_bulkhead);
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
+/// Exits `p` through the C ABI; a slot handed to a ticket is delivered
+/// into `mailbox` (ticket -> permit).
+fn c_exit(h: Shared, now: i64, p: rsl_bulkhead_permit, mailbox: &Mutex<HashMap<u64, u64>>) {
+    let mut x = rsl_bulkhead_exit_result::default();
+    assert_eq!(
+        unsafe { rsl_bulkhead_exit_at(h.0, now, p, &mut x, std::ptr::null_mut()) },
+        RSL_OK
+    );
+    if x.handed_to == RSL_BULKHEAD_HANDED_WAITER {
+        assert!(mailbox.lock().unwrap().insert(x.waiter, x.permit).is_none());
+    }
+    // A second exit of the same permit is always refused.
+    let mut again = rsl_bulkhead_exit_result::default();
+    assert_eq!(
+        unsafe { rsl_bulkhead_exit_at(h.0, now, p, &mut again, std::ptr::null_mut()) },
+        resilience::ffi::RSL_ERR_INVALID_ARGUMENT
+    );
+}
+
 #[test]
 fn c_abi_never_admits_more_than_the_limit() {
     const LIMIT: u32 = 2;
@@ -136,59 +155,51 @@ fn c_abi_never_admits_more_than_the_limit() {
     );
     let shared = Shared(h);
     let inside = Arc::new(Inside::default());
+    let mailbox = Arc::new(Mutex::new(HashMap::new()));
     let handles: Vec<_> = (0..4)
         .map(|t| {
-            let inside = inside.clone();
+            let (inside, mailbox) = (inside.clone(), mailbox.clone());
             thread::spawn(move || {
                 let h = shared;
+                let null = std::ptr::null_mut();
                 let mut entered = 0u64;
                 for i in 0..10_000i64 {
-                    let mut p = rsl_bulkhead_permit::default();
-                    let mut ok = 0u32;
-                    // Half the threads wait (thread-per-request), half fail fast.
-                    let st = if t % 2 == 0 {
-                        unsafe {
-                            rsl_bulkhead_try_enter_at(h.0, i, &mut p, &mut ok, std::ptr::null_mut())
+                    let mut p: rsl_bulkhead_permit = 0;
+                    // Thread 0 fails fast, thread 1 blocks (thread-per-request),
+                    // threads 2 and 3 queue tickets and wait for the hand-over.
+                    match t {
+                        0 => assert_eq!(
+                            unsafe { rsl_bulkhead_try_enter_at(h.0, i, &mut p, null) },
+                            RSL_OK
+                        ),
+                        1 => {
+                            let st = unsafe { rsl_bulkhead_enter_wait(h.0, LONG_NS, &mut p, null) };
+                            assert_eq!(st, RSL_OK);
+                            assert_ne!(p, 0, "a blocked waiter was not woken");
                         }
-                    } else {
-                        unsafe {
-                            rsl_bulkhead_enter_wait(
-                                h.0,
-                                LONG_NS,
-                                &mut p,
-                                &mut ok,
-                                std::ptr::null_mut(),
-                            )
+                        _ => {
+                            let mut e = rsl_bulkhead_entry::default();
+                            assert_eq!(
+                                unsafe { rsl_bulkhead_enqueue_at(h.0, i, &mut e, null) },
+                                RSL_OK
+                            );
+                            p = match e.outcome {
+                                RSL_BULKHEAD_ENTERED => e.permit,
+                                RSL_BULKHEAD_QUEUED => loop {
+                                    if let Some(p) = mailbox.lock().unwrap().remove(&e.waiter) {
+                                        break p;
+                                    }
+                                    thread::yield_now();
+                                },
+                                other => panic!("a queue of 4 for 3 waiters was full: {other}"),
+                            };
                         }
-                    };
-                    assert_eq!(st, RSL_OK);
-                    if t % 2 == 1 {
-                        assert_eq!(ok, 1, "a waiter was not woken");
                     }
-                    if ok == 1 {
+                    if p != 0 {
                         entered += 1;
                         inside.enter();
                         inside.leave();
-                        let mut held = -1;
-                        assert_eq!(
-                            unsafe {
-                                rsl_bulkhead_exit_at(h.0, i, &p, &mut held, std::ptr::null_mut())
-                            },
-                            RSL_OK
-                        );
-                        // A second exit of the same permit is always refused.
-                        assert_ne!(
-                            unsafe {
-                                rsl_bulkhead_exit_at(
-                                    h.0,
-                                    i,
-                                    &p,
-                                    std::ptr::null_mut(),
-                                    std::ptr::null_mut(),
-                                )
-                            },
-                            RSL_OK
-                        );
+                        c_exit(h, i, p, &mailbox);
                     }
                 }
                 entered
@@ -207,10 +218,11 @@ fn c_abi_never_admits_more_than_the_limit() {
     unsafe { rsl_bulkhead_free(h) };
     assert!(inside.max.load(Ordering::SeqCst) <= LIMIT);
     assert!(m.peak_in_use <= LIMIT);
-    assert_eq!(m.in_use, 0);
-    assert_eq!(m.waiting, 0);
+    assert_eq!((m.in_use, m.waiting), (0, 0));
+    assert!(mailbox.lock().unwrap().is_empty());
     assert_eq!(m.entered_total, entered);
     assert_eq!(m.exited_total, entered);
+    assert_eq!(m.queued_total, m.handed_over_total);
 }
 
 #[test]

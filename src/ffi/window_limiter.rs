@@ -2,19 +2,21 @@
 //! `core::window_limiter`.
 
 use super::criticality::{level, rsl_criticality};
-use super::{enum_field, reserved_zero, rsl_error, with_handle_at};
+use super::{enum_field, rsl_error, with_handle_at};
 use super::{
     guard, opaque, out_ref, read_versioned, rsl_status, store_handle, write_versioned, Failure,
     FfiResult, Handle, VersionedStruct,
 };
 use crate::core::clock::now_ns;
 use crate::core::window_limiter::{
-    Mode, WindowDecision, WindowLimiter, WindowLimiterConfig, WindowMetrics, WindowPreset,
+    Mode, Reserve, WindowDecision, WindowLimiter, WindowLimiterConfig, WindowMetrics, WindowPreset,
+    WindowReservation,
 };
 
 /// A window rate limiter: at most `limit` permits per `window_ns`. Create
 /// with `rsl_window_limiter_new`, destroy with `rsl_window_limiter_free`.
-/// Every function may be called from any thread concurrently, except _free.
+/// Reference counted (`rsl_window_limiter_retain`, `_release` = `_free`).
+/// Every function may be called from any thread concurrently.
 pub struct rsl_window_limiter(Handle<WindowLimiter>);
 opaque!(rsl_window_limiter, WindowLimiter);
 
@@ -31,7 +33,8 @@ pub const RSL_WINDOW_LIMITER_SLIDING_WEIGHTED: u32 = 3;
 pub const RSL_WINDOW_LIMITER_PRESET_DEFAULT: u32 = 0;
 /// Preset: Sentinel's QPS flow rule (2 buckets over 1 s).
 pub const RSL_WINDOW_LIMITER_PRESET_SENTINEL: u32 = 1;
-/// Preset: Resilience4j `RateLimiterConfig.ofDefaults()` (50 per 500 ns, fixed).
+/// Preset: Resilience4j `RateLimiterConfig.ofDefaults()` (50 per 500 ns,
+/// fixed, `max_reservations` 65536: R4j reserves without a bound).
 pub const RSL_WINDOW_LIMITER_PRESET_RESILIENCE4J: u32 = 2;
 
 /// Window limiter configuration; fill it with `rsl_window_limiter_config_init`
@@ -60,8 +63,10 @@ pub struct rsl_window_limiter_config {
     pub sheddable_plus_share_permille: u32,
     /// Share for CRITICAL, permille 0..=1000. Default 1000.
     pub critical_share_permille: u32,
-    /// Must be zero.
-    pub reserved0: u32,
+    /// Reservations (`rsl_window_limiter_reserve_at`) that may be pending at
+    /// once, 0..=65536; 0 = none: a timed acquisition grants what fits now
+    /// and refuses the rest. Default 0.
+    pub max_reservations: u32,
 }
 
 impl VersionedStruct for rsl_window_limiter_config {
@@ -82,7 +87,7 @@ impl From<WindowLimiterConfig> for rsl_window_limiter_config {
             sheddable_share_permille: c.sheddable_share_permille,
             sheddable_plus_share_permille: c.sheddable_plus_share_permille,
             critical_share_permille: c.critical_share_permille,
-            reserved0: 0,
+            max_reservations: c.max_reservations,
         };
         out.stamp();
         out
@@ -91,7 +96,6 @@ impl From<WindowLimiterConfig> for rsl_window_limiter_config {
 
 /// Converts and validates a caller's config.
 fn to_core(c: &rsl_window_limiter_config) -> FfiResult<WindowLimiterConfig> {
-    reserved_zero("reserved0", c.reserved0)?;
     let mode = enum_field("mode", c.mode, Mode::from_raw)?;
     let cfg = WindowLimiterConfig {
         mode,
@@ -101,7 +105,7 @@ fn to_core(c: &rsl_window_limiter_config) -> FfiResult<WindowLimiterConfig> {
         sheddable_share_permille: c.sheddable_share_permille,
         sheddable_plus_share_permille: c.sheddable_plus_share_permille,
         critical_share_permille: c.critical_share_permille,
-        max_reservations: 0,
+        max_reservations: c.max_reservations,
     };
     cfg.validate()?;
     Ok(cfg)
@@ -117,17 +121,87 @@ pub struct rsl_window_limiter_decision {
     pub reserved0: u32,
     /// When denied: nanoseconds from now_ns to the earliest instant at which
     /// the same request would be granted if nothing else were granted
-    /// meanwhile (>= 1); 0 when allowed. See docs/semantics.md.
+    /// meanwhile, behind any pending reservations (>= 1); 0 when allowed.
+    /// See docs/semantics.md.
     pub retry_after_ns: i64,
     /// Permits counted after the call: FIXED the current window,
     /// SLIDING_BUCKETS all its buckets, SLIDING_WEIGHTED the current window.
     pub window_count: u64,
     /// SLIDING_WEIGHTED: permits counted in the previous window; else 0.
     pub previous_count: u64,
-    /// Permits this level could still be granted at this instant.
+    /// Permits this level could still be granted at this instant (0 while
+    /// reservations are pending: nobody overtakes them).
     pub remaining: u64,
     /// This level's ceiling: `floor(limit * share / 1000)`.
     pub level_limit: u64,
+}
+
+/// A reservation's ticket: one opaque 64-bit value, never 0 (a plain
+/// integer for every binding). Cancel it with `rsl_window_limiter_cancel_at`
+/// if the caller gives up before its instant; answered once: any later
+/// cancel is `RSL_ERR_INVALID_ARGUMENT` naming `reservation`.
+pub type rsl_window_limiter_reservation = u64;
+
+/// `rsl_window_limiter_reserve_result.outcome`: granted now (counted at
+/// `now_ns`); go.
+pub const RSL_WINDOW_LIMITER_GRANTED: u32 = 1;
+/// `rsl_window_limiter_reserve_result.outcome`: reserved at `ready_at_ns`;
+/// wait `wait_ns`, then go (no second call). `reservation` is the ticket.
+pub const RSL_WINDOW_LIMITER_RESERVED: u32 = 2;
+/// `rsl_window_limiter_reserve_result.outcome`: refused, nothing reserved:
+/// the wait (`wait_ns`) would exceed `max_wait_ns`.
+pub const RSL_WINDOW_LIMITER_TOO_LONG: u32 = 3;
+/// `rsl_window_limiter_reserve_result.outcome`: refused, nothing reserved:
+/// the wait (`wait_ns`) fits, but `max_reservations` are already pending
+/// (or `max_reservations == 0`).
+pub const RSL_WINDOW_LIMITER_QUEUE_FULL: u32 = 4;
+
+/// The answer to `rsl_window_limiter_reserve_at`. Frozen layout: this struct
+/// never changes; a future change would be a new struct and a new
+/// `RSL_ABI_VERSION`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct rsl_window_limiter_reserve_result {
+    /// `RSL_WINDOW_LIMITER_GRANTED`, `_RESERVED`, `_TOO_LONG` or `_QUEUE_FULL`.
+    pub outcome: u32,
+    /// Always zero.
+    pub reserved0: u32,
+    /// RESERVED: nanoseconds from `now_ns` to `ready_at_ns` (>= 1); TOO_LONG
+    /// and QUEUE_FULL: the wait it would have needed (a `Retry-After`);
+    /// GRANTED: 0.
+    pub wait_ns: i64,
+    /// RESERVED: the instant the permits are counted at (on the limiter's
+    /// timeline: a `now_ns` earlier than one seen counts as that one); else 0.
+    pub ready_at_ns: i64,
+    /// RESERVED: the ticket; else 0.
+    pub reservation: rsl_window_limiter_reservation,
+}
+
+impl From<Reserve> for rsl_window_limiter_reserve_result {
+    fn from(r: Reserve) -> Self {
+        let (outcome, wait_ns, ready_at_ns, reservation) = match r {
+            Reserve::Granted => (RSL_WINDOW_LIMITER_GRANTED, 0, 0, 0),
+            Reserve::Reserved {
+                reservation,
+                wait_ns,
+                ready_at_ns,
+            } => (
+                RSL_WINDOW_LIMITER_RESERVED,
+                wait_ns,
+                ready_at_ns,
+                reservation.raw(),
+            ),
+            Reserve::TooLong { wait_ns } => (RSL_WINDOW_LIMITER_TOO_LONG, wait_ns, 0, 0),
+            Reserve::QueueFull { wait_ns } => (RSL_WINDOW_LIMITER_QUEUE_FULL, wait_ns, 0, 0),
+        };
+        Self {
+            outcome,
+            reserved0: 0,
+            wait_ns,
+            ready_at_ns,
+            reservation,
+        }
+    }
 }
 
 impl From<WindowDecision> for rsl_window_limiter_decision {
@@ -158,10 +232,22 @@ pub struct rsl_window_limiter_metrics {
     pub previous_count: u64,
     /// Permits a CRITICAL_PLUS request could be granted now.
     pub remaining: u64,
-    /// Permits granted over the limiter's life.
+    /// Permits granted over the limiter's life (a reservation's when its
+    /// instant comes).
     pub admitted_total: u64,
-    /// Requests denied over its life (one per denied call).
+    /// Requests denied over its life (one per denied call, a refused
+    /// `rsl_window_limiter_reserve_at` included).
     pub rejected_total: u64,
+    /// Permits of the pending reservations.
+    pub reserved: u64,
+    /// Reservations made over the limiter's life.
+    pub reserved_total: u64,
+    /// Reservations cancelled before their instant.
+    pub cancelled_total: u64,
+    /// Reservations pending now.
+    pub reservations: u32,
+    /// Always zero.
+    pub reserved1: u32,
 }
 
 impl VersionedStruct for rsl_window_limiter_metrics {
@@ -181,12 +267,17 @@ impl From<WindowMetrics> for rsl_window_limiter_metrics {
             remaining: m.remaining,
             admitted_total: m.admitted_total,
             rejected_total: m.rejected_total,
+            reserved: m.reserved,
+            reserved_total: m.reserved_total,
+            cancelled_total: m.cancelled_total,
+            reservations: m.reservations,
+            reserved1: 0,
         }
     }
 }
 
 /// Fills `*cfg` with the defaults (SLIDING_BUCKETS, 100 per 1 s in 10
-/// buckets, every share 1000) and sets `struct_size`.
+/// buckets, every share 1000, no reservations) and sets `struct_size`.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
 #[must_use]
@@ -316,6 +407,94 @@ pub unsafe extern "C" fn rsl_window_limiter_try_acquire(
     err: *mut rsl_error,
 ) -> rsl_status {
     unsafe { rsl_window_limiter_try_acquire_at(limiter, now_ns(), n, criticality, out, err) }
+}
+
+/// Timed acquisition (Resilience4j's `acquirePermission` with a timeout) at
+/// `now_ns` of `n` permits for a request of `criticality`, waiting at most
+/// `max_wait_ns`, into `*out` (see `rsl_window_limiter_reserve_result`):
+/// GRANTED if they fit now and no reservation is pending; RESERVED if they
+/// would fit at an instant within `max_wait_ns` (inclusive) behind the
+/// pending reservations (FIFO; nobody overtakes a pending reservation) —
+/// they are then counted at `ready_at_ns`, and the caller waits `wait_ns`
+/// on its own timer and goes, or cancels; otherwise TOO_LONG or QUEUE_FULL,
+/// reserving nothing (counted in `rejected_total`). `max_wait_ns == 0` is a
+/// plain try-acquire. The library never waits. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT` (`out`); `RSL_ERR_INVALID_ARGUMENT`
+/// (`n == 0`, unknown criticality, `max_wait_ns < 0`);
+/// `RSL_ERR_EXCEEDS_CAPACITY` (`n` above `limit` or the level's ceiling);
+/// `RSL_ERR_POISONED`, `RSL_ERR_PANIC`. On error nothing is counted or
+/// reserved and `*out` is untouched.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_window_limiter_reserve_at(
+    limiter: *const rsl_window_limiter,
+    now_ns: i64,
+    n: u32,
+    criticality: rsl_criticality,
+    max_wait_ns: i64,
+    out: *mut rsl_window_limiter_reserve_result,
+    err: *mut rsl_error,
+) -> rsl_status {
+    with_handle_at(limiter, now_ns, err, |l, now_ns| {
+        let out = out_ref(out, "out")?;
+        let level = level("criticality", criticality)?;
+        *out = l.reserve_at(now_ns, n, level, max_wait_ns)?.into();
+        Ok(())
+    })
+}
+
+/// `rsl_window_limiter_reserve_at` at `rsl_now_ns()`.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_window_limiter_reserve(
+    limiter: *const rsl_window_limiter,
+    n: u32,
+    criticality: rsl_criticality,
+    max_wait_ns: i64,
+    out: *mut rsl_window_limiter_reserve_result,
+    err: *mut rsl_error,
+) -> rsl_status {
+    unsafe {
+        rsl_window_limiter_reserve_at(limiter, now_ns(), n, criticality, max_wait_ns, out, err)
+    }
+}
+
+/// Cancels a reservation at `now_ns`: `*out_cancelled = 1` if its instant is
+/// still after `now_ns` — its permits are no longer counted, and the later
+/// reservations keep their instants; `0` if it is too late — the instant has
+/// come, the permits were granted and stay counted. A ticket is answered
+/// once: a second cancel, another limiter's ticket, 0 or any altered value
+/// is `RSL_ERR_INVALID_ARGUMENT` naming `reservation` (so is a ticket
+/// settled before the last `max_reservations` settled ones), nothing
+/// changes and `*out_cancelled` is untouched. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT` (`out_cancelled`),
+/// `RSL_ERR_INVALID_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_window_limiter_cancel_at(
+    limiter: *const rsl_window_limiter,
+    now_ns: i64,
+    reservation: rsl_window_limiter_reservation,
+    out_cancelled: *mut u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    with_handle_at(limiter, now_ns, err, |l, now_ns| {
+        let out = out_ref(out_cancelled, "out_cancelled")?;
+        *out = u32::from(l.cancel_at(now_ns, WindowReservation::from_raw(reservation))?);
+        Ok(())
+    })
+}
+
+/// `rsl_window_limiter_cancel_at` at `rsl_now_ns()`.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_window_limiter_cancel(
+    limiter: *const rsl_window_limiter,
+    reservation: rsl_window_limiter_reservation,
+    out_cancelled: *mut u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    unsafe { rsl_window_limiter_cancel_at(limiter, now_ns(), reservation, out_cancelled, err) }
 }
 
 /// A metrics snapshot at `now_ns` into `*out` (set `out->struct_size` first).

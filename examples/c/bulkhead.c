@@ -3,6 +3,10 @@
  * is reached, further requests go to the fallback at once): a bulkhead of 2,
  * a third caller refused without waiting, a slot freed and reused, a double
  * exit refused, and a permit that is never returned showing in the metrics.
+ * Then the non-blocking FIFO queue a binding waits on: two waiters queue,
+ * an exit hands the slot to the first, the second gives up (its timer is
+ * the caller's), and a cancel that comes after the hand-over is "too late"
+ * and returns the permit to exit.
  *
  * Build: cc -std=c11 -Wall -Wextra -Iinclude examples/c/bulkhead.c \
  *          target/release/libresilience.a -lpthread -ldl -lm -o bulkhead
@@ -30,8 +34,9 @@ static void expect(int ok, const char *what) {
 
 /* A request: enter, or run the fallback when the bulkhead is full. */
 static int request(rsl_bulkhead *b, int64_t now, int n, rsl_bulkhead_permit *permit) {
-    uint32_t entered = 0;
-    check(rsl_bulkhead_try_enter_at(b, now, permit, &entered, NULL), "try_enter");
+    int entered;
+    check(rsl_bulkhead_try_enter_at(b, now, permit, NULL), "try_enter");
+    entered = *permit != 0;
     if (entered) {
         printf("t=%5lld ms  request %d enters\n", (long long)(now / MS), n);
     } else {
@@ -45,8 +50,9 @@ int main(void) {
     rsl_bulkhead *b = NULL;
     rsl_bulkhead_permit r1, r2, r3, r4, w;
     rsl_bulkhead_metrics m;
-    int64_t held = 0;
-    uint32_t entered = 0;
+    rsl_bulkhead_exit_result x;
+    rsl_bulkhead_entry e1, e2;
+    rsl_bulkhead_cancel_result c;
     rsl_status st;
 
     check(rsl_bulkhead_config_init(&cfg, NULL), "config_init");
@@ -60,20 +66,21 @@ int main(void) {
     expect(!request(b, 2 * MS, 3, &r3), "request 3 is refused");
 
     /* enter_wait with max_waiters 0 does not wait either. */
-    check(rsl_bulkhead_enter_wait(b, 1000 * MS, &w, &entered, NULL), "enter_wait");
+    check(rsl_bulkhead_enter_wait(b, 1000 * MS, &w, NULL), "enter_wait");
     printf("t=%5lld ms  a blocking caller asks to wait 1 s: %s\n", 2LL,
-           entered ? "entered" : "full at once (max_waiters = 0)");
-    expect(!entered, "no waiting allowed");
+           w != 0 ? "entered" : "full at once (max_waiters = 0)");
+    expect(w == 0, "no waiting allowed");
 
-    check(rsl_bulkhead_exit_at(b, 5 * MS, &r1, &held, NULL), "exit r1");
-    printf("t=%5lld ms  request 1 done after %lld ms: a slot is free\n", 5LL, (long long)(held / MS));
+    check(rsl_bulkhead_exit_at(b, 5 * MS, r1, &x, NULL), "exit r1");
+    printf("t=%5lld ms  request 1 done after %lld ms: a slot is free\n", 5LL, (long long)(x.held_ns / MS));
+    expect(x.handed_to == RSL_BULKHEAD_HANDED_NONE, "nobody was waiting");
     expect(request(b, 5 * MS, 4, &r4), "request 4 enters");
 
-    st = rsl_bulkhead_exit_at(b, 6 * MS, &r1, NULL, NULL);
+    st = rsl_bulkhead_exit_at(b, 6 * MS, r1, &x, NULL);
     printf("t=%5lld ms  request 1 exits again -> %s: %s\n", 6LL, rsl_status_str(st), rsl_last_error_message());
     expect(st == RSL_ERR_INVALID_ARGUMENT, "double exit refused");
 
-    check(rsl_bulkhead_exit_at(b, 10 * MS, &r4, NULL, NULL), "exit r4");
+    check(rsl_bulkhead_exit_at(b, 10 * MS, r4, &x, NULL), "exit r4");
 
     /* Request 2 never returns its permit: at t = 2 s the leak shows. */
     m.struct_size = sizeof m;
@@ -84,13 +91,44 @@ int main(void) {
     expect(m.in_use == 1 && m.overdue_in_use == 1 && m.oldest_held_ns == 1999 * MS, "leak visible");
     expect(m.rejected_total == 2 && m.peak_in_use == 2, "counts");
 
-    check(rsl_bulkhead_exit_at(b, 2000 * MS, &r2, &held, NULL), "exit r2");
+    check(rsl_bulkhead_exit_at(b, 2000 * MS, r2, &x, NULL), "exit r2");
     check(rsl_bulkhead_get_metrics_at(b, 2000 * MS, &m, NULL), "metrics");
     printf("t=%5lld ms  request 2 exits after %lld ms: in_use %u, entered %llu, exited %llu, overdue exits %llu\n",
-           2000LL, (long long)(held / MS), m.in_use, (unsigned long long)m.entered_total,
+           2000LL, (long long)(x.held_ns / MS), m.in_use, (unsigned long long)m.entered_total,
            (unsigned long long)m.exited_total, (unsigned long long)m.overdue_exits_total);
     expect(m.in_use == 0 && m.entered_total == 3 && m.exited_total == 3 && m.overdue_exits_total == 1, "final");
+    rsl_bulkhead_free(b);
 
+    /* The queue: one slot, two waiters. Nothing here blocks. */
+    printf("-- a bulkhead of 1 with a queue of 2\n");
+    cfg.max_concurrent = 1;
+    cfg.max_waiters = 2;
+    check(rsl_bulkhead_new(&cfg, &b, NULL), "new");
+    check(rsl_bulkhead_try_enter_at(b, 0, &r1, NULL), "try_enter");
+    check(rsl_bulkhead_enqueue_at(b, 1 * MS, &e1, NULL), "enqueue");
+    check(rsl_bulkhead_enqueue_at(b, 2 * MS, &e2, NULL), "enqueue");
+    printf("t=%5lld ms  A queues at place %u, B at place %u\n", 2LL, e1.position, e2.position);
+    expect(e1.outcome == RSL_BULKHEAD_QUEUED && e2.outcome == RSL_BULKHEAD_QUEUED && e2.position == 2, "queued");
+    check(rsl_bulkhead_exit_at(b, 10 * MS, r1, &x, NULL), "exit");
+    printf("t=%5lld ms  the holder exits: the slot goes to %s (complete its future with the permit)\n", 10LL,
+           x.handed_to == RSL_BULKHEAD_HANDED_WAITER && x.waiter == e1.waiter ? "A" : "?");
+    expect(x.handed_to == RSL_BULKHEAD_HANDED_WAITER && x.waiter == e1.waiter, "A is served first");
+    r2 = x.permit;
+    check(rsl_bulkhead_cancel_wait(b, e2.waiter, &c, NULL), "cancel B");
+    printf("t=%5lld ms  B's timer fires: cancel -> %s\n", 12LL, c.cancelled ? "left the queue" : "too late");
+    expect(c.cancelled == 1, "B removed");
+    /* A's timer fires after the hand-over: too late, it owns the permit. */
+    check(rsl_bulkhead_cancel_wait(b, e1.waiter, &c, NULL), "cancel A");
+    printf("t=%5lld ms  A's timer fires after the hand-over: cancel -> %s, the permit %s\n", 13LL,
+           c.cancelled ? "left the queue" : "too late", c.permit == r2 ? "comes back to exit" : "?");
+    expect(c.cancelled == 0 && c.permit == r2, "too late with the permit");
+    check(rsl_bulkhead_exit_at(b, 14 * MS, c.permit, &x, NULL), "exit A's permit");
+    m.struct_size = sizeof m;
+    check(rsl_bulkhead_get_metrics_at(b, 14 * MS, &m, NULL), "metrics");
+    printf("t=%5lld ms  queued %llu, handed over %llu, cancelled %llu, in_use %u\n", 14LL,
+           (unsigned long long)m.queued_total, (unsigned long long)m.handed_over_total,
+           (unsigned long long)m.cancelled_total, m.in_use);
+    expect(m.queued_total == 2 && m.handed_over_total == 1 && m.cancelled_total == 1 && m.in_use == 0, "queue counts");
     rsl_bulkhead_free(b);
     return 0;
 }

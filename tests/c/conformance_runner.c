@@ -42,7 +42,13 @@
  *   - criticality scenarios have only primitive, description and steps, and
  *     their steps need no `at` (pure functions);
  *   - bulkhead `try_enter` / `enter_wait` pass a permit filled with garbage:
- *     a refused entry must zero it (and `entered` must be 0 or 1);
+ *     a refused entry must zero it; every `enqueue`, `exit` and
+ *     `cancel_wait` result must be consistent (fields set only for their
+ *     outcome), a failed `exit`/`cancel_wait` must leave its out struct
+ *     untouched, and the queue totals must balance in every metrics step;
+ *   - window_limiter `reserve` results must be consistent with their
+ *     outcome and max_wait_ns, and a failed `reserve`/`cancel` must leave
+ *     its out parameter untouched;
  *   - deadline `remaining` cannot fail, so it takes no expect_status; a
  *     decode step has exactly one of `value` and `value_bytes`; a failed
  *     encode must leave the whole buffer (plus 4 guard bytes) untouched and a
@@ -310,6 +316,22 @@ TABLE(bulkhead_presets, "bulkhead preset",
       {"hystrix", RSL_BULKHEAD_PRESET_HYSTRIX},
       {"failsafe_go", RSL_BULKHEAD_PRESET_FAILSAFE_GO},
       {"polly_v8", RSL_BULKHEAD_PRESET_POLLY_V8});
+
+TABLE(bulkhead_outcomes, "bulkhead outcome",
+      {"entered", RSL_BULKHEAD_ENTERED},
+      {"queued", RSL_BULKHEAD_QUEUED},
+      {"full", RSL_BULKHEAD_FULL});
+
+TABLE(bulkhead_handed, "handed_to",
+      {"none", RSL_BULKHEAD_HANDED_NONE},
+      {"waiter", RSL_BULKHEAD_HANDED_WAITER},
+      {"thread", RSL_BULKHEAD_HANDED_THREAD});
+
+TABLE(reserve_outcomes, "reserve outcome",
+      {"granted", RSL_WINDOW_LIMITER_GRANTED},
+      {"reserved", RSL_WINDOW_LIMITER_RESERVED},
+      {"too_long", RSL_WINDOW_LIMITER_TOO_LONG},
+      {"queue_full", RSL_WINDOW_LIMITER_QUEUE_FULL});
 
 TABLE(deadline_presets, "deadline preset",
       {"default", RSL_DEADLINE_PRESET_DEFAULT},
@@ -580,7 +602,7 @@ static const field_desc window_config_fields[] = {
     FIELD(rsl_window_limiter_config, sheddable_share_permille, F_U32, NULL),
     FIELD(rsl_window_limiter_config, sheddable_plus_share_permille, F_U32, NULL),
     FIELD(rsl_window_limiter_config, critical_share_permille, F_U32, NULL),
-    FIELD(rsl_window_limiter_config, reserved0, F_U32, NULL),
+    FIELD(rsl_window_limiter_config, max_reservations, F_U32, NULL),
 };
 
 static const field_desc window_metrics_fields[] = {
@@ -591,6 +613,11 @@ static const field_desc window_metrics_fields[] = {
     FIELD(rsl_window_limiter_metrics, remaining, F_U64, NULL),
     FIELD(rsl_window_limiter_metrics, admitted_total, F_U64, NULL),
     FIELD(rsl_window_limiter_metrics, rejected_total, F_U64, NULL),
+    FIELD(rsl_window_limiter_metrics, reserved, F_U64, NULL),
+    FIELD(rsl_window_limiter_metrics, reserved_total, F_U64, NULL),
+    FIELD(rsl_window_limiter_metrics, cancelled_total, F_U64, NULL),
+    FIELD(rsl_window_limiter_metrics, reservations, F_U32, NULL),
+    FIELD(rsl_window_limiter_metrics, reserved1, F_U32, NULL),
 };
 
 static const field_desc limiter_config_fields[] = {
@@ -651,6 +678,9 @@ static const field_desc bulkhead_metrics_fields[] = {
     FIELD(rsl_bulkhead_metrics, overdue_in_use, F_U32, NULL),
     FIELD(rsl_bulkhead_metrics, reserved0, F_U32, NULL),
     FIELD(rsl_bulkhead_metrics, overdue_exits_total, F_U64, NULL),
+    FIELD(rsl_bulkhead_metrics, queued_total, F_U64, NULL),
+    FIELD(rsl_bulkhead_metrics, handed_over_total, F_U64, NULL),
+    FIELD(rsl_bulkhead_metrics, cancelled_total, F_U64, NULL),
 };
 
 static const field_desc deadline_policy_config_fields[] = {
@@ -990,15 +1020,22 @@ static const op_def throttle_ops[] = {
     {"metrics", args_none},
 };
 
-static const char *const args_window_acquire[] = {"n", "criticality", NULL};
+static const char *const args_window_acquire[] = {"n", "criticality", "on", NULL};
+static const char *const args_window_reserve[] = {"n", "criticality", "max_wait_ns", "reservation",
+                                                  "on", NULL};
+static const char *const args_window_cancel[] = {"reservation", "alter", "on", NULL};
 static const char *const args_set_cpu[] = {"cpu_permille", NULL};
 static const char *const args_limiter_acquire[] = {"criticality", "token", NULL};
 static const char *const args_limiter_release[] = {"token", "outcome", NULL};
 static const char *const args_limiter_call[] = {"criticality", "outcome", "duration_ns", NULL};
 
+static const char *const args_on_only[] = {"on", NULL};
+
 static const op_def window_ops[] = {
     {"acquire", args_window_acquire},
-    {"metrics", args_none},
+    {"reserve", args_window_reserve},
+    {"cancel", args_window_cancel},
+    {"metrics", args_on_only},
 };
 
 static const op_def limiter_ops[] = {
@@ -1012,12 +1049,16 @@ static const op_def limiter_ops[] = {
 static const char *const args_on[] = {"on", NULL};
 static const char *const args_try_enter[] = {"permit", "on", NULL};
 static const char *const args_enter_wait[] = {"permit", "on", "timeout_ns", NULL};
-static const char *const args_exit[] = {"permit", "on", "alter", NULL};
+static const char *const args_enqueue[] = {"permit", "waiter", "on", NULL};
+static const char *const args_exit[] = {"permit", "on", "alter", "handed_permit", NULL};
+static const char *const args_cancel_wait[] = {"waiter", "on", "alter", "permit", NULL};
 
 static const op_def bulkhead_ops[] = {
     {"try_enter", args_try_enter},
+    {"enqueue", args_enqueue},
     {"enter_wait", args_enter_wait},
     {"exit", args_exit},
+    {"cancel_wait", args_cancel_wait},
     {"metrics", args_on},
 };
 
@@ -1945,7 +1986,55 @@ static int budget_step(budget_run *r, const char *op, const step_ctx *s, rsl_sta
 
 typedef struct {
     rsl_window_limiter *w;
+    rsl_window_limiter *other; /* created on the first "on": "other" step */
+    rsl_window_limiter_config cfg;
+    label_store tickets;
 } window_run;
+
+/* Applies a step's "alter" object to a kept u64 value (a permit, a waiter
+ * ticket, a reservation): "add" (wrapping, may be negative), "flip_bit"
+ * (0..63), "zero": true, "all_ones": true; key by key in order. */
+static int alter_u64(const cJSON *alter, uint64_t *v, err_t *e) {
+    const cJSON *item;
+    if (!cJSON_IsObject(alter)) return fail(e, "alter: expected an object");
+    cJSON_ArrayForEach(item, alter) {
+        if (strcmp(item->string, "add") == 0) {
+            int64_t n;
+            if (read_i64(item, &n, e)) return wrap(e, "alter.add");
+            *v += (uint64_t)n;
+        } else if (strcmp(item->string, "flip_bit") == 0) {
+            uint32_t bit;
+            if (read_u32(item, &bit, e) || bit > 63) return fail(e, "alter.flip_bit: not in 0..63");
+            *v ^= (uint64_t)1 << bit;
+        } else if (strcmp(item->string, "zero") == 0 && cJSON_IsTrue(item)) {
+            *v = 0;
+        } else if (strcmp(item->string, "all_ones") == 0 && cJSON_IsTrue(item)) {
+            *v = UINT64_MAX;
+        } else {
+            return fail(e, "alter: unknown key \"%s\" (or a bad value)", item->string);
+        }
+    }
+    return 0;
+}
+
+/* The step's limiter: this one, or (for "on": "other") a second one built
+ * from the same config, to make foreign tickets. */
+static int window_target(window_run *r, const step_ctx *s, rsl_window_limiter **out, err_t *e) {
+    const cJSON *on = arg(s, "on");
+    if (on == NULL || (cJSON_IsString(on) && strcmp(on->valuestring, "self") == 0)) {
+        *out = r->w;
+        return 0;
+    }
+    if (!cJSON_IsString(on) || strcmp(on->valuestring, "other") != 0) {
+        return fail(e, "on: expected \"self\" or \"other\"");
+    }
+    if (r->other == NULL) {
+        rsl_status st = rsl_window_limiter_new(&r->cfg, &r->other, NULL);
+        if (st != RSL_OK) return fail(e, "the other limiter: %s", rsl_last_error_message());
+    }
+    *out = r->other;
+    return 0;
+}
 
 static int window_decision_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
     const rsl_window_limiter_decision *d = ctx;
@@ -1958,9 +2047,24 @@ static int window_decision_check(const char *key, const cJSON *want, const void 
     return 1;
 }
 
+static int reserve_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_window_limiter_reserve_result *r = ctx;
+    if (strcmp(key, "outcome") == 0) return expect_name(key, want, &reserve_outcomes, r->outcome, e);
+    if (strcmp(key, "wait_ns") == 0) return expect_i64(key, want, r->wait_ns, e);
+    if (strcmp(key, "ready_at_ns") == 0) return expect_i64(key, want, r->ready_at_ns, e);
+    return 1;
+}
+
+static int window_cancelled_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    if (strcmp(key, "cancelled") == 0) return expect_bool(key, want, *(const uint32_t *)ctx, e);
+    return 1;
+}
+
 static int window_step(window_run *r, const char *op, const step_ctx *s, rsl_status want,
                        err_t *e) {
     int done;
+    rsl_window_limiter *w;
+    if (window_target(r, s, &w, e)) return -1;
     if (strcmp(op, "acquire") == 0) {
         rsl_window_limiter_decision d;
         rsl_criticality level;
@@ -1970,16 +2074,87 @@ static int window_step(window_run *r, const char *op, const step_ctx *s, rsl_sta
         if (read_level(s, &level, e)) return -1;
         memset(&d, 0, sizeof d);
         done = check_status("rsl_window_limiter_try_acquire_at",
-                            rsl_window_limiter_try_acquire_at(r->w, s->at, n, level, &d, NULL), want, e);
+                            rsl_window_limiter_try_acquire_at(w, s->at, n, level, &d, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, window_decision_check, &d, e);
+    }
+    if (strcmp(op, "reserve") == 0) {
+        rsl_window_limiter_reserve_result res, garbage;
+        rsl_criticality level;
+        uint32_t n = 1;
+        int64_t max_wait = 0;
+        int ok;
+        const cJSON *nv = arg(s, "n"), *mv = arg(s, "max_wait_ns"), *label = arg(s, "reservation");
+        if (nv != NULL && read_u32(nv, &n, e)) return wrap(e, "n");
+        if (mv != NULL && read_i64(mv, &max_wait, e)) return wrap(e, "max_wait_ns");
+        if (read_level(s, &level, e)) return -1;
+        memset(&garbage, 0xab, sizeof garbage);
+        res = garbage;
+        done = check_status("rsl_window_limiter_reserve_at",
+                            rsl_window_limiter_reserve_at(w, s->at, n, level, max_wait, &res, NULL),
+                            want, e);
+        if (done < 0) return -1;
+        if (done) {
+            if (memcmp(&res, &garbage, sizeof res) != 0) {
+                return fail(e, "a failed reserve wrote its out struct");
+            }
+            return 0;
+        }
+        switch (res.outcome) {
+        case RSL_WINDOW_LIMITER_GRANTED:
+            ok = res.wait_ns == 0 && res.ready_at_ns == 0 && res.reservation == 0;
+            break;
+        case RSL_WINDOW_LIMITER_RESERVED:
+            ok = res.wait_ns >= 1 && res.wait_ns <= max_wait && res.reservation != 0;
+            break;
+        case RSL_WINDOW_LIMITER_TOO_LONG:
+            ok = res.wait_ns > max_wait && res.ready_at_ns == 0 && res.reservation == 0;
+            break;
+        case RSL_WINDOW_LIMITER_QUEUE_FULL:
+            ok = res.wait_ns <= max_wait && res.ready_at_ns == 0 && res.reservation == 0;
+            break;
+        default:
+            ok = 0;
+        }
+        if (!ok || res.reserved0 != 0) {
+            return fail(e, "inconsistent reserve result: outcome %u, wait %lld, ready_at %lld, "
+                           "reservation %llu",
+                        (unsigned)res.outcome, (long long)res.wait_ns, (long long)res.ready_at_ns,
+                        (unsigned long long)res.reservation);
+        }
+        if (label != NULL) {
+            const char *name;
+            uint64_t t = res.reservation;
+            if (read_label(label, &name, e)) return wrap(e, "reservation");
+            if (labels_put(&r->tickets, name, &t, e)) return -1;
+        }
+        return for_each_expect(s, op, reserve_check, &res, e);
+    }
+    if (strcmp(op, "cancel") == 0) {
+        uint64_t t;
+        uint32_t cancelled = 0xabab;
+        const char *name;
+        const cJSON *label = arg(s, "reservation"), *alter = arg(s, "alter");
+        if (label == NULL) return fail(e, "missing \"reservation\"");
+        if (read_label(label, &name, e)) return wrap(e, "reservation");
+        if (labels_get(&r->tickets, name, &t, e)) return -1;
+        if (alter != NULL && alter_u64(alter, &t, e)) return -1;
+        done = check_status("rsl_window_limiter_cancel_at",
+                            rsl_window_limiter_cancel_at(w, s->at, t, &cancelled, NULL), want, e);
+        if (done < 0) return -1;
+        if (done) {
+            if (cancelled != 0xabab) return fail(e, "a failed cancel wrote out_cancelled");
+            return 0;
+        }
+        if (cancelled > 1) return fail(e, "cancelled is %u, not 0 or 1", (unsigned)cancelled);
+        return for_each_expect(s, op, window_cancelled_check, &cancelled, e);
     }
     if (strcmp(op, "metrics") == 0) {
         rsl_window_limiter_metrics m;
         memset(&m, 0, sizeof m);
         m.struct_size = sizeof m;
         done = check_status("rsl_window_limiter_get_metrics_at",
-                            rsl_window_limiter_get_metrics_at(r->w, s->at, &m, NULL), want, e);
+                            rsl_window_limiter_get_metrics_at(w, s->at, &m, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         if (s->expect == NULL) return 0;
         return expect_fields("metrics", s->expect, &m, window_metrics_fields,
@@ -2123,11 +2298,11 @@ typedef struct {
     rsl_bulkhead *h;
     rsl_bulkhead *other; /* created on the first "on": "other" step */
     rsl_bulkhead_config cfg;
-    label_store permits;
+    label_store values; /* permits and waiter tickets (u64 values) by label */
 } bulkhead_run;
 
 /* The step's target: this bulkhead, or (for "on": "other") a second one
- * built from the same config, to make foreign permits. */
+ * built from the same config, to make foreign permits and tickets. */
 static int bulkhead_target(bulkhead_run *r, const step_ctx *s, rsl_bulkhead **out, err_t *e) {
     const cJSON *on = arg(s, "on");
     if (on == NULL || (cJSON_IsString(on) && strcmp(on->valuestring, "self") == 0)) {
@@ -2145,46 +2320,98 @@ static int bulkhead_target(bulkhead_run *r, const step_ctx *s, rsl_bulkhead **ou
     return 0;
 }
 
-/* Applies the step's "alter" object, key by key in order. */
-static int alter_permit(const cJSON *alter, rsl_bulkhead_permit *p, err_t *e) {
-    const cJSON *item;
-    if (!cJSON_IsObject(alter)) return fail(e, "alter: expected an object");
-    cJSON_ArrayForEach(item, alter) {
-        int64_t n;
-        if (read_i64(item, &n, e)) return wrap(e, item->string);
-        if (strcmp(item->string, "slot") == 0) {
-            if (n < 0 || n > (int64_t)UINT32_MAX) return fail(e, "alter.slot: out of range");
-            p->slot = (uint32_t)n;
-        } else if (strcmp(item->string, "reserved0") == 0) {
-            if (n < 0 || n > (int64_t)UINT32_MAX) return fail(e, "alter.reserved0: out of range");
-            p->reserved0 = (uint32_t)n;
-        } else if (strcmp(item->string, "id_delta") == 0) {
-            p->id += (uint64_t)n;
-        } else if (strcmp(item->string, "owner_delta") == 0) {
-            p->owner += (uint64_t)n;
-        } else if (strcmp(item->string, "zero") == 0) {
-            memset(p, 0, sizeof *p);
-        } else {
-            return fail(e, "alter: unknown key \"%s\"", item->string);
-        }
-    }
+/* Keeps `v` under the label in the step's `key`, if the step has one. */
+static int bulkhead_keep(bulkhead_run *r, const step_ctx *s, const char *key, uint64_t v,
+                         err_t *e) {
+    const char *name;
+    const cJSON *label = arg(s, key);
+    if (label == NULL) return 0;
+    if (read_label(label, &name, e)) return wrap(e, key);
+    return labels_put(&r->values, name, &v, e);
+}
+
+/* The value under the label in the step's `key`, altered as the step says. */
+static int bulkhead_value(bulkhead_run *r, const step_ctx *s, const char *key, uint64_t *v,
+                          err_t *e) {
+    const char *name;
+    const cJSON *label = arg(s, key), *alter = arg(s, "alter");
+    if (label == NULL) return fail(e, "missing \"%s\" label", key);
+    if (read_label(label, &name, e)) return wrap(e, key);
+    if (labels_get(&r->values, name, v, e)) return -1;
+    if (alter != NULL && alter_u64(alter, v, e)) return -1;
     return 0;
 }
 
-typedef struct {
-    uint32_t entered;
-    int64_t entered_at_ns;
-} entry_view;
+/* The label a (non-zero) value was kept under, or NULL. */
+static const char *bulkhead_label_of(const bulkhead_run *r, uint64_t v) {
+    size_t i;
+    if (v == 0) return NULL;
+    for (i = 0; i < r->values.count; i++) {
+        uint64_t x;
+        memcpy(&x, r->values.values + i * r->values.elem, sizeof x);
+        if (x == v) return r->values.names[i];
+    }
+    return NULL;
+}
 
-static int entry_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
-    const entry_view *v = ctx;
-    if (strcmp(key, "entered") == 0) return expect_bool(key, want, v->entered, e);
-    if (strcmp(key, "entered_at_ns") == 0) return expect_i64(key, want, v->entered_at_ns, e);
+static int entered_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    if (strcmp(key, "entered") == 0) {
+        return expect_bool(key, want, *(const rsl_bulkhead_permit *)ctx != 0, e);
+    }
     return 1;
 }
 
-static int held_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
-    if (strcmp(key, "held_ns") == 0) return expect_i64(key, want, *(const int64_t *)ctx, e);
+static int entry_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const rsl_bulkhead_entry *v = ctx;
+    if (strcmp(key, "outcome") == 0) return expect_name(key, want, &bulkhead_outcomes, v->outcome, e);
+    if (strcmp(key, "position") == 0) return expect_u64(key, want, v->position, e);
+    return 1;
+}
+
+typedef struct {
+    const bulkhead_run *run;
+    const rsl_bulkhead_exit_result *x;
+} exit_view;
+
+static int exit_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const exit_view *v = ctx;
+    if (strcmp(key, "held_ns") == 0) return expect_i64(key, want, v->x->held_ns, e);
+    if (strcmp(key, "handed_to") == 0) {
+        return expect_name(key, want, &bulkhead_handed, v->x->handed_to, e);
+    }
+    if (strcmp(key, "waiter") == 0) {
+        const char *got = bulkhead_label_of(v->run, v->x->waiter);
+        if (cJSON_IsNull(want)) {
+            if (v->x->waiter != 0) return fail(e, "waiter: expected none, got \"%s\"", got ? got : "?");
+            return 0;
+        }
+        if (!cJSON_IsString(want)) return fail(e, "waiter: expected a label or null");
+        if (got == NULL || strcmp(got, want->valuestring) != 0) {
+            return fail(e, "waiter: expected \"%s\", got \"%s\"", want->valuestring,
+                        got ? got : "(none)");
+        }
+        return 0;
+    }
+    return 1;
+}
+
+typedef struct {
+    const bulkhead_run *run;
+    const rsl_bulkhead_cancel_result *c;
+} cancel_view;
+
+static int cancel_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
+    const cancel_view *v = ctx;
+    if (strcmp(key, "cancelled") == 0) return expect_bool(key, want, v->c->cancelled, e);
+    if (strcmp(key, "same_as") == 0) {
+        uint64_t kept;
+        if (!cJSON_IsString(want)) return fail(e, "same_as: expected a label");
+        if (labels_get(&v->run->values, want->valuestring, &kept, e)) return wrap(e, "same_as");
+        if (kept != v->c->permit) {
+            return fail(e, "same_as: the permit is not the one kept as \"%s\"", want->valuestring);
+        }
+        return 0;
+    }
     return 1;
 }
 
@@ -2194,56 +2421,98 @@ static int bulkhead_step(bulkhead_run *r, const char *op, const step_ctx *s, rsl
     rsl_bulkhead *h;
     if (bulkhead_target(r, s, &h, e)) return -1;
     if (strcmp(op, "try_enter") == 0 || strcmp(op, "enter_wait") == 0) {
-        rsl_bulkhead_permit p;
-        uint32_t entered = 7;
-        entry_view v;
-        const cJSON *label = arg(s, "permit");
-        /* Garbage in: a refused entry must zero the permit. */
-        memset(&p, 0xab, sizeof p);
+        /* Garbage in: a refused entry must write 0. */
+        rsl_bulkhead_permit p = UINT64_C(0xabababababababab);
         if (op[0] == 't') {
             done = check_status("rsl_bulkhead_try_enter_at",
-                                rsl_bulkhead_try_enter_at(h, s->at, &p, &entered, NULL), want, e);
+                                rsl_bulkhead_try_enter_at(h, s->at, &p, NULL), want, e);
         } else {
             int64_t timeout = 0;
             const cJSON *t = arg(s, "timeout_ns");
             if (t != NULL && read_i64(t, &timeout, e)) return wrap(e, "timeout_ns");
             done = check_status("rsl_bulkhead_enter_wait",
-                                rsl_bulkhead_enter_wait(h, timeout, &p, &entered, NULL), want, e);
+                                rsl_bulkhead_enter_wait(h, timeout, &p, NULL), want, e);
         }
         if (done) return done < 0 ? -1 : 0;
-        if (entered > 1) return fail(e, "entered is %u, not 0 or 1", (unsigned)entered);
-        if (!entered && (p.owner != 0 || p.id != 0 || p.slot != 0 || p.reserved0 != 0 ||
-                         p.entered_at_ns != 0)) {
-            return fail(e, "a refused entry left a non-zero permit");
+        if (bulkhead_keep(r, s, "permit", p, e)) return -1;
+        return for_each_expect(s, op, entered_check, &p, e);
+    }
+    if (strcmp(op, "enqueue") == 0) {
+        rsl_bulkhead_entry v;
+        int ok;
+        memset(&v, 0xab, sizeof v);
+        done = check_status("rsl_bulkhead_enqueue_at", rsl_bulkhead_enqueue_at(h, s->at, &v, NULL),
+                            want, e);
+        if (done) return done < 0 ? -1 : 0;
+        switch (v.outcome) {
+        case RSL_BULKHEAD_ENTERED: ok = v.permit != 0 && v.waiter == 0 && v.position == 0; break;
+        case RSL_BULKHEAD_QUEUED: ok = v.permit == 0 && v.waiter != 0 && v.position >= 1; break;
+        case RSL_BULKHEAD_FULL: ok = v.permit == 0 && v.waiter == 0 && v.position == 0; break;
+        default: ok = 0;
         }
-        if (label != NULL) {
-            const char *name;
-            if (read_label(label, &name, e)) return wrap(e, "permit");
-            if (labels_put(&r->permits, name, &p, e)) return -1;
-        }
-        v.entered = entered;
-        v.entered_at_ns = p.entered_at_ns;
+        if (!ok) return fail(e, "inconsistent entry (outcome %u)", (unsigned)v.outcome);
+        if (bulkhead_keep(r, s, "permit", v.permit, e)) return -1;
+        if (bulkhead_keep(r, s, "waiter", v.waiter, e)) return -1;
         return for_each_expect(s, op, entry_check, &v, e);
     }
     if (strcmp(op, "exit") == 0) {
-        rsl_bulkhead_permit p;
-        const rsl_bulkhead_permit *pp = NULL;
-        int64_t held = -1;
-        const cJSON *label = arg(s, "permit"), *alter = arg(s, "alter");
-        if (label == NULL) return fail(e, "missing \"permit\" (a label, or null)");
-        if (!cJSON_IsNull(label)) {
-            const char *name;
-            if (read_label(label, &name, e)) return wrap(e, "permit");
-            if (labels_get(&r->permits, name, &p, e)) return -1;
-            if (alter != NULL && alter_permit(alter, &p, e)) return -1;
-            pp = &p;
-        } else if (alter != NULL) {
-            return fail(e, "alter: needs a permit label");
-        }
-        done = check_status("rsl_bulkhead_exit_at", rsl_bulkhead_exit_at(h, s->at, pp, &held, NULL),
+        rsl_bulkhead_exit_result x, garbage;
+        exit_view v;
+        uint64_t p;
+        int ok;
+        if (bulkhead_value(r, s, "permit", &p, e)) return -1;
+        memset(&garbage, 0xab, sizeof garbage);
+        x = garbage;
+        done = check_status("rsl_bulkhead_exit_at", rsl_bulkhead_exit_at(h, s->at, p, &x, NULL),
                             want, e);
-        if (done) return done < 0 ? -1 : 0;
-        return for_each_expect(s, op, held_check, &held, e);
+        if (done < 0) return -1;
+        if (done) {
+            if (memcmp(&x, &garbage, sizeof x) != 0) return fail(e, "a failed exit wrote its out struct");
+            return 0;
+        }
+        switch (x.handed_to) {
+        case RSL_BULKHEAD_HANDED_WAITER: ok = x.waiter != 0 && x.permit != 0; break;
+        case RSL_BULKHEAD_HANDED_NONE:
+        case RSL_BULKHEAD_HANDED_THREAD: ok = x.waiter == 0 && x.permit == 0; break;
+        default: ok = 0;
+        }
+        if (!ok || x.reserved0 != 0 || x.held_ns < 0) {
+            return fail(e, "inconsistent exit result (handed_to %u)", (unsigned)x.handed_to);
+        }
+        if (arg(s, "handed_permit") != NULL) {
+            if (x.handed_to != RSL_BULKHEAD_HANDED_WAITER) {
+                return fail(e, "handed_permit: nothing was handed to a waiter");
+            }
+            if (bulkhead_keep(r, s, "handed_permit", x.permit, e)) return -1;
+        }
+        v.run = r;
+        v.x = &x;
+        return for_each_expect(s, op, exit_check, &v, e);
+    }
+    if (strcmp(op, "cancel_wait") == 0) {
+        rsl_bulkhead_cancel_result c, garbage;
+        cancel_view v;
+        uint64_t w;
+        if (bulkhead_value(r, s, "waiter", &w, e)) return -1;
+        memset(&garbage, 0xab, sizeof garbage);
+        c = garbage;
+        done = check_status("rsl_bulkhead_cancel_wait", rsl_bulkhead_cancel_wait(h, w, &c, NULL),
+                            want, e);
+        if (done < 0) return -1;
+        if (done) {
+            if (memcmp(&c, &garbage, sizeof c) != 0) {
+                return fail(e, "a failed cancel wrote its out struct");
+            }
+            return 0;
+        }
+        if (c.reserved0 != 0 || (c.cancelled == 1 && c.permit != 0) ||
+            (c.cancelled == 0 && c.permit == 0) || c.cancelled > 1) {
+            return fail(e, "inconsistent cancel result (cancelled %u)", (unsigned)c.cancelled);
+        }
+        if (bulkhead_keep(r, s, "permit", c.permit, e)) return -1;
+        v.run = r;
+        v.c = &c;
+        return for_each_expect(s, op, cancel_check, &v, e);
     }
     if (strcmp(op, "metrics") == 0) {
         rsl_bulkhead_metrics m;
@@ -2252,6 +2521,12 @@ static int bulkhead_step(bulkhead_run *r, const char *op, const step_ctx *s, rsl
         done = check_status("rsl_bulkhead_get_metrics_at",
                             rsl_bulkhead_get_metrics_at(h, s->at, &m, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
+        if (m.queued_total != m.handed_over_total + m.cancelled_total + m.waiting) {
+            return fail(e, "queue totals do not balance: queued %llu, handed %llu, cancelled %llu, "
+                           "waiting %u",
+                        (unsigned long long)m.queued_total, (unsigned long long)m.handed_over_total,
+                        (unsigned long long)m.cancelled_total, (unsigned)m.waiting);
+        }
         if (s->expect == NULL) return 0;
         return expect_fields("metrics", s->expect, &m, bulkhead_metrics_fields,
                              COUNT(bulkhead_metrics_fields), e);
@@ -3627,8 +3902,13 @@ static int run_scenario(const cJSON *root, err_t *e) {
             }
             return error_field != NULL ? check_error_field(error_field, e) : 0;
         }
+        memset(&run, 0, sizeof run);
         run.w = w;
+        run.cfg = buf.cfg;
+        labels_init(&run.tickets, sizeof(uint64_t));
         rc = steps != NULL ? run_steps(prim, &run, steps, e) : 0;
+        labels_free(&run.tickets);
+        rsl_window_limiter_free(run.other);
         rsl_window_limiter_free(w);
         return rc;
     } else if (prim == PRIM_BULKHEAD) {
@@ -3669,9 +3949,9 @@ static int run_scenario(const cJSON *root, err_t *e) {
         memset(&run, 0, sizeof run);
         run.h = h;
         run.cfg = buf.cfg;
-        labels_init(&run.permits, sizeof(rsl_bulkhead_permit));
+        labels_init(&run.values, sizeof(uint64_t));
         rc = steps != NULL ? run_steps(prim, &run, steps, e) : 0;
-        labels_free(&run.permits);
+        labels_free(&run.values);
         rsl_bulkhead_free(run.other);
         rsl_bulkhead_free(h);
         return rc;

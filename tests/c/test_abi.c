@@ -858,7 +858,7 @@ static void test_window_limiter(void) {
     EXPECT_OK(rsl_window_limiter_config_init(&cfg, NULL));
     EXPECT(cfg.mode == RSL_WINDOW_LIMITER_SLIDING_BUCKETS && cfg.limit == 100 &&
                cfg.window_ns == SEC && cfg.buckets == 10 && cfg.sheddable_share_permille == 1000 &&
-               cfg.reserved0 == 0,
+               cfg.max_reservations == 0,
            "window defaults");
 
     /* NULL out / handle / out-struct. */
@@ -946,8 +946,93 @@ static void test_window_limiter(void) {
     BAD_WINDOW((cfg.critical_share_permille = 900, cfg.sheddable_plus_share_permille = 950,
                 cfg.sheddable_share_permille = 500),
                "sheddable_plus_share_permille");
-    BAD_WINDOW(cfg.reserved0 = 1, "reserved0");
+    BAD_WINDOW(cfg.max_reservations = 65537, "max_reservations");
 #undef BAD_WINDOW
+
+    /* Timed acquisition: every pointer and argument, the frozen result. */
+    {
+        rsl_window_limiter_reserve_result r, g;
+        rsl_window_limiter_reservation t;
+        uint32_t cancelled = 7;
+        EXPECT(sizeof(rsl_window_limiter_reservation) == 8 &&
+                   sizeof(rsl_window_limiter_reserve_result) == 32 &&
+                   offsetof(rsl_window_limiter_reserve_result, wait_ns) == 8 &&
+                   offsetof(rsl_window_limiter_reserve_result, ready_at_ns) == 16 &&
+                   offsetof(rsl_window_limiter_reserve_result, reservation) == 24,
+               "rsl_window_limiter_reserve_result layout");
+        EXPECT_OK(rsl_window_limiter_config_init(&cfg, NULL));
+        EXPECT(cfg.max_reservations == 0, "no reservations by default");
+        EXPECT_OK(rsl_window_limiter_config_preset(&cfg, RSL_WINDOW_LIMITER_PRESET_RESILIENCE4J, NULL));
+        EXPECT(cfg.max_reservations == 65536, "the Resilience4j preset reserves");
+        EXPECT_OK(rsl_window_limiter_config_init(&cfg, NULL));
+        cfg.mode = RSL_WINDOW_LIMITER_FIXED;
+        cfg.limit = 1;
+        cfg.window_ns = SEC;
+        cfg.max_reservations = 1;
+        EXPECT_OK(rsl_window_limiter_new(&cfg, &w, NULL));
+        if (w == NULL) return;
+        EXPECT_STATUS(rsl_window_limiter_reserve_at(NULL, 0, 1, RSL_CRITICALITY_DEFAULT, 0, &r, NULL),
+                      RSL_ERR_NULL_ARGUMENT, "handle");
+        EXPECT_STATUS(rsl_window_limiter_reserve(NULL, 1, RSL_CRITICALITY_DEFAULT, 0, &r, NULL),
+                      RSL_ERR_NULL_ARGUMENT, "handle");
+        EXPECT_STATUS(rsl_window_limiter_reserve_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, 0, NULL, NULL),
+                      RSL_ERR_NULL_ARGUMENT, "out");
+        EXPECT_STATUS(rsl_window_limiter_reserve(w, 1, RSL_CRITICALITY_DEFAULT, 0, NULL, NULL),
+                      RSL_ERR_NULL_ARGUMENT, "out");
+        memset(&g, 0xab, sizeof g);
+        r = g;
+        EXPECT_STATUS(rsl_window_limiter_reserve_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, -1, &r, NULL),
+                      RSL_ERR_INVALID_ARGUMENT, "max_wait_ns");
+        EXPECT_STATUS(rsl_window_limiter_reserve_at(w, 0, 0, RSL_CRITICALITY_DEFAULT, 0, &r, NULL),
+                      RSL_ERR_INVALID_ARGUMENT, "n");
+        EXPECT_STATUS(rsl_window_limiter_reserve_at(w, 0, 1, 7, 0, &r, NULL), RSL_ERR_INVALID_ARGUMENT,
+                      "criticality");
+        EXPECT_STATUS(rsl_window_limiter_reserve_at(w, 0, 2, RSL_CRITICALITY_DEFAULT, 0, &r, NULL),
+                      RSL_ERR_EXCEEDS_CAPACITY, "n");
+        EXPECT(memcmp(&r, &g, sizeof r) == 0, "a failed reserve leaves *out untouched");
+        EXPECT_OK(rsl_window_limiter_reserve_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, 0, &r, NULL));
+        EXPECT(r.outcome == RSL_WINDOW_LIMITER_GRANTED && r.wait_ns == 0 && r.reservation == 0,
+               "granted now");
+        EXPECT_OK(rsl_window_limiter_reserve_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, SEC - 1, &r, NULL));
+        EXPECT(r.outcome == RSL_WINDOW_LIMITER_TOO_LONG && r.wait_ns == SEC && r.reservation == 0,
+               "too long");
+        EXPECT_OK(rsl_window_limiter_reserve_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, SEC, &r, NULL));
+        EXPECT(r.outcome == RSL_WINDOW_LIMITER_RESERVED && r.wait_ns == SEC && r.ready_at_ns == SEC &&
+                   r.reservation != 0 && r.reserved0 == 0,
+               "reserved at 1 s");
+        t = r.reservation;
+        EXPECT_OK(rsl_window_limiter_reserve_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, 5 * SEC, &r, NULL));
+        EXPECT(r.outcome == RSL_WINDOW_LIMITER_QUEUE_FULL && r.wait_ns == 2 * SEC, "queue full");
+        EXPECT_STATUS(rsl_window_limiter_cancel_at(NULL, 0, t, &cancelled, NULL), RSL_ERR_NULL_ARGUMENT,
+                      "handle");
+        EXPECT_STATUS(rsl_window_limiter_cancel(NULL, t, &cancelled, NULL), RSL_ERR_NULL_ARGUMENT,
+                      "handle");
+        EXPECT_STATUS(rsl_window_limiter_cancel_at(w, 0, t, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
+                      "out_cancelled");
+        EXPECT_STATUS(rsl_window_limiter_cancel(w, t, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
+                      "out_cancelled");
+        EXPECT_STATUS(rsl_window_limiter_cancel_at(w, 0, t + 1, &cancelled, NULL),
+                      RSL_ERR_INVALID_ARGUMENT, "reservation");
+        EXPECT_STATUS(rsl_window_limiter_cancel_at(w, 0, 0, &cancelled, NULL),
+                      RSL_ERR_INVALID_ARGUMENT, "reservation");
+        EXPECT(cancelled == 7, "a failed cancel leaves *out_cancelled untouched");
+        EXPECT_OK(rsl_window_limiter_cancel_at(w, 1, t, &cancelled, NULL));
+        EXPECT(cancelled == 1, "cancelled before its instant");
+        EXPECT_STATUS(rsl_window_limiter_cancel_at(w, 1, t, &cancelled, NULL),
+                      RSL_ERR_INVALID_ARGUMENT, "reservation");
+        /* The plain twins on the library clock: a reservation, then cancel. */
+        EXPECT_OK(rsl_window_limiter_reserve(w, 1, RSL_CRITICALITY_DEFAULT, INT64_MAX, &r, NULL));
+        EXPECT(r.outcome == RSL_WINDOW_LIMITER_GRANTED || r.outcome == RSL_WINDOW_LIMITER_RESERVED,
+               "reserve on the library clock");
+        if (r.outcome == RSL_WINDOW_LIMITER_RESERVED) {
+            EXPECT_OK(rsl_window_limiter_cancel(w, r.reservation, &cancelled, NULL));
+        }
+        memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        EXPECT_OK(rsl_window_limiter_get_metrics_at(w, 1, &m, NULL));
+        EXPECT(m.reserved1 == 0 && m.reserved0 == 0, "reserved fields zero");
+        rsl_window_limiter_free(w);
+    }
 }
 
 static void test_adaptive_limiter(void) {
@@ -1742,9 +1827,24 @@ static void test_bulkhead_abi(void) {
     rsl_bulkhead *h = NULL, *out = BULKHEAD_SENTINEL;
     rsl_bulkhead_permit p, q;
     rsl_bulkhead_metrics m;
-    uint32_t entered = 7;
-    int64_t held = -1;
+    rsl_bulkhead_entry en, en2, en3;
+    rsl_bulkhead_exit_result x, xg;
+    rsl_bulkhead_cancel_result c, cg;
     size_t i;
+
+    /* The frozen result structs: sizes and offsets a binding can mirror. */
+    EXPECT(sizeof(rsl_bulkhead_permit) == 8 && sizeof(rsl_bulkhead_waiter) == 8, "u64 values");
+    EXPECT(sizeof(rsl_bulkhead_entry) == 24 && offsetof(rsl_bulkhead_entry, position) == 4 &&
+               offsetof(rsl_bulkhead_entry, permit) == 8 && offsetof(rsl_bulkhead_entry, waiter) == 16,
+           "rsl_bulkhead_entry layout");
+    EXPECT(sizeof(rsl_bulkhead_exit_result) == 32 &&
+               offsetof(rsl_bulkhead_exit_result, handed_to) == 8 &&
+               offsetof(rsl_bulkhead_exit_result, waiter) == 16 &&
+               offsetof(rsl_bulkhead_exit_result, permit) == 24,
+           "rsl_bulkhead_exit_result layout");
+    EXPECT(sizeof(rsl_bulkhead_cancel_result) == 16 &&
+               offsetof(rsl_bulkhead_cancel_result, permit) == 8,
+           "rsl_bulkhead_cancel_result layout");
 
     /* NULL arguments, everywhere. */
     rsl_bulkhead_free(NULL);
@@ -1760,64 +1860,94 @@ static void test_bulkhead_abi(void) {
     EXPECT(out != NULL && out != BULKHEAD_SENTINEL, "rsl_bulkhead_new(NULL, NULL) set *out");
     rsl_bulkhead_free(out);
     cfg.max_concurrent = 1;
-    cfg.max_waiters = 1;
+    cfg.max_waiters = 2;
     EXPECT_OK(rsl_bulkhead_new(&cfg, &h, NULL));
     if (h == NULL) return;
 
-    EXPECT_STATUS(rsl_bulkhead_try_enter_at(NULL, 0, &p, &entered, NULL), RSL_ERR_NULL_ARGUMENT,
-                  "handle");
-    EXPECT_STATUS(rsl_bulkhead_try_enter(NULL, &p, &entered, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_bulkhead_try_enter_at(h, 0, NULL, &entered, NULL), RSL_ERR_NULL_ARGUMENT,
-                  "out_permit");
-    EXPECT_STATUS(rsl_bulkhead_try_enter_at(h, 0, &p, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
-                  "out_entered");
-    EXPECT_STATUS(rsl_bulkhead_try_enter(h, NULL, &entered, NULL), RSL_ERR_NULL_ARGUMENT, "out_permit");
-    EXPECT_STATUS(rsl_bulkhead_enter_wait(NULL, 0, &p, &entered, NULL), RSL_ERR_NULL_ARGUMENT,
-                  "handle");
-    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, 0, NULL, &entered, NULL), RSL_ERR_NULL_ARGUMENT,
-                  "out_permit");
-    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, 0, &p, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_entered");
+    EXPECT_STATUS(rsl_bulkhead_try_enter_at(NULL, 0, &p, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_try_enter(NULL, &p, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_try_enter_at(h, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_permit");
+    EXPECT_STATUS(rsl_bulkhead_try_enter(h, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_permit");
+    EXPECT_STATUS(rsl_bulkhead_enqueue_at(NULL, 0, &en, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_enqueue(NULL, &en, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_enqueue_at(h, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_bulkhead_enqueue(h, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_bulkhead_enter_wait(NULL, 0, &p, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_permit");
     EXPECT(bulkhead_in_use(h) == 0, "a call failing on a NULL out pointer enters nothing");
-    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, -1, &p, &entered, NULL), RSL_ERR_INVALID_ARGUMENT,
-                  "timeout_ns");
+    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, -1, &p, NULL), RSL_ERR_INVALID_ARGUMENT, "timeout_ns");
     EXPECT(bulkhead_in_use(h) == 0, "a negative timeout enters nothing");
 
-    EXPECT_OK(rsl_bulkhead_try_enter_at(h, 10, &p, &entered, NULL));
-    EXPECT(entered == 1 && p.entered_at_ns == 10 && p.id % 2 == 1 && p.reserved0 == 0,
-           "entered: %u at %lld id %llu", (unsigned)entered, (long long)p.entered_at_ns,
-           (unsigned long long)p.id);
-    /* Full: a result, with a zeroed permit. */
-    memset(&q, 0xab, sizeof q);
-    EXPECT_OK(rsl_bulkhead_try_enter_at(h, 11, &q, &entered, NULL));
-    EXPECT(entered == 0 && q.owner == 0 && q.id == 0 && q.slot == 0 && q.entered_at_ns == 0,
-           "full leaves a zeroed permit");
-    EXPECT_OK(rsl_bulkhead_enter_wait(h, 0, &q, &entered, NULL));
-    EXPECT(entered == 0, "enter_wait(0) on a full bulkhead returns full at once");
+    EXPECT_OK(rsl_bulkhead_try_enter_at(h, 10, &p, NULL));
+    EXPECT(p != 0, "entered");
+    /* Full: a result, with permit 0. */
+    q = UINT64_C(0xabababababababab);
+    EXPECT_OK(rsl_bulkhead_try_enter_at(h, 11, &q, NULL));
+    EXPECT(q == 0, "full writes permit 0");
+    q = UINT64_C(0xabababababababab);
+    EXPECT_OK(rsl_bulkhead_enter_wait(h, 0, &q, NULL));
+    EXPECT(q == 0, "enter_wait(0) on a full bulkhead returns 0 at once");
 
-    EXPECT_STATUS(rsl_bulkhead_exit_at(NULL, 0, &p, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_bulkhead_exit(NULL, &p, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, NULL, &held, NULL), RSL_ERR_NULL_ARGUMENT, "permit");
-    EXPECT_STATUS(rsl_bulkhead_exit(h, NULL, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "permit");
-    q = p;
-    q.slot = 5;
-    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, &q, NULL, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
-    q = p;
-    q.reserved0 = 1;
-    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, &q, NULL, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
+    /* The queue through the ABI: two tickets, a hand-over, a too-late cancel. */
+    EXPECT_OK(rsl_bulkhead_enqueue_at(h, 12, &en, NULL));
+    EXPECT(en.outcome == RSL_BULKHEAD_QUEUED && en.position == 1 && en.waiter != 0 && en.permit == 0,
+           "queued at 1");
+    EXPECT_OK(rsl_bulkhead_enqueue(h, &en2, NULL));
+    EXPECT(en2.outcome == RSL_BULKHEAD_QUEUED && en2.position == 2 && en2.waiter != en.waiter,
+           "queued at 2");
+    memset(&en3, 0xab, sizeof en3);
+    EXPECT_OK(rsl_bulkhead_enqueue_at(h, 12, &en3, NULL));
+    EXPECT(en3.outcome == RSL_BULKHEAD_FULL && en3.permit == 0 && en3.waiter == 0 && en3.position == 0,
+           "a third waiter: full");
+
+    EXPECT_STATUS(rsl_bulkhead_exit_at(NULL, 0, p, &x, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_exit(NULL, p, &x, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, p, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_bulkhead_exit(h, p, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT(bulkhead_in_use(h) == 1, "an exit with a NULL out releases nothing");
+    memset(&xg, 0xab, sizeof xg);
+    x = xg;
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, p + 1, &x, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, 0, &x, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, en.waiter, &x, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
+    EXPECT(memcmp(&x, &xg, sizeof x) == 0, "refused exits leave *out untouched");
     EXPECT(bulkhead_in_use(h) == 1, "refused exits release nothing");
-    EXPECT_OK(rsl_bulkhead_exit_at(h, 25, &p, &held, NULL));
-    EXPECT(held == 15, "held_ns %lld", (long long)held);
-    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 26, &p, &held, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
-    EXPECT(bulkhead_in_use(h) == 0, "a double exit releases nothing");
+    EXPECT_OK(rsl_bulkhead_exit_at(h, 25, p, &x, NULL));
+    EXPECT(x.held_ns == 15 && x.handed_to == RSL_BULKHEAD_HANDED_WAITER && x.waiter == en.waiter &&
+               x.permit != 0 && x.reserved0 == 0,
+           "handed to the first ticket: held %lld, to %u", (long long)x.held_ns, (unsigned)x.handed_to);
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 26, p, &x, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
+    EXPECT(bulkhead_in_use(h) == 1, "a double exit releases nothing");
+
+    EXPECT_STATUS(rsl_bulkhead_cancel_wait(NULL, en2.waiter, &c, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_cancel_wait(h, en2.waiter, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    memset(&cg, 0xab, sizeof cg);
+    c = cg;
+    EXPECT_STATUS(rsl_bulkhead_cancel_wait(h, en2.waiter ^ 1, &c, NULL), RSL_ERR_INVALID_ARGUMENT,
+                  "waiter");
+    EXPECT_STATUS(rsl_bulkhead_cancel_wait(h, 0, &c, NULL), RSL_ERR_INVALID_ARGUMENT, "waiter");
+    EXPECT_STATUS(rsl_bulkhead_cancel_wait(h, x.permit, &c, NULL), RSL_ERR_INVALID_ARGUMENT, "waiter");
+    EXPECT(memcmp(&c, &cg, sizeof c) == 0, "refused cancels leave *out untouched");
+    EXPECT_OK(rsl_bulkhead_cancel_wait(h, en2.waiter, &c, NULL));
+    EXPECT(c.cancelled == 1 && c.permit == 0, "the second ticket left the queue");
+    EXPECT_OK(rsl_bulkhead_cancel_wait(h, en.waiter, &c, NULL));
+    EXPECT(c.cancelled == 0 && c.permit == x.permit, "the first ticket's cancel is too late");
+    EXPECT_STATUS(rsl_bulkhead_cancel_wait(h, en.waiter, &c, NULL), RSL_ERR_INVALID_ARGUMENT, "waiter");
+    EXPECT_OK(rsl_bulkhead_exit(h, c.permit, &x, NULL));
+    EXPECT(x.handed_to == RSL_BULKHEAD_HANDED_NONE && x.waiter == 0 && x.permit == 0,
+           "nobody left to hand to");
 
     /* The plain twins read the library clock. */
-    EXPECT_OK(rsl_bulkhead_try_enter(h, &p, &entered, NULL));
-    EXPECT(entered == 1, "try_enter entered");
-    EXPECT_OK(rsl_bulkhead_exit(h, &p, NULL, NULL));
-    EXPECT_OK(rsl_bulkhead_enter_wait(h, 1000, &p, &entered, NULL));
-    EXPECT(entered == 1, "enter_wait with a free slot entered");
-    EXPECT_OK(rsl_bulkhead_exit(h, &p, &held, NULL));
-    EXPECT(held >= 0, "held_ns never negative");
+    EXPECT_OK(rsl_bulkhead_try_enter(h, &p, NULL));
+    EXPECT(p != 0, "try_enter entered");
+    EXPECT_OK(rsl_bulkhead_exit(h, p, &x, NULL));
+    EXPECT_OK(rsl_bulkhead_enqueue(h, &en, NULL));
+    EXPECT(en.outcome == RSL_BULKHEAD_ENTERED && en.permit != 0 && en.position == 0, "enqueue entered");
+    EXPECT_OK(rsl_bulkhead_exit(h, en.permit, &x, NULL));
+    EXPECT_OK(rsl_bulkhead_enter_wait(h, 1000, &p, NULL));
+    EXPECT(p != 0, "enter_wait with a free slot entered");
+    EXPECT_OK(rsl_bulkhead_exit(h, p, &x, NULL));
+    EXPECT(x.held_ns >= 0, "held_ns never negative");
 
     EXPECT_STATUS(rsl_bulkhead_get_metrics_at(NULL, 0, &m, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
     EXPECT_STATUS(rsl_bulkhead_get_metrics(NULL, &m, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
@@ -1830,11 +1960,20 @@ static void test_bulkhead_abi(void) {
     m.struct_size = sizeof m;
     EXPECT_OK(rsl_bulkhead_get_metrics(h, &m, NULL));
     EXPECT(m.struct_size == sizeof m && m.max_concurrent == 1 && m.in_use == 0 &&
-               m.entered_total == 3 && m.exited_total == 3 && m.rejected_total == 2 &&
-               m.reserved0 == 0,
+               m.entered_total == 5 && m.exited_total == 5 && m.rejected_total == 3 &&
+               m.queued_total == 2 && m.handed_over_total == 1 && m.cancelled_total == 1 &&
+               m.waiting == 0 && m.reserved0 == 0,
            "metrics: entered %llu exited %llu rejected %llu", (unsigned long long)m.entered_total,
            (unsigned long long)m.exited_total, (unsigned long long)m.rejected_total);
     rsl_bulkhead_free(h);
+
+    /* There is no unfair queue: fair 0 is valid only without one. */
+    EXPECT_OK(rsl_bulkhead_config_init(&cfg, NULL));
+    cfg.fair = 0;
+    cfg.max_waiters = 1;
+    out = BULKHEAD_SENTINEL;
+    EXPECT_STATUS(rsl_bulkhead_new(&cfg, &out, NULL), RSL_ERR_INVALID_CONFIG, "fair");
+    EXPECT(out == BULKHEAD_SENTINEL, "*out untouched (fair 0 with a queue)");
 
     /* Invalid configs: one per rule; valid boundaries build. */
     {
@@ -1867,7 +2006,11 @@ static void test_bulkhead_abi(void) {
         cfg.max_concurrent = 65536;
         cfg.max_waiters = 65536;
         cfg.max_hold_ns = INT64_MAX;
+        out = NULL;
+        EXPECT_OK(rsl_bulkhead_new(&cfg, &out, NULL));
+        rsl_bulkhead_free(out);
         cfg.fair = 0;
+        cfg.max_waiters = 0;
         out = NULL;
         EXPECT_OK(rsl_bulkhead_new(&cfg, &out, NULL));
         rsl_bulkhead_free(out);

@@ -20,10 +20,17 @@
  *   - 4 threads acquire/release ONE adaptive limiter held overloaded with an
  *     empty window (every limit 0): at most 2 requests are ever in flight,
  *     and allowed_total + dropped equal the acquire calls.
- *   - 4 threads hammer ONE bulkhead of 2 (two fail fast, two block in
- *     enter_wait): never more than 2 callers inside at once (an atomic
- *     count), every waiter enters, every permit exits exactly once (a second
- *     exit is refused), the totals match and in_use returns to 0.
+ *   - 4 threads hammer ONE bulkhead of 2 with a queue of 8: one fails
+ *     fast, one blocks in enter_wait, two enqueue tickets and wait for the
+ *     hand-over the way a binding does (a future per ticket, settled once),
+ *     every third wait giving up at once and racing it: never more than 2
+ *     callers inside at once (an atomic count), every ticket gets exactly
+ *     one slot or one cancellation, every permit exits exactly once (a
+ *     second exit, or a second cancel, is refused), the totals match and
+ *     in_use returns to 0. Then FIFO: one slot, 24 tickets queued in a
+ *     known order, one thread each, every third cancelling at a varying
+ *     moment: the slots go out in arrival order, to every waiter that did
+ *     not leave.
  *   - 4 threads call ONE token bucket (1000/s, burst 40) at the same virtual
  *     instant, 25 allows each, with a barrier between instants 0.7 ms apart:
  *     each instant grants exactly what a single-threaded replay grants (249
@@ -781,54 +788,224 @@ static void test_adaptive_limiter(void) {
 /* ------------------------------------------------------------------------ */
 
 #define BULKHEAD_LIMIT 2
-#define BULKHEAD_ITERATIONS 20000
+#define BULKHEAD_ITERATIONS 5000
+#define BULKHEAD_QUEUE 8
 
 static atomic_int bulkhead_inside;
 static atomic_int bulkhead_max_inside;
 
+static void bulkhead_inside_enter(void) {
+    int n = atomic_fetch_add(&bulkhead_inside, 1) + 1;
+    int seen = atomic_load(&bulkhead_max_inside);
+    while (n > seen && !atomic_compare_exchange_weak(&bulkhead_max_inside, &seen, n)) {
+    }
+}
+
+/* What a binding keeps per waiter ticket (a CompletableFuture, a Go channel
+ * of capacity 1), settled once: PENDING until an exit hands the waiter its
+ * permit (COMPLETED) or the waiter gives up first (ABANDONED: it cancels,
+ * and if the cancel is too late it owns the permit the cancel returns,
+ * while the exit that handed it over drops it). */
+enum { FUT_COMPLETED = 1, FUT_ABANDONED = 2 };
+
+typedef struct {
+    rsl_bulkhead_waiter waiter;
+    int state;
+    rsl_bulkhead_permit permit;
+} fut_entry;
+
+#define FUTS 256
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    fut_entry e[FUTS];
+    int n;
+} futures;
+
+static void futs_init(futures *f) {
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    f->n = 0;
+}
+
+static void futs_destroy(futures *f) {
+    pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->cv);
+}
+
+/* With the lock held. */
+static int futs_find(futures *f, rsl_bulkhead_waiter w) {
+    int i;
+    for (i = 0; i < f->n; i++) {
+        if (f->e[i].waiter == w) return i;
+    }
+    return -1;
+}
+
+static void futs_remove(futures *f, int i) {
+    f->e[i] = f->e[--f->n];
+}
+
+static void futs_add(futures *f, rsl_bulkhead_waiter w, int state, rsl_bulkhead_permit p) {
+    if (f->n == FUTS) {
+        fail("futures table full", f->n);
+        return;
+    }
+    f->e[f->n].waiter = w;
+    f->e[f->n].state = state;
+    f->e[f->n].permit = p;
+    f->n++;
+}
+
+/* Exits `p` and delivers the slot to the waiter it was handed to. A second
+ * exit of the same permit is always refused. */
+static void bulkhead_exit_deliver(const rsl_bulkhead *h, int64_t now, rsl_bulkhead_permit p,
+                                  futures *f) {
+    rsl_bulkhead_exit_result x;
+    if (rsl_bulkhead_exit_at(h, now, p, &x, NULL) != RSL_OK) {
+        fail("bulkhead exit", (long)now);
+        return;
+    }
+    if (rsl_bulkhead_exit_at(h, now, p, &x, NULL) != RSL_ERR_INVALID_ARGUMENT) {
+        fail("a second exit of one permit was accepted", (long)now);
+    }
+    if (x.handed_to == RSL_BULKHEAD_HANDED_WAITER) {
+        int i;
+        pthread_mutex_lock(&f->lock);
+        i = futs_find(f, x.waiter);
+        if (i < 0) {
+            futs_add(f, x.waiter, FUT_COMPLETED, x.permit);
+            pthread_cond_broadcast(&f->cv);
+        } else if (f->e[i].state == FUT_ABANDONED) {
+            futs_remove(f, i); /* the waiter's too-late cancel returns the permit to it */
+        } else {
+            fail("one ticket handed two slots", 0);
+        }
+        pthread_mutex_unlock(&f->lock);
+    }
+}
+
+/* Waits for the ticket's permit. */
+static rsl_bulkhead_permit futs_wait(futures *f, rsl_bulkhead_waiter w) {
+    rsl_bulkhead_permit p = 0;
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        int i = futs_find(f, w);
+        if (i >= 0 && f->e[i].state == FUT_COMPLETED) {
+            p = f->e[i].permit;
+            futs_remove(f, i);
+            break;
+        }
+        pthread_cond_wait(&f->cv, &f->lock);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return p;
+}
+
+/* The waiter's timer fired: returns the permit it holds after all (served
+ * first, or cancelled too late; *late says which), or 0 if it left. */
+static rsl_bulkhead_permit futs_give_up(futures *f, const rsl_bulkhead *h, rsl_bulkhead_waiter w,
+                                        int *late) {
+    rsl_bulkhead_cancel_result c;
+    int i;
+    *late = 0;
+    pthread_mutex_lock(&f->lock);
+    i = futs_find(f, w);
+    if (i >= 0 && f->e[i].state == FUT_COMPLETED) {
+        rsl_bulkhead_permit p = f->e[i].permit;
+        futs_remove(f, i);
+        pthread_mutex_unlock(&f->lock);
+        return p;
+    }
+    futs_add(f, w, FUT_ABANDONED, 0);
+    pthread_mutex_unlock(&f->lock);
+    if (rsl_bulkhead_cancel_wait(h, w, &c, NULL) != RSL_OK) {
+        fail("cancel_wait of a live ticket", 0);
+        return 0;
+    }
+    if (c.cancelled) {
+        /* No exit will ever name this ticket. */
+        pthread_mutex_lock(&f->lock);
+        i = futs_find(f, w);
+        if (i >= 0) futs_remove(f, i);
+        pthread_mutex_unlock(&f->lock);
+        return 0;
+    }
+    if (rsl_bulkhead_cancel_wait(h, w, &c, NULL) != RSL_ERR_INVALID_ARGUMENT) {
+        fail("a second cancel of a settled ticket was accepted", 0);
+    }
+    *late = 1;
+    return c.permit;
+}
+
 typedef struct {
     const rsl_bulkhead *bulkhead;
+    futures *futs;
     int index;
-    uint64_t entered;
-    uint64_t refused;
+    uint64_t entered, served, too_late, removed, full, blocked;
 } bulkhead_worker;
 
-/* Threads 0 and 1 fail fast (try_enter); threads 2 and 3 block in
- * enter_wait with a timeout long enough never to expire, so every one of
- * their calls must enter: a lost wake-up shows as a refusal. */
+/* Thread 0 fails fast (try_enter); thread 1 blocks in enter_wait with a
+ * timeout long enough never to expire (a lost wake-up shows as a refusal);
+ * threads 2 and 3 enqueue tickets, and every third of their waits gives up
+ * at once (its timer), racing the hand-over. */
 static void *bulkhead_thread(void *arg) {
     bulkhead_worker *w = arg;
     int i;
     for (i = 0; i < BULKHEAD_ITERATIONS; i++) {
-        rsl_bulkhead_permit p;
-        uint32_t entered = 0;
-        int n, seen;
-        rsl_status st = w->index < 2
-                            ? rsl_bulkhead_try_enter_at(w->bulkhead, i, &p, &entered, NULL)
-                            : rsl_bulkhead_enter_wait(w->bulkhead, 120000000000LL, &p, &entered, NULL);
-        if (st != RSL_OK) {
-            fail("bulkhead enter status", st);
+        rsl_bulkhead_permit p = 0;
+        if (w->index == 0) {
+            MUST_OK(rsl_bulkhead_try_enter_at(w->bulkhead, i, &p, NULL));
+            if (p == 0) w->full++;
+            else w->entered++;
+        } else if (w->index == 1) {
+            MUST_OK(rsl_bulkhead_enter_wait(w->bulkhead, 120000000000LL, &p, NULL));
+            if (p == 0) fail("a blocked waiter was not woken", i);
+            else w->blocked++;
+        } else {
+            rsl_bulkhead_entry e;
+            MUST_OK(rsl_bulkhead_enqueue_at(w->bulkhead, i, &e, NULL));
+            if (e.outcome == RSL_BULKHEAD_ENTERED) {
+                p = e.permit;
+                w->entered++;
+            } else if (e.outcome == RSL_BULKHEAD_QUEUED) {
+                if ((i + w->index) % 3 == 0) {
+                    int late;
+                    p = futs_give_up(w->futs, w->bulkhead, e.waiter, &late);
+                    if (p == 0) w->removed++;
+                    else if (late) w->too_late++;
+                    else w->served++;
+                } else {
+                    p = futs_wait(w->futs, e.waiter);
+                    w->served++;
+                }
+            } else {
+                fail("a queue of 8 for 3 waiters was full", i);
+            }
+        }
+        if (p == 0) {
+            sched_yield();
             continue;
         }
-        if (!entered) {
-            if (w->index >= 2) fail("a waiter was not woken", i);
-            w->refused++;
-            continue;
-        }
-        w->entered++;
-        n = atomic_fetch_add(&bulkhead_inside, 1) + 1;
-        seen = atomic_load(&bulkhead_max_inside);
-        while (n > seen && !atomic_compare_exchange_weak(&bulkhead_max_inside, &seen, n)) {
-        }
+        bulkhead_inside_enter();
+        /* Hold the slot a moment, so that the others queue. */
+        sched_yield();
+        sched_yield();
         atomic_fetch_sub(&bulkhead_inside, 1);
-        st = rsl_bulkhead_exit_at(w->bulkhead, i, &p, NULL, NULL);
-        if (st != RSL_OK) fail("bulkhead exit status", st);
-        /* The same permit again: refused, whatever the others do. */
-        if (rsl_bulkhead_exit_at(w->bulkhead, i, &p, NULL, NULL) != RSL_ERR_INVALID_ARGUMENT) {
-            fail("a second exit of one permit was accepted", i);
-        }
+        bulkhead_exit_deliver(w->bulkhead, i, p, w->futs);
     }
     return NULL;
+}
+
+static int bulkhead_metrics(const rsl_bulkhead *h, rsl_bulkhead_metrics *m) {
+    memset(m, 0, sizeof *m);
+    m->struct_size = sizeof *m;
+    if (rsl_bulkhead_get_metrics_at(h, 0, m, NULL) != RSL_OK) {
+        fail("rsl_bulkhead_get_metrics_at", 0);
+        return -1;
+    }
+    return 0;
 }
 
 static void test_bulkhead(void) {
@@ -837,21 +1014,24 @@ static void test_bulkhead(void) {
     rsl_bulkhead_metrics m;
     bulkhead_worker w[THREADS];
     pthread_t tid[THREADS];
-    uint64_t entered = 0, refused = 0;
+    futures futs;
+    uint64_t entered = 0, served = 0, too_late = 0, removed = 0, full = 0, blocked = 0;
     int i;
 
     MUST_OK(rsl_bulkhead_config_init(&cfg, NULL));
     cfg.max_concurrent = BULKHEAD_LIMIT;
-    cfg.max_waiters = THREADS;
+    cfg.max_waiters = BULKHEAD_QUEUE;
     if (rsl_bulkhead_new(&cfg, &h, NULL) != RSL_OK) {
         fail("rsl_bulkhead_new", 0);
         return;
     }
+    futs_init(&futs);
     atomic_store(&bulkhead_inside, 0);
     atomic_store(&bulkhead_max_inside, 0);
     for (i = 0; i < THREADS; i++) {
         memset(&w[i], 0, sizeof w[i]);
         w[i].bulkhead = h;
+        w[i].futs = &futs;
         w[i].index = i;
         if (pthread_create(&tid[i], NULL, bulkhead_thread, &w[i]) != 0) {
             fprintf(stderr, "pthread_create failed\n");
@@ -861,31 +1041,169 @@ static void test_bulkhead(void) {
     for (i = 0; i < THREADS; i++) {
         pthread_join(tid[i], NULL);
         entered += w[i].entered;
-        refused += w[i].refused;
+        served += w[i].served;
+        too_late += w[i].too_late;
+        removed += w[i].removed;
+        full += w[i].full;
+        blocked += w[i].blocked;
     }
-    memset(&m, 0, sizeof m);
-    m.struct_size = sizeof m;
-    if (rsl_bulkhead_get_metrics_at(h, 0, &m, NULL) != RSL_OK) {
-        fail("rsl_bulkhead_get_metrics_at", 0);
-    } else {
-        printf("bulkhead: %llu entered, %llu refused, at most %d inside at once (cap %d); "
-               "metrics: peak %u, in_use %u, entered %llu, exited %llu, rejected %llu\n",
-               (unsigned long long)entered, (unsigned long long)refused,
-               atomic_load(&bulkhead_max_inside), BULKHEAD_LIMIT, m.peak_in_use, m.in_use,
-               (unsigned long long)m.entered_total, (unsigned long long)m.exited_total,
-               (unsigned long long)m.rejected_total);
+    if (bulkhead_metrics(h, &m) == 0) {
+        uint64_t held = entered + served + too_late + blocked;
+        printf("bulkhead: %llu entered at once, %llu served from the queue, %llu too late, "
+               "%llu cancelled, %llu blocked waits, %llu refused; at most %d inside (cap %d); "
+               "metrics: queued %llu, handed over %llu, cancelled %llu\n",
+               (unsigned long long)entered, (unsigned long long)served,
+               (unsigned long long)too_late, (unsigned long long)removed,
+               (unsigned long long)blocked, (unsigned long long)full,
+               atomic_load(&bulkhead_max_inside), BULKHEAD_LIMIT,
+               (unsigned long long)m.queued_total, (unsigned long long)m.handed_over_total,
+               (unsigned long long)m.cancelled_total);
         if (atomic_load(&bulkhead_max_inside) > BULKHEAD_LIMIT) {
             fail("more callers inside than max_concurrent", atomic_load(&bulkhead_max_inside));
         }
         if (m.peak_in_use > BULKHEAD_LIMIT) fail("peak_in_use above the cap", m.peak_in_use);
         if (m.in_use != 0 || m.waiting != 0) fail("in_use/waiting not back to 0", m.in_use);
-        if (m.entered_total != entered || m.exited_total != entered) {
-            fail("entered/exited totals differ from the entries seen", (long)entered);
+        if (futs.n != 0) fail("an undelivered hand-over", futs.n);
+        if (m.entered_total != held || m.exited_total != held) {
+            fail("entered/exited totals differ from the slots held", (long)held);
         }
-        if (m.rejected_total != refused) fail("rejected_total != refusals seen", (long)refused);
+        /* Every ticket got exactly one slot or one cancellation. */
+        if (m.cancelled_total != removed) fail("cancelled_total != cancellations seen", (long)removed);
+        if (m.queued_total != m.handed_over_total + m.cancelled_total) {
+            fail("queued != handed over + cancelled", (long)m.queued_total);
+        }
+        if (m.handed_over_total < served + too_late) fail("hand-overs missing", (long)served);
+        if (m.rejected_total != full) fail("rejected_total != refusals seen", (long)full);
     }
     rsl_bulkhead_free(h);
+    futs_destroy(&futs);
 }
+
+/* FIFO under concurrency: one slot, held; 24 tickets queued in a known
+ * order by one thread; then one thread per ticket waits for its slot, every
+ * third one gives up at a varying moment, racing the chain of hand-overs.
+ * With one slot the holdings are sequential, so the order they are seen in
+ * is the hand-over order: it must be the arrival order, minus the waiters
+ * whose cancel removed them, and every other waiter must be served. */
+#define FIFO_WAITERS 24
+#define FIFO_ROUNDS 20
+
+typedef struct {
+    const rsl_bulkhead *bulkhead;
+    futures *futs;
+    rsl_bulkhead_waiter waiter;
+    int index, cancels;
+    atomic_int *go;
+    pthread_mutex_t *order_lock;
+    int *order, *order_n, *removed_n;
+} fifo_worker;
+
+static void *fifo_thread(void *arg) {
+    fifo_worker *w = arg;
+    rsl_bulkhead_permit p;
+    if (w->cancels) {
+        int k, late;
+        while (!atomic_load(w->go)) sched_yield();
+        for (k = 0; k < (w->index * 37) % 200; k++) sched_yield();
+        p = futs_give_up(w->futs, w->bulkhead, w->waiter, &late);
+        if (p == 0) {
+            pthread_mutex_lock(w->order_lock);
+            (*w->removed_n)++;
+            pthread_mutex_unlock(w->order_lock);
+            return NULL;
+        }
+    } else {
+        p = futs_wait(w->futs, w->waiter);
+    }
+    bulkhead_inside_enter();
+    pthread_mutex_lock(w->order_lock);
+    w->order[(*w->order_n)++] = w->index;
+    pthread_mutex_unlock(w->order_lock);
+    atomic_fetch_sub(&bulkhead_inside, 1);
+    bulkhead_exit_deliver(w->bulkhead, 1, p, w->futs);
+    return NULL;
+}
+
+static void test_bulkhead_fifo(void) {
+    int round, i;
+    long cancelled_total = 0, served_total = 0;
+    atomic_store(&bulkhead_inside, 0);
+    atomic_store(&bulkhead_max_inside, 0);
+    for (round = 0; round < FIFO_ROUNDS; round++) {
+        rsl_bulkhead_config cfg;
+        rsl_bulkhead *h = NULL;
+        rsl_bulkhead_permit holder = 0;
+        rsl_bulkhead_metrics m;
+        futures futs;
+        fifo_worker w[FIFO_WAITERS];
+        pthread_t tid[FIFO_WAITERS];
+        pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
+        int order[FIFO_WAITERS], order_n = 0, removed_n = 0;
+        atomic_int go;
+
+        MUST_OK(rsl_bulkhead_config_init(&cfg, NULL));
+        cfg.max_concurrent = 1;
+        cfg.max_waiters = FIFO_WAITERS;
+        if (rsl_bulkhead_new(&cfg, &h, NULL) != RSL_OK) {
+            fail("rsl_bulkhead_new", 0);
+            return;
+        }
+        futs_init(&futs);
+        atomic_init(&go, 0);
+        MUST_OK(rsl_bulkhead_try_enter_at(h, 0, &holder, NULL));
+        for (i = 0; i < FIFO_WAITERS; i++) {
+            rsl_bulkhead_entry e;
+            MUST_OK(rsl_bulkhead_enqueue_at(h, 0, &e, NULL));
+            if (e.outcome != RSL_BULKHEAD_QUEUED || e.position != (uint32_t)i + 1) {
+                fail("a ticket did not queue at its place", i);
+            }
+            w[i].bulkhead = h;
+            w[i].futs = &futs;
+            w[i].waiter = e.waiter;
+            w[i].index = i;
+            w[i].cancels = (i + round) % 3 == 0;
+            w[i].go = &go;
+            w[i].order_lock = &order_lock;
+            w[i].order = order;
+            w[i].order_n = &order_n;
+            w[i].removed_n = &removed_n;
+        }
+        for (i = 0; i < FIFO_WAITERS; i++) {
+            if (pthread_create(&tid[i], NULL, fifo_thread, &w[i]) != 0) {
+                fprintf(stderr, "pthread_create failed\n");
+                exit(EXIT_FAILURE);
+            }
+        }
+        atomic_store(&go, 1);
+        bulkhead_exit_deliver(h, 1, holder, &futs);
+        for (i = 0; i < FIFO_WAITERS; i++) pthread_join(tid[i], NULL);
+        for (i = 1; i < order_n; i++) {
+            if (order[i - 1] >= order[i]) fail("slots not handed over in arrival order", order[i]);
+        }
+        if (order_n + removed_n != FIFO_WAITERS) fail("a waiter got neither a slot nor a cancel", order_n);
+        for (i = 0; i < FIFO_WAITERS; i++) {
+            int k, seen = 0;
+            for (k = 0; k < order_n; k++) seen |= order[k] == i;
+            if (!w[i].cancels && !seen) fail("a waiter that never gave up was not served", i);
+        }
+        if (bulkhead_metrics(h, &m) == 0) {
+            if (m.in_use != 0 || m.waiting != 0) fail("fifo: in_use/waiting not back to 0", m.in_use);
+            if (m.cancelled_total != (uint64_t)removed_n) fail("fifo: cancelled_total", removed_n);
+            if (m.handed_over_total != (uint64_t)order_n) fail("fifo: handed_over_total", order_n);
+        }
+        if (futs.n != 0) fail("fifo: an undelivered hand-over", futs.n);
+        cancelled_total += removed_n;
+        served_total += order_n;
+        rsl_bulkhead_free(h);
+        futs_destroy(&futs);
+        pthread_mutex_destroy(&order_lock);
+    }
+    if (atomic_load(&bulkhead_max_inside) > 1) fail("fifo: two holders of one slot", 0);
+    printf("bulkhead queue: %d rounds of %d tickets: %ld served in arrival order, %ld cancelled "
+           "before their turn\n",
+           FIFO_ROUNDS, FIFO_WAITERS, served_total, cancelled_total);
+}
+
 
 /* ------------------------------------------------------------------------ */
 /* Token bucket and leaky bucket                                            */
@@ -1190,6 +1508,7 @@ int main(void) {
     test_window_limiter(RSL_WINDOW_LIMITER_SLIDING_WEIGHTED, 1);
     test_adaptive_limiter();
     test_bulkhead();
+    test_bulkhead_fifo();
     test_token_bucket();
     test_leaky_bucket();
     if (failures != 0) {

@@ -25,4 +25,7 @@ pub use crate::core::outcome::Outcome;
 pub use crate::core::retry::{Retry, RetryConfig, RetryState};
 pub use crate::core::retry_budget::{BudgetConfig as RetryBudgetConfig, RetryBudget};
 pub use crate::core::token_bucket::{Reservation, TokenBucket, TokenBucketConfig};
-pub use crate::core::window_limiter::{Mode as WindowMode, WindowLimiter, WindowLimiterConfig};
+pub use crate::core::window_limiter::{
+    Mode as WindowMode, Reserve as WindowReserve, WindowLimiter, WindowLimiterConfig,
+    WindowReservation,
+};

@@ -495,6 +495,7 @@ enum Join {
     Full,
 }
 
+#[cold]
 fn not_a_permit() -> Error {
     Error::argument(
         "permit",
@@ -503,6 +504,7 @@ fn not_a_permit() -> Error {
     )
 }
 
+#[cold]
 fn not_a_waiter() -> Error {
     Error::argument(
         "waiter",
@@ -584,6 +586,7 @@ impl Bulkhead {
         &self.cfg
     }
 
+    #[inline]
     fn permit(&self, index: u32, id: u64) -> Permit {
         Permit(self.keys.encode(pack(KIND_PERMIT, index, id)))
     }
@@ -594,6 +597,7 @@ impl Bulkhead {
 
     /// Admits one call if a slot is free and nobody is queued: one
     /// compare-and-swap pops a free slot and counts the permit.
+    #[inline]
     fn acquire(&self, now: i64) -> Option<Permit> {
         let mut head = self.head.0.load(Ordering::SeqCst);
         let (index, count) = loop {
@@ -631,6 +635,7 @@ impl Bulkhead {
 
     /// Pushes a freed slot back on the stack, one permit fewer out; `false`
     /// (nothing done) while waiters are queued: the slot is theirs.
+    #[inline]
     fn push_free(&self, index: u32) -> bool {
         let Some(slot) = self.slots.get(index as usize) else {
             return true;
@@ -764,12 +769,14 @@ impl Bulkhead {
         }
     }
 
+    #[cold]
     fn reject(&self) {
         self.rejected.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Enters at `now` if a slot is free and nobody is queued, else returns
     /// `None` at once (fail fast): a queued waiter is never overtaken.
+    #[inline]
     pub fn try_enter_at(&self, now: i64) -> Option<Permit> {
         let permit = self.acquire(now);
         if permit.is_none() {
@@ -812,12 +819,46 @@ impl Bulkhead {
     /// `now`), else it is free again. A permit is accepted once: a second
     /// exit, a stale copy, a permit of another bulkhead, a waiter ticket or a
     /// made-up value is an error naming `permit`, and nothing is released.
+    #[inline]
     pub fn exit_at(&self, now: i64, permit: Permit) -> Result<Exit> {
         let (kind, index, gen) = unpack(self.keys.decode(permit.0));
         let slot = match self.slots.get(index as usize) {
             Some(s) if kind == KIND_PERMIT && gen % 2 == 1 && permit.0 != 0 => s,
             _ => return Err(not_a_permit()),
         };
+        // The use count's high bits are 0 until 2^46 uses of the slot: try
+        // the permit's id itself first (one atomic), then the slow way.
+        if slot
+            .state
+            .compare_exchange(
+                gen,
+                gen.wrapping_add(1),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            Self::exit_wrapped(slot, gen)?;
+        }
+        let entered = slot.entered_at.load(Ordering::Relaxed);
+        let held_ns = clock::elapsed(now, entered).max(0);
+        if self.cfg.max_hold_ns > 0 && held_ns >= self.cfg.max_hold_ns {
+            self.overdue_exits.fetch_add(1, Ordering::Relaxed);
+        }
+        // Set only for a holding handed to a ticket (under the mutex, before
+        // the permit existed); only a cancel clears it meanwhile.
+        let handover = if slot.waiter.load(Ordering::Acquire) == 0 && self.push_free(index) {
+            Handover::None
+        } else {
+            self.exit_slow(slot, index, now)
+        };
+        Ok(Exit { held_ns, handover })
+    }
+
+    /// The exit's compare-and-swap when the use count has high bits (after
+    /// 2^46 uses of the slot) or the permit is not live.
+    #[cold]
+    fn exit_wrapped(slot: &Slot, gen: u64) -> Result<()> {
         let mut state = slot.state.load(Ordering::Acquire);
         loop {
             if state % 2 == 0 || state & GEN_MASK != gen {
@@ -829,31 +870,23 @@ impl Bulkhead {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => break,
+                Ok(_) => return Ok(()),
                 Err(s) => state = s,
             }
         }
-        let entered = slot.entered_at.load(Ordering::Relaxed);
-        let held_ns = clock::elapsed(now, entered).max(0);
-        if self.cfg.max_hold_ns > 0 && held_ns >= self.cfg.max_hold_ns {
-            self.overdue_exits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The exit's queue path: the holding was handed to a ticket (release
+    /// its cell), or waiters are queued (hand the slot over).
+    #[cold]
+    #[inline(never)]
+    fn exit_slow(&self, slot: &Slot, index: u32, now: i64) -> Handover {
+        let mut w = self.waits.lock();
+        let cell = slot.waiter.swap(0, Ordering::Relaxed);
+        if let Some(c) = cell.checked_sub(1) {
+            w.release(c);
         }
-        // Set only for a holding handed to a ticket (under the mutex, before
-        // the permit existed); only a cancel clears it meanwhile.
-        let handover = if slot.waiter.load(Ordering::Acquire) != 0 {
-            let mut w = self.waits.lock();
-            let cell = slot.waiter.swap(0, Ordering::Relaxed);
-            if let Some(c) = cell.checked_sub(1) {
-                w.release(c);
-            }
-            self.release_locked(&mut w, index, now)
-        } else if self.push_free(index) {
-            Handover::None
-        } else {
-            let mut w = self.waits.lock();
-            self.release_locked(&mut w, index, now)
-        };
-        Ok(Exit { held_ns, handover })
+        self.release_locked(&mut w, index, now)
     }
 
     /// Removes a queued waiter (its timeout fired, or its caller gave up).

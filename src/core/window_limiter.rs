@@ -416,7 +416,21 @@ struct State {
     latest: Option<i64>,
     admitted_total: u64,
     rejected_total: u64,
-    queue: Queue,
+    /// The instant of the oldest pending reservation; `i64::MAX` when none
+    /// is pending (the hot paths look only at this).
+    first_at: i64,
+    /// The reservations, out of line: they cost nothing until used.
+    queue: Box<Queue>,
+}
+
+impl State {
+    fn sync_first(&mut self) {
+        self.first_at = self.queue.pending.front().map_or(i64::MAX, |p| p.at);
+    }
+
+    fn queued(&self) -> bool {
+        self.first_at != i64::MAX
+    }
 }
 
 /// A thread-safe window rate limiter.
@@ -440,10 +454,11 @@ impl WindowLimiter {
                 latest: None,
                 admitted_total: 0,
                 rejected_total: 0,
-                queue: Queue {
+                first_at: i64::MAX,
+                queue: Box::new(Queue {
                     next_seq: 1,
                     ..Queue::default()
-                },
+                }),
             }),
         })
     }
@@ -487,7 +502,7 @@ impl WindowLimiter {
         let eff = self.move_to(&mut s, now);
         let n = u64::from(n);
         let view = self.view(&s, eff);
-        let queued = !s.queue.pending.is_empty();
+        let queued = s.queued();
         let allowed = !queued && view.fits(n, ceiling);
         let mut retry_after_ns = 0;
         if allowed {
@@ -495,7 +510,11 @@ impl WindowLimiter {
             s.admitted_total = s.admitted_total.saturating_add(n);
         } else {
             s.rejected_total = s.rejected_total.saturating_add(1);
-            let from = s.queue.pending.back().map_or(eff, |p| p.at);
+            let from = if s.queued() {
+                s.queue.pending.back().map_or(eff, |p| p.at)
+            } else {
+                eff
+            };
             retry_after_ns = self
                 .earliest_fit(&s, eff, from, n, ceiling)
                 .saturating_sub(now)
@@ -541,16 +560,15 @@ impl WindowLimiter {
         let mut s = self.state.lock();
         let eff = self.move_to(&mut s, now);
         let n = u64::from(n);
-        let from = match s.queue.pending.back() {
-            Some(p) => p.at,
-            None => {
-                if self.view(&s, eff).fits(n, ceiling) {
-                    s.window.add(eff, n);
-                    s.admitted_total = s.admitted_total.saturating_add(n);
-                    return Ok(Reserve::Granted);
-                }
-                eff
+        let from = if s.queued() {
+            s.queue.pending.back().map_or(eff, |p| p.at)
+        } else {
+            if self.view(&s, eff).fits(n, ceiling) {
+                s.window.add(eff, n);
+                s.admitted_total = s.admitted_total.saturating_add(n);
+                return Ok(Reserve::Granted);
             }
+            eff
         };
         let at = self.earliest_fit(&s, eff, from, n, ceiling);
         let wait_ns = at.saturating_sub(now).max(1);
@@ -569,6 +587,7 @@ impl WindowLimiter {
         q.pending.push_back(Pending { seq, at, n });
         q.add_future(bucket, n);
         q.reserved_total += 1;
+        s.sync_first();
         Ok(Reserve::Reserved {
             reservation: WindowReservation(self.keys.encode(seq)),
             wait_ns,
@@ -596,6 +615,7 @@ impl WindowLimiter {
                 q.sub_future(window.index_of(p.at), p.n);
                 q.cancelled_total += 1;
                 q.settle(seq, Settled::Cancelled, keep);
+                s.sync_first();
                 return Ok(true);
             }
         }
@@ -625,7 +645,7 @@ impl WindowLimiter {
         let mut s = self.state.lock();
         let eff = self.move_to(&mut s, now);
         let view = self.view(&s, eff);
-        let queued = !s.queue.pending.is_empty();
+        let queued = s.queued();
         WindowMetrics {
             window_count: view.current,
             previous_count: view.previous,
@@ -645,8 +665,21 @@ impl WindowLimiter {
 
     /// Moves to `max(now, latest)` and returns it; reservations whose
     /// instant has come are counted at their instant on the way.
+    #[inline]
     fn move_to(&self, s: &mut State, now: i64) -> i64 {
         let eff = s.latest.map_or(now, |l| l.max(now));
+        if s.first_at <= eff {
+            self.mature(s, eff);
+        }
+        s.latest = Some(eff);
+        s.window.advance(eff);
+        eff
+    }
+
+    /// Counts the reservations whose instant has come, at their instants.
+    #[cold]
+    #[inline(never)]
+    fn mature(&self, s: &mut State, eff: i64) {
         let keep = self.cfg.max_reservations as usize;
         while let Some(&p) = s.queue.pending.front() {
             if p.at > eff {
@@ -660,9 +693,7 @@ impl WindowLimiter {
             s.queue.sub_future(s.window.index_of(p.at), p.n);
             s.queue.settle(p.seq, Settled::Matured, keep);
         }
-        s.latest = Some(eff);
-        s.window.advance(eff);
-        eff
+        s.sync_first();
     }
 
     fn view(&self, s: &State, eff: i64) -> View {
@@ -704,10 +735,22 @@ impl WindowLimiter {
                 // The count changes only at bucket starts, as the oldest
                 // buckets leave the window one by one.
                 let len = i64::from(self.cfg.bucket_count());
+                if !s.queued() {
+                    // Nothing reserved: the oldest buckets of the window
+                    // leave one by one.
+                    let start = eff - eff.rem_euclid(b);
+                    let current = s.window.total();
+                    let mut freed = 0u64;
+                    for k in 1..=len {
+                        freed = freed.saturating_add(s.window.get(head - len + k));
+                        if current.saturating_sub(freed).saturating_add(n) <= ceiling {
+                            return start.saturating_add(k.saturating_mul(b));
+                        }
+                    }
+                    return start.saturating_add(len.saturating_mul(b));
+                }
                 let k0 = from.div_euclid(b);
-                let mut sum = if k0 == head && s.queue.future.is_empty() {
-                    s.window.total()
-                } else {
+                let mut sum = {
                     ((k0 - len + 1)..=k0)
                         .map(|j| Self::count(s, head, j))
                         .fold(0u64, u64::saturating_add)

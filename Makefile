@@ -1,6 +1,6 @@
 # libresilience — build, check and test everything from one place.
 #
-#   make test          everything CI checks (lint, header, Rust, C, examples)
+#   make test          everything CI checks (lint, header, Rust, C, install, examples)
 #   make demo          build and run the examples
 #   make build         cargo build --release (libresilience.a / .so)
 #   make header        regenerate include/resilience.h

@@ -3331,17 +3331,37 @@ rsl_status rsl_bulkhead_get_metrics(const struct rsl_bulkhead *bulkhead,
 /**
  * Takes a reference on the process-wide CPU sampler, starting its
  * background thread on the first one (the average then starts at 0 and
- * takes a sample every 250 ms). Every `RSL_CPU_SOURCE_SAMPLER` limiter
- * holds one reference for its life; call this yourself to read
- * `rsl_cpu_sampler_get_stats` without a limiter. Thread-safe.
+ * takes a sample every 250 ms; the source is detected before this
+ * returns). Every `RSL_CPU_SOURCE_SAMPLER` limiter holds one reference for
+ * its life; call this yourself to read `rsl_cpu_sampler_get_stats` without
+ * a limiter. Thread-safe. Survives fork(): see `rsl_after_fork_child`.
  * Errors: `RSL_ERR_INVALID_ARGUMENT` (message `sampler:`) if the thread
  * could not be spawned.
  */
 RSL_MUST_USE rsl_status rsl_cpu_sampler_start(struct rsl_error *err);
 
 /**
+ * Starts, now, the CPU sampler thread in a child made by fork() (only the
+ * forking thread is copied into a child, so the parent's sampler thread is
+ * not there); the child keeps the inherited average and sample count, and
+ * its limiters keep their references. Calling it is optional: the first
+ * time the sampler is used the library registers `pthread_atfork`
+ * handlers that stop the thread before fork(), restart it in the parent
+ * at once, and in the child at its first use of the sampler (a `SAMPLER`
+ * limiter's acquire or metrics, its free, any `rsl_cpu_sampler_*` call).
+ * Call this to have the thread running before the first request, or after
+ * a fork that runs no atfork handlers (a raw `clone` system call). A no-op
+ * (RSL_OK) when nothing needs starting; idempotent. Call it from the
+ * child's only thread, before other threads use the library.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT` (message `sampler:`) if the thread
+ * could not be spawned (the next sampler call retries).
+ */
+RSL_MUST_USE rsl_status rsl_after_fork_child(struct rsl_error *err);
+
+/**
  * Gives back a reference taken by `rsl_cpu_sampler_start`; when the last
- * reference goes the thread is stopped and joined before this returns.
+ * reference goes the thread is stopped and joined before this returns (in
+ * a forked child, the parent's thread is never joined: it is not there).
  * Thread-safe. Errors: `RSL_ERR_INVALID_ARGUMENT` (message `sampler:`)
  * when no reference is held.
  */
@@ -3349,7 +3369,8 @@ RSL_MUST_USE rsl_status rsl_cpu_sampler_stop(struct rsl_error *err);
 
 /**
  * A snapshot of the sampler into `*out` (set `out->struct_size` first).
- * Thread-safe. Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`.
+ * In a forked child it first restarts the sampler thread (see
+ * `rsl_after_fork_child`). Thread-safe. Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`.
  */
 RSL_MUST_USE
 rsl_status rsl_cpu_sampler_get_stats(struct rsl_cpu_sampler_stats *out,

@@ -7,7 +7,7 @@
 #   make header-check  regenerate, fail on any difference, compile it as C11/C++17
 #   make lint          cargo fmt --check, cargo clippy -D warnings
 #   make test-rust     cargo test --release
-#   make test-c        CTest under ASan/UBSan and under valgrind
+#   make test-c        CTest under ASan/UBSan, under valgrind, and (threaded tests) TSan
 #   make examples      build and run examples/c and examples/rust
 #   make bench         cargo bench
 #   make clean         remove build/ (never target/)
@@ -72,7 +72,14 @@ header-check: setup
 	fi
 	$(CC) $(C_WARN) -Iinclude -c tests/c/header_check.c -o $(BUILD)/header-check/header_check_c.o
 	$(CXX) $(CXX_WARN) -Iinclude -c tests/c/header_check.cpp -o $(BUILD)/header-check/header_check_cpp.o
-	@echo "header-check: header up to date; compiles as C11 and C++17"
+	@# An ignored status must not compile with -Werror (RSL_MUST_USE), in C and C++.
+	@printf '#include "resilience.h"\nvoid f(rsl_breaker_config *c);\nvoid f(rsl_breaker_config *c) { rsl_breaker_config_init(c, NULL); }\n' >$(BUILD)/header-check/ignored.c
+	@if $(CC) $(C_WARN) -Iinclude -c $(BUILD)/header-check/ignored.c -o /dev/null 2>/dev/null; then \
+	    echo "header-check: an ignored rsl_status compiled without a warning (C)" >&2; exit 1; fi
+	@if $(CXX) $(CXX_WARN) -x c++ -Iinclude -c $(BUILD)/header-check/ignored.c -o /dev/null 2>/dev/null; then \
+	    echo "header-check: an ignored rsl_status compiled without a warning (C++)" >&2; exit 1; fi
+	CC=$(CC) tests/c/check_header_names.sh include/resilience.h
+	@echo "header-check: header up to date; compiles as C11 and C++17; ignored statuses warn; only rsl_/RSL_ names"
 
 lint: setup
 	$(CARGO) fmt --check
@@ -81,8 +88,9 @@ lint: setup
 test-rust: setup
 	$(CARGO) test --release
 
-# Two CMake trees over tests/c: one with ASan/UBSan, one plain whose tests are
-# registered a second time under valgrind memcheck.
+# Three CMake trees over tests/c: one with ASan/UBSan, one plain whose tests
+# are registered a second time under valgrind memcheck, and one with
+# ThreadSanitizer for the multi-threaded tests.
 test-c: setup build
 	$(CMAKE) -S tests/c -B $(BUILD)/c-asan -DCMAKE_BUILD_TYPE=Debug \
 	    -DRSL_LIBRARY=$(LIB_A) -DRSL_SANITIZE=ON >/dev/null
@@ -92,6 +100,10 @@ test-c: setup build
 	    -DRSL_LIBRARY=$(LIB_A) -DRSL_VALGRIND=ON >/dev/null
 	$(CMAKE) --build $(BUILD)/c-plain -j $(JOBS)
 	cd $(BUILD)/c-plain && $(CTEST) --output-on-failure --no-tests=error -j $(JOBS)
+	$(CMAKE) -S tests/c -B $(BUILD)/c-tsan -DCMAKE_BUILD_TYPE=Debug \
+	    -DRSL_LIBRARY=$(LIB_A) -DRSL_TSAN=ON >/dev/null
+	$(CMAKE) --build $(BUILD)/c-tsan -j $(JOBS)
+	cd $(BUILD)/c-tsan && $(CTEST) --output-on-failure --no-tests=error -j $(JOBS)
 
 # Every examples/c/*.c is built against the static library and run; every
 # examples/rust/*.rs is run with `cargo run --example <file name>` (each needs

@@ -28,7 +28,7 @@ fn generate_header() {
         parts.next().unwrap_or(0),
     );
     config.after_includes = Some(format!(
-        "\n#define RSL_VERSION_MAJOR {major}\n#define RSL_VERSION_MINOR {minor}\n#define RSL_VERSION_PATCH {patch}\n#define RSL_VERSION_STRING \"{version}\"\n"
+        "\n#define RSL_VERSION_MAJOR {major}\n#define RSL_VERSION_MINOR {minor}\n#define RSL_VERSION_PATCH {patch}\n#define RSL_VERSION_STRING \"{version}\"\n\n/* Marks functions whose status must be checked; define it empty before\n * including this header to opt out. */\n#ifndef RSL_MUST_USE\n#  if defined(__cplusplus) && __cplusplus >= 201703L\n#    define RSL_MUST_USE [[nodiscard]]\n#  elif defined(__GNUC__) || defined(__clang__)\n#    define RSL_MUST_USE __attribute__((warn_unused_result))\n#  else\n#    define RSL_MUST_USE\n#  endif\n#endif\n"
     ));
     let out = root.join("include/resilience.h");
     match cbindgen::Builder::new()

@@ -92,15 +92,27 @@ fn single(c: &mut Criterion) {
     let mut cfg = rsl_adaptive_limiter_config::from(AdaptiveLimiterConfig::default());
     cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;
     let mut h: *mut rsl_adaptive_limiter = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_adaptive_limiter_new(&cfg, &mut h) }, 0);
+    assert_eq!(
+        unsafe { rsl_adaptive_limiter_new(&cfg, &mut h, std::ptr::null_mut()) },
+        0
+    );
     g.bench_function("libresilience C ABI, library clock", |b| {
         b.iter(|| unsafe {
             let mut d = rsl_adaptive_limiter_decision::default();
-            rsl_adaptive_limiter_acquire(h, RSL_CRITICALITY_CRITICAL, &mut d);
-            black_box(rsl_adaptive_limiter_release(
+            assert_eq!(
+                rsl_adaptive_limiter_acquire(
+                    h,
+                    RSL_CRITICALITY_CRITICAL,
+                    &mut d,
+                    std::ptr::null_mut()
+                ),
+                resilience::ffi::RSL_OK
+            );
+            black_box(rsl_adaptive_limiter_record(
                 h,
                 &d.token,
                 RSL_OUTCOME_SUCCESS,
+                std::ptr::null_mut(),
                 std::ptr::null_mut(),
             ));
         });

@@ -85,15 +85,22 @@ fn single(c: &mut Criterion) {
         });
     });
     let mut h: *mut rsl_breaker = std::ptr::null_mut();
-    unsafe { rsl_breaker_new_at(std::ptr::null(), 0, &mut h) };
+    assert_eq!(
+        unsafe { rsl_breaker_new_at(std::ptr::null(), 0, &mut h, std::ptr::null_mut()) },
+        resilience::ffi::RSL_OK
+    );
     g.bench_function("libresilience C ABI, library clock", |bn| {
         bn.iter(|| unsafe {
             let mut a = rsl_breaker_acquire_result::default();
-            rsl_breaker_acquire(h, &mut a);
+            assert_eq!(
+                rsl_breaker_acquire(h, &mut a, std::ptr::null_mut()),
+                resilience::ffi::RSL_OK
+            );
             black_box(rsl_breaker_record(
                 h,
                 &a.permit,
                 resilience::ffi::RSL_OUTCOME_SUCCESS,
+                std::ptr::null_mut(),
                 std::ptr::null_mut(),
             ));
         });

@@ -122,10 +122,16 @@ impl Drop for CHandle {
 
 fn c_bulkhead() -> CHandle {
     let mut cfg = rsl_bulkhead_config::from(Config::default());
-    unsafe { rsl_bulkhead_config_init(&mut cfg) };
+    assert_eq!(
+        unsafe { rsl_bulkhead_config_init(&mut cfg, std::ptr::null_mut()) },
+        resilience::ffi::RSL_OK
+    );
     cfg.max_concurrent = MAX;
     let mut h = std::ptr::null_mut();
-    unsafe { rsl_bulkhead_new(&cfg, &mut h) };
+    assert_eq!(
+        unsafe { rsl_bulkhead_new(&cfg, &mut h, std::ptr::null_mut()) },
+        resilience::ffi::RSL_OK
+    );
     CHandle(h)
 }
 
@@ -154,8 +160,23 @@ impl Contender for CHandle {
         let mut p = rsl_bulkhead_permit::default();
         let mut ok = 0;
         unsafe {
-            rsl_bulkhead_try_enter_at(self.0, black_box(1), &mut p, &mut ok);
-            rsl_bulkhead_exit_at(self.0, black_box(2), &p, std::ptr::null_mut());
+            black_box(rsl_bulkhead_try_enter_at(
+                self.0,
+                black_box(1),
+                &mut p,
+                &mut ok,
+                std::ptr::null_mut(),
+            ));
+            assert_eq!(
+                rsl_bulkhead_exit_at(
+                    self.0,
+                    black_box(2),
+                    &p,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut()
+                ),
+                resilience::ffi::RSL_OK
+            );
         }
         black_box(ok);
     }
@@ -263,6 +284,7 @@ fn codecs(c: &mut Criterion) {
                 buf.as_mut_ptr(),
                 16,
                 &mut len,
+                std::ptr::null_mut(),
             )
         });
     });
@@ -274,7 +296,12 @@ fn codecs(c: &mut Criterion) {
     g.bench_function("decode 1S (C ABI)", |b| {
         let mut d = rsl_deadline_decoded::default();
         b.iter(|| unsafe {
-            rsl_deadline_grpc_timeout_decode(black_box(c"1S".as_ptr()), 2, &mut d)
+            rsl_deadline_grpc_timeout_decode(
+                black_box(c"1S".as_ptr()),
+                2,
+                &mut d,
+                std::ptr::null_mut(),
+            )
         });
     });
     g.finish();
@@ -300,7 +327,10 @@ fn codecs(c: &mut Criterion) {
         })
     });
     let mut h = std::ptr::null_mut();
-    unsafe { rsl_deadline_policy_new(std::ptr::null(), &mut h) };
+    assert_eq!(
+        unsafe { rsl_deadline_policy_new(std::ptr::null(), &mut h, std::ptr::null_mut()) },
+        resilience::ffi::RSL_OK
+    );
     g.bench_function("call_at (C ABI)", |b| {
         let mut plan = rsl_deadline_call_plan::default();
         b.iter(|| unsafe {
@@ -310,6 +340,7 @@ fn codecs(c: &mut Criterion) {
                 black_box(1_000_000_000),
                 500_000_000,
                 &mut plan,
+                std::ptr::null_mut(),
             )
         });
     });

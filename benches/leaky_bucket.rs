@@ -107,7 +107,10 @@ impl Handle {
 fn ffi(cfg: LeakyConfig) -> Handle {
     let raw = rsl_leaky_bucket_config::from(cfg);
     let mut h = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_leaky_bucket_new(&raw, &mut h) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_leaky_bucket_new(&raw, &mut h, std::ptr::null_mut()) },
+        RSL_OK
+    );
     Handle(h)
 }
 
@@ -131,7 +134,18 @@ fn gcra_single(c: &mut Criterion) {
         b.iter(|| {
             let now = advance(&clock, STEP);
             let mut v = rsl_leaky_bucket_verdict::default();
-            unsafe { rsl_leaky_bucket_check_at(h.get(), black_box(now), 1, &mut v) };
+            assert_eq!(
+                unsafe {
+                    rsl_leaky_bucket_check_at(
+                        h.get(),
+                        black_box(now),
+                        1,
+                        &mut v,
+                        std::ptr::null_mut(),
+                    )
+                },
+                resilience::ffi::RSL_OK
+            );
             black_box(v.allowed)
         });
     });
@@ -153,11 +167,14 @@ fn gcra_single(c: &mut Criterion) {
     });
     // Real clocks: ours reads CLOCK_MONOTONIC (vDSO), governor quanta's TSC.
     g.bench_function(
-        "libresilience C ABI rsl_leaky_bucket_check (real clock)",
+        "libresilience C ABI rsl_leaky_bucket_check (real clock, std::ptr::null_mut())",
         |b| {
             b.iter(|| {
                 let mut v = rsl_leaky_bucket_verdict::default();
-                unsafe { rsl_leaky_bucket_check(h.get(), 1, &mut v) };
+                assert_eq!(
+                    unsafe { rsl_leaky_bucket_check(h.get(), 1, &mut v, std::ptr::null_mut()) },
+                    resilience::ffi::RSL_OK
+                );
                 black_box(v.allowed)
             });
         },
@@ -226,12 +243,15 @@ fn gcra_contended(c: &mut Criterion) {
     });
     let h = ffi(meter_config());
     g.bench_function(
-        "libresilience C ABI rsl_leaky_bucket_check (real clock)",
+        "libresilience C ABI rsl_leaky_bucket_check (real clock, std::ptr::null_mut())",
         |b| {
             b.iter_custom(|iters| {
                 two_threads(iters, &|_| {
                     let mut v = rsl_leaky_bucket_verdict::default();
-                    unsafe { rsl_leaky_bucket_check(h.get(), 1, &mut v) };
+                    assert_eq!(
+                        unsafe { rsl_leaky_bucket_check(h.get(), 1, &mut v, std::ptr::null_mut()) },
+                        resilience::ffi::RSL_OK
+                    );
                     black_box(v);
                 })
             });
@@ -272,7 +292,17 @@ fn pacer(c: &mut Criterion) {
             b.iter(|| {
                 let now = advance(&clock, STEP);
                 let mut out = rsl_leaky_bucket_permit::default();
-                unsafe { rsl_leaky_bucket_take_at(h.get(), black_box(now), &mut out) };
+                assert_eq!(
+                    unsafe {
+                        rsl_leaky_bucket_take_at(
+                            h.get(),
+                            black_box(now),
+                            &mut out,
+                            std::ptr::null_mut(),
+                        )
+                    },
+                    resilience::ffi::RSL_OK
+                );
                 black_box(out)
             });
         },

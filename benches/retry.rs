@@ -89,14 +89,20 @@ fn backoff_single(c: &mut Criterion) {
     }
     let cfg = rsl_backoff_config::from(seeded(Preset::GrpcConnection));
     let mut h: *mut rsl_backoff = std::ptr::null_mut();
-    unsafe { rsl_backoff_new(&cfg, &mut h) };
+    assert_eq!(
+        unsafe { rsl_backoff_new(&cfg, &mut h, std::ptr::null_mut()) },
+        resilience::ffi::RSL_OK
+    );
     let mut n = 0u32;
     let mut st = rsl_backoff_state::default();
     g.bench_function("gRPC connection: C ABI rsl_backoff_next", |bn| {
         bn.iter(|| unsafe {
             n = n % 8 + 1;
             let mut d = 0i64;
-            rsl_backoff_next(h, n, &mut st, &mut d);
+            assert_eq!(
+                rsl_backoff_next(h, n, &mut st, &mut d, std::ptr::null_mut()),
+                resilience::ffi::RSL_OK
+            );
             black_box(d)
         });
     });

@@ -78,7 +78,10 @@ fn ffi() -> Handle {
         burst: BURST,
     };
     let mut h = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_token_bucket_new(&cfg, &mut h) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_token_bucket_new(&cfg, &mut h, std::ptr::null_mut()) },
+        RSL_OK
+    );
     Handle(h)
 }
 
@@ -98,7 +101,18 @@ fn single(c: &mut Criterion) {
         bch.iter(|| {
             now += STEP;
             let mut ok = 0;
-            unsafe { rsl_token_bucket_allow_at(h.get(), black_box(now), 1, &mut ok) };
+            assert_eq!(
+                unsafe {
+                    rsl_token_bucket_allow_at(
+                        h.get(),
+                        black_box(now),
+                        1,
+                        &mut ok,
+                        std::ptr::null_mut(),
+                    )
+                },
+                resilience::ffi::RSL_OK
+            );
             black_box(ok)
         });
     });
@@ -111,11 +125,14 @@ fn single(c: &mut Criterion) {
         });
     });
     g.bench_function(
-        "libresilience C ABI rsl_token_bucket_allow (real clock)",
+        "libresilience C ABI rsl_token_bucket_allow (real clock, std::ptr::null_mut())",
         |bch| {
             bch.iter(|| {
                 let mut ok = 0;
-                unsafe { rsl_token_bucket_allow(h.get(), 1, &mut ok) };
+                assert_eq!(
+                    unsafe { rsl_token_bucket_allow(h.get(), 1, &mut ok, std::ptr::null_mut()) },
+                    resilience::ffi::RSL_OK
+                );
                 black_box(ok)
             });
         },
@@ -161,7 +178,18 @@ fn contended(c: &mut Criterion) {
         bch.iter_custom(|iters| {
             two_threads(iters, &|_, i| {
                 let mut ok = 0;
-                unsafe { rsl_token_bucket_allow_at(h.get(), i * STEP, 1, &mut ok) };
+                assert_eq!(
+                    unsafe {
+                        rsl_token_bucket_allow_at(
+                            h.get(),
+                            i * STEP,
+                            1,
+                            &mut ok,
+                            std::ptr::null_mut(),
+                        )
+                    },
+                    resilience::ffi::RSL_OK
+                );
                 black_box(ok);
             })
         });

@@ -123,7 +123,10 @@ fn single(c: &mut Criterion) {
     let mut cfg = rsl_window_limiter_config::from(WindowLimiterConfig::default());
     cfg.limit = u32::MAX;
     let mut h: *mut rsl_window_limiter = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_window_limiter_new(&cfg, &mut h) }, 0);
+    assert_eq!(
+        unsafe { rsl_window_limiter_new(&cfg, &mut h, std::ptr::null_mut()) },
+        0
+    );
     g.bench_function("libresilience sliding buckets, C ABI, library clock", |b| {
         b.iter(|| unsafe {
             let mut d = rsl_window_limiter_decision::default();
@@ -132,6 +135,7 @@ fn single(c: &mut Criterion) {
                 1,
                 RSL_CRITICALITY_CRITICAL,
                 &mut d,
+                std::ptr::null_mut(),
             ));
             black_box(d)
         });

@@ -117,11 +117,17 @@ unsafe impl Sync for Shared {}
 fn c_abi_never_admits_more_than_the_limit() {
     const LIMIT: u32 = 2;
     let mut cfg = rsl_bulkhead_config::from(Config::default());
-    unsafe { rsl_bulkhead_config_init(&mut cfg) };
+    assert_eq!(
+        unsafe { rsl_bulkhead_config_init(&mut cfg, std::ptr::null_mut()) },
+        resilience::ffi::RSL_OK
+    );
     cfg.max_concurrent = LIMIT;
     cfg.max_waiters = 4;
     let mut h = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_bulkhead_new(&cfg, &mut h) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_bulkhead_new(&cfg, &mut h, std::ptr::null_mut()) },
+        RSL_OK
+    );
     let shared = Shared(h);
     let inside = Arc::new(Inside::default());
     let handles: Vec<_> = (0..4)
@@ -135,9 +141,19 @@ fn c_abi_never_admits_more_than_the_limit() {
                     let mut ok = 0u32;
                     // Half the threads wait (thread-per-request), half fail fast.
                     let st = if t % 2 == 0 {
-                        unsafe { rsl_bulkhead_try_enter_at(h.0, i, &mut p, &mut ok) }
+                        unsafe {
+                            rsl_bulkhead_try_enter_at(h.0, i, &mut p, &mut ok, std::ptr::null_mut())
+                        }
                     } else {
-                        unsafe { rsl_bulkhead_enter_wait(h.0, LONG_NS, &mut p, &mut ok) }
+                        unsafe {
+                            rsl_bulkhead_enter_wait(
+                                h.0,
+                                LONG_NS,
+                                &mut p,
+                                &mut ok,
+                                std::ptr::null_mut(),
+                            )
+                        }
                     };
                     assert_eq!(st, RSL_OK);
                     if t % 2 == 1 {
@@ -149,12 +165,22 @@ fn c_abi_never_admits_more_than_the_limit() {
                         inside.leave();
                         let mut held = -1;
                         assert_eq!(
-                            unsafe { rsl_bulkhead_exit_at(h.0, i, &p, &mut held) },
+                            unsafe {
+                                rsl_bulkhead_exit_at(h.0, i, &p, &mut held, std::ptr::null_mut())
+                            },
                             RSL_OK
                         );
                         // A second exit of the same permit is always refused.
                         assert_ne!(
-                            unsafe { rsl_bulkhead_exit_at(h.0, i, &p, std::ptr::null_mut()) },
+                            unsafe {
+                                rsl_bulkhead_exit_at(
+                                    h.0,
+                                    i,
+                                    &p,
+                                    std::ptr::null_mut(),
+                                    std::ptr::null_mut(),
+                                )
+                            },
                             RSL_OK
                         );
                     }
@@ -168,7 +194,10 @@ fn c_abi_never_admits_more_than_the_limit() {
         struct_size: u32::try_from(std::mem::size_of::<rsl_bulkhead_metrics>()).unwrap(),
         ..Default::default()
     };
-    assert_eq!(unsafe { rsl_bulkhead_get_metrics_at(h, 0, &mut m) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_bulkhead_get_metrics_at(h, 0, &mut m, std::ptr::null_mut()) },
+        RSL_OK
+    );
     unsafe { rsl_bulkhead_free(h) };
     assert!(inside.max.load(Ordering::SeqCst) <= LIMIT);
     assert!(m.peak_in_use <= LIMIT);

@@ -162,16 +162,22 @@ fn live_sampler_smoke() {
             struct_size: size,
             ..Default::default()
         };
-        assert_eq!(unsafe { rsl_cpu_sampler_get_stats(&mut s) }, RSL_OK);
+        assert_eq!(
+            unsafe { rsl_cpu_sampler_get_stats(&mut s, std::ptr::null_mut()) },
+            RSL_OK
+        );
         s
     };
-    assert_eq!(rsl_cpu_sampler_stop(), RSL_ERR_INVALID_ARGUMENT);
     assert_eq!(
-        unsafe { rsl_cpu_sampler_get_stats(std::ptr::null_mut()) },
+        rsl_cpu_sampler_stop(std::ptr::null_mut()),
+        RSL_ERR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        unsafe { rsl_cpu_sampler_get_stats(std::ptr::null_mut(), std::ptr::null_mut()) },
         RSL_ERR_NULL_ARGUMENT
     );
-    assert_eq!(rsl_cpu_sampler_start(), RSL_OK);
-    assert_eq!(rsl_cpu_sampler_start(), RSL_OK);
+    assert_eq!(rsl_cpu_sampler_start(std::ptr::null_mut()), RSL_OK);
+    assert_eq!(rsl_cpu_sampler_start(std::ptr::null_mut()), RSL_OK);
     assert_eq!(stats().refs, 2);
     // Wait (not a timing assertion) for two samples, up to 20 s.
     let mut waited = 0;
@@ -185,9 +191,12 @@ fn live_sampler_smoke() {
     }
     assert!(s.cpu_permille <= 1000, "{s:?}");
     assert!(s.last_sample_permille <= 1000, "{s:?}");
-    assert_eq!(rsl_cpu_sampler_stop(), RSL_OK);
+    assert_eq!(rsl_cpu_sampler_stop(std::ptr::null_mut()), RSL_OK);
     assert_eq!(stats().refs, 1);
-    assert_eq!(rsl_cpu_sampler_stop(), RSL_OK);
+    assert_eq!(rsl_cpu_sampler_stop(std::ptr::null_mut()), RSL_OK);
     assert_eq!(stats().refs, 0);
-    assert_eq!(rsl_cpu_sampler_stop(), RSL_ERR_INVALID_ARGUMENT);
+    assert_eq!(
+        rsl_cpu_sampler_stop(std::ptr::null_mut()),
+        RSL_ERR_INVALID_ARGUMENT
+    );
 }

@@ -27,13 +27,19 @@ fn window_limiter(
     buckets: u32,
 ) -> Shared<rsl_window_limiter> {
     let mut cfg = rsl_window_limiter_config::from(resilience::WindowLimiterConfig::default());
-    assert_eq!(unsafe { rsl_window_limiter_config_init(&mut cfg) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_window_limiter_config_init(&mut cfg, std::ptr::null_mut()) },
+        RSL_OK
+    );
     cfg.mode = mode;
     cfg.limit = limit;
     cfg.window_ns = window_ns;
     cfg.buckets = buckets;
     let mut h = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_window_limiter_new(&cfg, &mut h) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_window_limiter_new(&cfg, &mut h, std::ptr::null_mut()) },
+        RSL_OK
+    );
     Shared(h)
 }
 
@@ -70,6 +76,7 @@ fn hammer_window(mode: u32, buckets: u32) {
                                 n,
                                 RSL_CRITICALITY_CRITICAL,
                                 &mut d,
+                                std::ptr::null_mut(),
                             )
                         };
                         assert_eq!(st, RSL_OK);
@@ -100,7 +107,14 @@ fn hammer_window(mode: u32, buckets: u32) {
         ..Default::default()
     };
     assert_eq!(
-        unsafe { rsl_window_limiter_get_metrics_at(h.0, 2 * WINDOWS * WINDOW, &mut m) },
+        unsafe {
+            rsl_window_limiter_get_metrics_at(
+                h.0,
+                2 * WINDOWS * WINDOW,
+                &mut m,
+                std::ptr::null_mut(),
+            )
+        },
         RSL_OK
     );
     assert_eq!(m.admitted_total, total);
@@ -126,14 +140,17 @@ fn sliding_weighted_grants_exactly_the_limit_under_contention() {
 fn adaptive_limiter() -> Shared<rsl_adaptive_limiter> {
     let mut cfg = rsl_adaptive_limiter_config::from(resilience::AdaptiveLimiterConfig::default());
     assert_eq!(
-        unsafe { rsl_adaptive_limiter_config_init(&mut cfg) },
+        unsafe { rsl_adaptive_limiter_config_init(&mut cfg, std::ptr::null_mut()) },
         RSL_OK
     );
     cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;
     cfg.window_ns = 1_000_000_000;
     cfg.buckets = 10;
     let mut h = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_adaptive_limiter_new(&cfg, &mut h) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_adaptive_limiter_new(&cfg, &mut h, std::ptr::null_mut()) },
+        RSL_OK
+    );
     Shared(h)
 }
 
@@ -143,7 +160,7 @@ fn metrics(h: &Shared<rsl_adaptive_limiter>, now: i64) -> rsl_adaptive_limiter_m
         ..Default::default()
     };
     assert_eq!(
-        unsafe { rsl_adaptive_limiter_get_metrics_at(h.0, now, &mut m) },
+        unsafe { rsl_adaptive_limiter_get_metrics_at(h.0, now, &mut m, std::ptr::null_mut()) },
         RSL_OK
     );
     m
@@ -156,7 +173,10 @@ fn metrics(h: &Shared<rsl_adaptive_limiter>, now: i64) -> rsl_adaptive_limiter_m
 fn adaptive_limiter_never_exceeds_its_limit_under_contention() {
     const ROUNDS: usize = 20_000;
     let h = adaptive_limiter();
-    assert_eq!(unsafe { rsl_adaptive_limiter_set_cpu(h.0, 1000) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_adaptive_limiter_set_cpu(h.0, 1000, std::ptr::null_mut()) },
+        RSL_OK
+    );
     let in_flight = AtomicU64::new(0);
     let max_seen = AtomicU64::new(0);
     let allowed = AtomicU64::new(0);
@@ -175,7 +195,9 @@ fn adaptive_limiter_never_exceeds_its_limit_under_contention() {
                 ][t % 3];
                 for _ in 0..ROUNDS {
                     let mut d = rsl_adaptive_limiter_decision::default();
-                    let st = unsafe { rsl_adaptive_limiter_acquire_at(h.0, 0, level, &mut d) };
+                    let st = unsafe {
+                        rsl_adaptive_limiter_acquire_at(h.0, 0, level, &mut d, std::ptr::null_mut())
+                    };
                     assert_eq!(st, RSL_OK);
                     if d.allowed == 0 {
                         assert!(d.inflight >= 2);
@@ -190,11 +212,12 @@ fn adaptive_limiter_never_exceeds_its_limit_under_contention() {
                     std::thread::yield_now();
                     in_flight.fetch_sub(1, Ordering::SeqCst);
                     let st = unsafe {
-                        rsl_adaptive_limiter_release_at(
+                        rsl_adaptive_limiter_record_at(
                             h.0,
                             0,
                             &d.token,
                             RSL_OUTCOME_IGNORED,
+                            std::ptr::null_mut(),
                             std::ptr::null_mut(),
                         )
                     };
@@ -230,16 +253,23 @@ fn adaptive_limiter_counts_every_pass_under_contention() {
                     let mut d = rsl_adaptive_limiter_decision::default();
                     let now = i64::try_from(i).unwrap() * 1000;
                     let st = unsafe {
-                        rsl_adaptive_limiter_acquire_at(h.0, now, RSL_CRITICALITY_DEFAULT, &mut d)
+                        rsl_adaptive_limiter_acquire_at(
+                            h.0,
+                            now,
+                            RSL_CRITICALITY_DEFAULT,
+                            &mut d,
+                            std::ptr::null_mut(),
+                        )
                     };
                     assert_eq!(st, RSL_OK);
                     assert_eq!(d.allowed, 1);
                     let st = unsafe {
-                        rsl_adaptive_limiter_release_at(
+                        rsl_adaptive_limiter_record_at(
                             h.0,
                             now + 2_000_000,
                             &d.token,
                             RSL_OUTCOME_SUCCESS,
+                            std::ptr::null_mut(),
                             std::ptr::null_mut(),
                         )
                     };

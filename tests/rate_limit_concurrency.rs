@@ -39,11 +39,17 @@ fn token_bucket(rate: f64, burst: i64) -> Tb {
         rate_per_sec: 0.0,
         burst: 0,
     };
-    assert_eq!(unsafe { rsl_token_bucket_config_init(&mut cfg) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_token_bucket_config_init(&mut cfg, std::ptr::null_mut()) },
+        RSL_OK
+    );
     cfg.rate_per_sec = rate;
     cfg.burst = burst;
     let mut h = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_token_bucket_new(&cfg, &mut h) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_token_bucket_new(&cfg, &mut h, std::ptr::null_mut()) },
+        RSL_OK
+    );
     Tb(h)
 }
 
@@ -57,13 +63,19 @@ fn leaky_bucket(mode: u32, rate: u32, slack: u32, burst: u32) -> Lb {
         burst: 0,
         reserved0: 0,
     };
-    assert_eq!(unsafe { rsl_leaky_bucket_config_init(&mut cfg) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_leaky_bucket_config_init(&mut cfg, std::ptr::null_mut()) },
+        RSL_OK
+    );
     cfg.mode = mode;
     cfg.rate = rate;
     cfg.slack = slack;
     cfg.burst = burst;
     let mut h = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_leaky_bucket_new(&cfg, &mut h) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_leaky_bucket_new(&cfg, &mut h, std::ptr::null_mut()) },
+        RSL_OK
+    );
     Lb(h)
 }
 
@@ -95,7 +107,15 @@ fn token_bucket_phases_grant_exactly_the_sequential_count() {
                     for _ in 0..CALLS {
                         let mut ok = 9;
                         assert_eq!(
-                            unsafe { rsl_token_bucket_allow_at(b.0, now, 1, &mut ok) },
+                            unsafe {
+                                rsl_token_bucket_allow_at(
+                                    b.0,
+                                    now,
+                                    1,
+                                    &mut ok,
+                                    std::ptr::null_mut(),
+                                )
+                            },
                             RSL_OK
                         );
                         if ok == 1 {
@@ -123,7 +143,9 @@ fn token_bucket_phases_grant_exactly_the_sequential_count() {
         for _ in 0..THREADS * CALLS {
             let mut ok = 0;
             assert_eq!(
-                unsafe { rsl_token_bucket_allow_at(model.0, now, 1, &mut ok) },
+                unsafe {
+                    rsl_token_bucket_allow_at(model.0, now, 1, &mut ok, std::ptr::null_mut())
+                },
                 RSL_OK
             );
             want += u64::from(ok);
@@ -165,7 +187,10 @@ fn token_bucket_real_clock_never_exceeds_the_rate() {
             std::thread::spawn(move || {
                 for _ in 0..CALLS {
                     let mut ok = 0;
-                    assert_eq!(unsafe { rsl_token_bucket_allow(b.0, 1, &mut ok) }, RSL_OK);
+                    assert_eq!(
+                        unsafe { rsl_token_bucket_allow(b.0, 1, &mut ok, std::ptr::null_mut()) },
+                        RSL_OK
+                    );
                     granted.fetch_add(u64::from(ok), Ordering::Relaxed);
                 }
             })
@@ -204,7 +229,9 @@ fn meter_virtual_clock_never_exceeds_the_rate() {
                     let now = clock.fetch_add(step, Ordering::SeqCst) + step;
                     let mut v = rsl_leaky_bucket_verdict::default();
                     assert_eq!(
-                        unsafe { rsl_leaky_bucket_check_at(m.0, now, 1, &mut v) },
+                        unsafe {
+                            rsl_leaky_bucket_check_at(m.0, now, 1, &mut v, std::ptr::null_mut())
+                        },
                         RSL_OK
                     );
                     granted.fetch_add(u64::from(v.allowed), Ordering::Relaxed);
@@ -237,7 +264,10 @@ fn meter_real_clock_never_exceeds_the_rate() {
             std::thread::spawn(move || {
                 for _ in 0..CALLS {
                     let mut v = rsl_leaky_bucket_verdict::default();
-                    assert_eq!(unsafe { rsl_leaky_bucket_check(m.0, 1, &mut v) }, RSL_OK);
+                    assert_eq!(
+                        unsafe { rsl_leaky_bucket_check(m.0, 1, &mut v, std::ptr::null_mut()) },
+                        RSL_OK
+                    );
                     granted.fetch_add(u64::from(v.allowed), Ordering::Relaxed);
                 }
             })
@@ -268,7 +298,9 @@ fn pacer_concurrent_takes_are_evenly_spaced() {
                     .map(|_| {
                         let mut out = rsl_leaky_bucket_permit::default();
                         assert_eq!(
-                            unsafe { rsl_leaky_bucket_take_at(p.0, NOW, &mut out) },
+                            unsafe {
+                                rsl_leaky_bucket_take_at(p.0, NOW, &mut out, std::ptr::null_mut())
+                            },
                             RSL_OK
                         );
                         assert_eq!(out.wait_ns, out.ready_at_ns - NOW);
@@ -312,6 +344,7 @@ fn token_bucket_concurrent_reservations_match_a_sequential_replay() {
                                 1,
                                 RSL_TOKEN_BUCKET_INF_DURATION,
                                 &mut r,
+                                std::ptr::null_mut(),
                             )
                         };
                         assert_eq!(st, RSL_OK);
@@ -332,7 +365,14 @@ fn token_bucket_concurrent_reservations_match_a_sequential_replay() {
         .map(|_| {
             let mut r = rsl_token_bucket_reservation::default();
             let st = unsafe {
-                rsl_token_bucket_reserve_at(model.0, NOW, 1, RSL_TOKEN_BUCKET_INF_DURATION, &mut r)
+                rsl_token_bucket_reserve_at(
+                    model.0,
+                    NOW,
+                    1,
+                    RSL_TOKEN_BUCKET_INF_DURATION,
+                    &mut r,
+                    std::ptr::null_mut(),
+                )
             };
             assert_eq!(st, RSL_OK);
             r.time_to_act_ns
@@ -341,11 +381,11 @@ fn token_bucket_concurrent_reservations_match_a_sequential_replay() {
     assert_eq!(got, want);
     let (mut a, mut c) = (0.0, 0.0);
     assert_eq!(
-        unsafe { rsl_token_bucket_tokens_at(b.0, NOW, &mut a) },
+        unsafe { rsl_token_bucket_tokens_at(b.0, NOW, &mut a, std::ptr::null_mut()) },
         RSL_OK
     );
     assert_eq!(
-        unsafe { rsl_token_bucket_tokens_at(model.0, NOW, &mut c) },
+        unsafe { rsl_token_bucket_tokens_at(model.0, NOW, &mut c, std::ptr::null_mut()) },
         RSL_OK
     );
     assert_eq!(a.to_bits(), c.to_bits());

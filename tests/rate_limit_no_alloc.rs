@@ -63,11 +63,17 @@ fn decisions_do_not_allocate() {
         rate_per_sec: 0.0,
         burst: 0,
     };
-    assert_eq!(unsafe { rsl_token_bucket_config_init(&mut tb_cfg) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_token_bucket_config_init(&mut tb_cfg, std::ptr::null_mut()) },
+        RSL_OK
+    );
     tb_cfg.rate_per_sec = 1000.0;
     tb_cfg.burst = 10;
     let mut tb = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_token_bucket_new(&tb_cfg, &mut tb) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_token_bucket_new(&tb_cfg, &mut tb, std::ptr::null_mut()) },
+        RSL_OK
+    );
 
     let mut lb_cfg = rsl_leaky_bucket_config {
         struct_size: 0,
@@ -78,13 +84,22 @@ fn decisions_do_not_allocate() {
         burst: 0,
         reserved0: 0,
     };
-    assert_eq!(unsafe { rsl_leaky_bucket_config_init(&mut lb_cfg) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_leaky_bucket_config_init(&mut lb_cfg, std::ptr::null_mut()) },
+        RSL_OK
+    );
     let mut pacer = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_leaky_bucket_new(&lb_cfg, &mut pacer) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_leaky_bucket_new(&lb_cfg, &mut pacer, std::ptr::null_mut()) },
+        RSL_OK
+    );
     lb_cfg.mode = RSL_LEAKY_BUCKET_METER;
     lb_cfg.burst = 5;
     let mut meter = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_leaky_bucket_new(&lb_cfg, &mut meter) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_leaky_bucket_new(&lb_cfg, &mut meter, std::ptr::null_mut()) },
+        RSL_OK
+    );
     // Warm up the clock and anything lazily initialised.
     let _ = rsl_now_ns();
 
@@ -94,41 +109,54 @@ fn decisions_do_not_allocate() {
             let now = i * 300_000;
             let mut ok = 0;
             assert_eq!(
-                unsafe { rsl_token_bucket_allow_at(tb, now, 1, &mut ok) },
+                unsafe { rsl_token_bucket_allow_at(tb, now, 1, &mut ok, std::ptr::null_mut()) },
                 RSL_OK
             );
             granted += u64::from(ok);
-            assert_eq!(unsafe { rsl_token_bucket_allow(tb, 1, &mut ok) }, RSL_OK);
+            assert_eq!(
+                unsafe { rsl_token_bucket_allow(tb, 1, &mut ok, std::ptr::null_mut()) },
+                RSL_OK
+            );
             let mut r = rsl_token_bucket_reservation::default();
             assert_eq!(
-                unsafe { rsl_token_bucket_reserve_at(tb, now, 2, 1_000_000, &mut r) },
+                unsafe {
+                    rsl_token_bucket_reserve_at(tb, now, 2, 1_000_000, &mut r, std::ptr::null_mut())
+                },
                 RSL_OK
             );
             assert_eq!(
-                unsafe { rsl_token_bucket_cancel_at(tb, now, &mut r) },
+                unsafe { rsl_token_bucket_cancel_at(tb, now, &mut r, std::ptr::null_mut()) },
                 RSL_OK
             );
             let mut t = 0.0;
             assert_eq!(
-                unsafe { rsl_token_bucket_tokens_at(tb, now, &mut t) },
+                unsafe { rsl_token_bucket_tokens_at(tb, now, &mut t, std::ptr::null_mut()) },
                 RSL_OK
             );
             let mut p = rsl_leaky_bucket_permit::default();
             assert_eq!(
-                unsafe { rsl_leaky_bucket_take_at(pacer, now, &mut p) },
+                unsafe { rsl_leaky_bucket_take_at(pacer, now, &mut p, std::ptr::null_mut()) },
                 RSL_OK
             );
             assert_eq!(
-                unsafe { rsl_leaky_bucket_try_take_at(pacer, now, 0, &mut p) },
+                unsafe {
+                    rsl_leaky_bucket_try_take_at(pacer, now, 0, &mut p, std::ptr::null_mut())
+                },
                 RSL_OK
             );
-            assert_eq!(unsafe { rsl_leaky_bucket_take(pacer, &mut p) }, RSL_OK);
+            assert_eq!(
+                unsafe { rsl_leaky_bucket_take(pacer, &mut p, std::ptr::null_mut()) },
+                RSL_OK
+            );
             let mut v = rsl_leaky_bucket_verdict::default();
             assert_eq!(
-                unsafe { rsl_leaky_bucket_check_at(meter, now, 1, &mut v) },
+                unsafe { rsl_leaky_bucket_check_at(meter, now, 1, &mut v, std::ptr::null_mut()) },
                 RSL_OK
             );
-            assert_eq!(unsafe { rsl_leaky_bucket_check(meter, 1, &mut v) }, RSL_OK);
+            assert_eq!(
+                unsafe { rsl_leaky_bucket_check(meter, 1, &mut v, std::ptr::null_mut()) },
+                RSL_OK
+            );
         }
         granted
     });
@@ -142,7 +170,7 @@ fn decisions_do_not_allocate() {
     let (_, allocations) = watched(|| {
         let mut ok = 0;
         assert_eq!(
-            unsafe { rsl_token_bucket_allow_at(tb, 0, -1, &mut ok) },
+            unsafe { rsl_token_bucket_allow_at(tb, 0, -1, &mut ok, std::ptr::null_mut()) },
             RSL_ERR_INVALID_ARGUMENT
         );
     });

@@ -22,12 +22,15 @@ fn budget(preset: u32, edit: impl FnOnce(&mut rsl_retry_budget_config)) -> Budge
     let mut cfg =
         rsl_retry_budget_config::from(resilience::core::retry_budget::BudgetConfig::default());
     assert_eq!(
-        unsafe { rsl_retry_budget_config_preset(&mut cfg, preset) },
+        unsafe { rsl_retry_budget_config_preset(&mut cfg, preset, std::ptr::null_mut()) },
         RSL_OK
     );
     edit(&mut cfg);
     let mut h = std::ptr::null_mut();
-    assert_eq!(unsafe { rsl_retry_budget_new(&cfg, &mut h) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_retry_budget_new(&cfg, &mut h, std::ptr::null_mut()) },
+        RSL_OK
+    );
     Budget(h)
 }
 
@@ -37,7 +40,7 @@ fn metrics(b: &Budget) -> rsl_retry_budget_metrics {
         ..Default::default()
     };
     assert_eq!(
-        unsafe { rsl_retry_budget_get_metrics_at(b.p(), 0, &mut m) },
+        unsafe { rsl_retry_budget_get_metrics_at(b.p(), 0, &mut m, std::ptr::null_mut()) },
         RSL_OK
     );
     m
@@ -61,6 +64,7 @@ fn hammer_withdraw(b: &Budget, tries: usize, flags: u32) -> u64 {
                             0,
                             flags,
                             &mut g,
+                            std::ptr::null_mut(),
                             std::ptr::null_mut(),
                         )
                     };
@@ -94,7 +98,14 @@ fn ratio_grants_exactly_reserve_plus_share() {
                 barrier.wait();
                 for _ in 0..250 {
                     assert_eq!(
-                        unsafe { rsl_retry_budget_deposit_at(b.p(), 0, std::ptr::null_mut()) },
+                        unsafe {
+                            rsl_retry_budget_deposit_at(
+                                b.p(),
+                                0,
+                                std::ptr::null_mut(),
+                                std::ptr::null_mut(),
+                            )
+                        },
                         RSL_OK
                     );
                 }
@@ -124,7 +135,15 @@ fn tokens_count_every_outcome() {
                     barrier.wait();
                     for _ in 0..n {
                         assert_eq!(
-                            unsafe { rsl_retry_budget_record_at(b.p(), 0, &ticket, outcome) },
+                            unsafe {
+                                rsl_retry_budget_record_at(
+                                    b.p(),
+                                    0,
+                                    &ticket,
+                                    outcome,
+                                    std::ptr::null_mut(),
+                                )
+                            },
                             RSL_OK
                         );
                     }
@@ -169,10 +188,13 @@ fn retry_policies_share_one_budget_exactly() {
         retry_after_resets: 0,
         overloaded_on_give_up: 0,
     };
-    assert_eq!(unsafe { rsl_retry_config_init(&mut cfg) }, RSL_OK);
+    assert_eq!(
+        unsafe { rsl_retry_config_init(&mut cfg, std::ptr::null_mut()) },
+        RSL_OK
+    );
     let mut p = std::ptr::null_mut();
     assert_eq!(
-        unsafe { rsl_retry_new(&cfg, std::ptr::null(), &mut p) },
+        unsafe { rsl_retry_new(&cfg, std::ptr::null(), &mut p, std::ptr::null_mut()) },
         RSL_OK
     );
     let policy = Policy(p);
@@ -190,7 +212,14 @@ fn retry_policies_share_one_budget_exactly() {
                     };
                     assert_eq!(
                         unsafe {
-                            rsl_retry_begin_at(policy.p(), b.p(), 0, RSL_NO_DEADLINE, &mut st)
+                            rsl_retry_begin_at(
+                                policy.p(),
+                                b.p(),
+                                0,
+                                RSL_NO_DEADLINE,
+                                &mut st,
+                                std::ptr::null_mut(),
+                            )
                         },
                         RSL_OK
                     );
@@ -206,6 +235,7 @@ fn retry_policies_share_one_budget_exactly() {
                                 0,
                                 RSL_RETRY_AFTER_NONE,
                                 &mut d,
+                                std::ptr::null_mut(),
                             )
                         };
                         assert_eq!(s, RSL_OK);

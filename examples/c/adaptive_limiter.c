@@ -97,9 +97,9 @@ int main(void) {
 
     memset(&period, 0, sizeof period);
     memset(totals, 0, sizeof totals);
-    if (!ok(rsl_adaptive_limiter_config_init(&cfg), "rsl_adaptive_limiter_config_init")) return 1;
+    if (!ok(rsl_adaptive_limiter_config_init(&cfg, NULL), "rsl_adaptive_limiter_config_init")) return 1;
     cfg.cpu_source = RSL_CPU_SOURCE_MANUAL; /* the simulation sets the CPU */
-    if (!ok(rsl_adaptive_limiter_new(&cfg, &limiter), "rsl_adaptive_limiter_new")) return 1;
+    if (!ok(rsl_adaptive_limiter_new(&cfg, &limiter, NULL), "rsl_adaptive_limiter_new")) return 1;
 
     printf("time    cpu  inflight  limit(S/C)  SHEDDABLE adm/drop  CRITICAL adm/drop\n");
     for (t_ms = 0; t_ms < END_MS && problems == 0; t_ms++) {
@@ -107,14 +107,14 @@ int main(void) {
         const phase_t *ph = &PHASES[phase_at(t_ms)];
         size_t i = 0;
         int r;
-        ok(rsl_adaptive_limiter_set_cpu(limiter, ph->cpu_permille), "rsl_adaptive_limiter_set_cpu");
+        ok(rsl_adaptive_limiter_set_cpu(limiter, ph->cpu_permille, NULL), "rsl_adaptive_limiter_set_cpu");
         /* Completions first (finish times are not in admission order once
          * service times grow with load: scan them all). */
         while (i < n_running) {
             if (running[i].end_ns <= now) {
-                ok(rsl_adaptive_limiter_release_at(limiter, now, &running[i].token,
-                                                   RSL_OUTCOME_SUCCESS, NULL),
-                   "rsl_adaptive_limiter_release_at");
+                ok(rsl_adaptive_limiter_record_at(limiter, now, &running[i].token,
+                                                   RSL_OUTCOME_SUCCESS, NULL, NULL),
+                   "rsl_adaptive_limiter_record_at");
                 memmove(&running[i], &running[i + 1], (n_running - i - 1) * sizeof running[0]);
                 n_running--;
             } else {
@@ -125,7 +125,7 @@ int main(void) {
         for (r = 0; r < ph->per_level; r++) {
             for (k = 0; k < 2; k++) {
                 rsl_adaptive_limiter_decision d;
-                if (!ok(rsl_adaptive_limiter_acquire_at(limiter, now, levels[k], &d),
+                if (!ok(rsl_adaptive_limiter_acquire_at(limiter, now, levels[k], &d, NULL),
                         "rsl_adaptive_limiter_acquire_at")) {
                     break;
                 }
@@ -149,7 +149,7 @@ int main(void) {
             char limits[16];
             memset(&m, 0, sizeof m);
             m.struct_size = sizeof m;
-            if (!ok(rsl_adaptive_limiter_get_metrics_at(limiter, now, &m),
+            if (!ok(rsl_adaptive_limiter_get_metrics_at(limiter, now, &m, NULL),
                     "rsl_adaptive_limiter_get_metrics_at")) {
                 break;
             }

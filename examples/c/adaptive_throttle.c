@@ -75,13 +75,13 @@ int main(void) {
 
     printf("libresilience %s — adaptive throttle vs. a failing backend (virtual time)\n\n",
            rsl_version_string());
-    if (!ok(rsl_adaptive_throttle_config_init(&cfg), "rsl_adaptive_throttle_config_init")) {
+    if (!ok(rsl_adaptive_throttle_config_init(&cfg, NULL), "rsl_adaptive_throttle_config_init")) {
         return EXIT_FAILURE;
     }
     cfg.window_ns = 10 * SEC; /* 10 buckets of 1 s */
     cfg.buckets = 10;
     cfg.seed = 2024; /* fixed: the drop draws replay exactly */
-    if (!ok(rsl_adaptive_throttle_new(&cfg, &t), "rsl_adaptive_throttle_new")) {
+    if (!ok(rsl_adaptive_throttle_new(&cfg, &t, NULL), "rsl_adaptive_throttle_new")) {
         return EXIT_FAILURE;
     }
     printf("K = %.1f, window %.0f s in %u buckets, %d requests/s offered\n", cfg.k,
@@ -98,7 +98,7 @@ int main(void) {
         for (i = 0; i < REQUESTS_PER_SECOND; i++) {
             const int64_t now = second * SEC + (int64_t)i * (SEC / REQUESTS_PER_SECOND);
             rsl_adaptive_throttle_decision d;
-            if (!ok(rsl_adaptive_throttle_allow_at(t, now, &d), "rsl_adaptive_throttle_allow_at")) {
+            if (!ok(rsl_adaptive_throttle_allow_at(t, now, &d, NULL), "rsl_adaptive_throttle_allow_at")) {
                 break;
             }
             if (!d.allowed) {
@@ -108,15 +108,15 @@ int main(void) {
             sent++;
             if (backend_accepts(&be)) {
                 accepted++;
-                ok(rsl_adaptive_throttle_record_at(t, now, &d.ticket, RSL_OUTCOME_SUCCESS),
+                ok(rsl_adaptive_throttle_record_at(t, now, &d.ticket, RSL_OUTCOME_SUCCESS, NULL),
                    "rsl_adaptive_throttle_record_at");
             } else {
-                ok(rsl_adaptive_throttle_record_at(t, now, &d.ticket, RSL_OUTCOME_FAILURE),
+                ok(rsl_adaptive_throttle_record_at(t, now, &d.ticket, RSL_OUTCOME_FAILURE, NULL),
                    "rsl_adaptive_throttle_record_at");
             }
         }
         m.struct_size = sizeof m;
-        if (!ok(rsl_adaptive_throttle_get_metrics_at(t, (second + 1) * SEC - 1, &m),
+        if (!ok(rsl_adaptive_throttle_get_metrics_at(t, (second + 1) * SEC - 1, &m, NULL),
                 "rsl_adaptive_throttle_get_metrics_at")) {
             break;
         }
@@ -137,7 +137,7 @@ int main(void) {
     {
         rsl_adaptive_throttle_metrics m;
         m.struct_size = sizeof m;
-        if (ok(rsl_adaptive_throttle_get_metrics_at(t, END_S * SEC, &m),
+        if (ok(rsl_adaptive_throttle_get_metrics_at(t, END_S * SEC, &m, NULL),
                "rsl_adaptive_throttle_get_metrics_at")) {
             printf("\ntotal: %llu allowed, %llu rejected locally; peak drop probability %.3f\n",
                    (unsigned long long)m.allowed_total, (unsigned long long)m.rejected_total,

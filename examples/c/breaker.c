@@ -94,7 +94,7 @@ static int protected_call(const rsl_breaker *b, int64_t now, dependency dep,
                           rsl_breaker_state *state_after) {
     rsl_breaker_acquire_result a;
     rsl_breaker_record_result r;
-    if (!ok(rsl_breaker_acquire_at(b, now, &a), "rsl_breaker_acquire_at")) {
+    if (!ok(rsl_breaker_acquire_at(b, now, &a, NULL), "rsl_breaker_acquire_at")) {
         return 0;
     }
     last = a;
@@ -110,7 +110,7 @@ static int protected_call(const rsl_breaker *b, int64_t now, dependency dep,
     if (!ok(rsl_breaker_record_at(b, now, &a.permit,
                                   dep == DEPENDENCY_UP ? RSL_OUTCOME_SUCCESS
                                                        : RSL_OUTCOME_FAILURE,
-                                  &r),
+                                  &r, NULL),
             "rsl_breaker_record_at")) {
         return 1;
     }
@@ -146,14 +146,14 @@ int main(void) {
 
     /* failure_threshold=5, timeout=60 s (both the defaults),
      * half_open_max_calls=3, success_threshold=2. */
-    if (!ok(rsl_breaker_config_init(&cfg), "rsl_breaker_config_init")) return EXIT_FAILURE;
+    if (!ok(rsl_breaker_config_init(&cfg, NULL), "rsl_breaker_config_init")) return EXIT_FAILURE;
     cfg.policy = RSL_BREAKER_POLICY_CONSECUTIVE;
     cfg.consecutive_failures = 5;
     cfg.wait_duration_ns = 60 * SEC;
     cfg.max_wait_duration_ns = 60 * SEC;
     cfg.half_open_max_calls = 3;
     cfg.half_open_success_threshold = 2;
-    if (!ok(rsl_breaker_new_at(&cfg, 0, &b), "rsl_breaker_new_at")) return EXIT_FAILURE;
+    if (!ok(rsl_breaker_new_at(&cfg, 0, &b, NULL), "rsl_breaker_new_at")) return EXIT_FAILURE;
     printf("config: open after %u consecutive failures, wait %.0f s, %u trial calls, "
            "%u successes to close\n\n",
            (unsigned)cfg.consecutive_failures, (double)cfg.wait_duration_ns / SEC,
@@ -174,14 +174,14 @@ int main(void) {
     expect(protected_call(b, 64 * SEC, DEPENDENCY_UP, &state) == 0, "rejected at t = 64 s");
 
     printf("\n-- 60 s after opening: half-open, up to 3 trial calls go through\n");
-    if (ok(rsl_breaker_get_state_at(b, 65 * SEC, &state), "rsl_breaker_get_state_at")) {
+    if (ok(rsl_breaker_get_state_at(b, 65 * SEC, &state, NULL), "rsl_breaker_get_state_at")) {
         printf("t=%6.2f s  state: %s\n", 65.0, state_name(state));
         expect(state == RSL_BREAKER_HALF_OPEN, "half-open at t = 65 s");
     }
     /* Four callers arrive at once: three get a trial permit, one does not. */
     for (k = 0; k < 4; k++) {
         rsl_breaker_acquire_result a;
-        if (!ok(rsl_breaker_acquire_at(b, 65 * SEC, &a), "rsl_breaker_acquire_at")) break;
+        if (!ok(rsl_breaker_acquire_at(b, 65 * SEC, &a, NULL), "rsl_breaker_acquire_at")) break;
         if (a.admitted) {
             trial[k] = a.permit;
             printf("t=%6.2f s  caller %d: admitted as trial call %d of %u  [%s]\n", 65.0, k + 1,
@@ -197,7 +197,7 @@ int main(void) {
     for (k = 0; k < 3; k++) {
         rsl_breaker_record_result r;
         const int64_t at = 65 * SEC + (k + 1) * SEC / 2;
-        if (!ok(rsl_breaker_record_at(b, at, &trial[k], RSL_OUTCOME_SUCCESS, &r),
+        if (!ok(rsl_breaker_record_at(b, at, &trial[k], RSL_OUTCOME_SUCCESS, &r, NULL),
                 "rsl_breaker_record_at")) {
             break;
         }
@@ -214,7 +214,7 @@ int main(void) {
     expect(state == RSL_BREAKER_CLOSED, "still closed");
 
     printf("\n-- transition events, drained at the end\n");
-    if (ok(rsl_breaker_drain_events(b, events, sizeof events / sizeof events[0], &n),
+    if (ok(rsl_breaker_drain_events(b, events, sizeof events / sizeof events[0], &n, NULL),
            "rsl_breaker_drain_events")) {
         for (i = 0; i < n; i++) {
             printf("#%llu  t=%6.2f s  %-9s -> %-9s  (%s)\n", (unsigned long long)events[i].seq,

@@ -50,23 +50,23 @@ int main(void) {
 
     /* The kit guard: 100 ms default, per-call timeouts in [1 ms, 10 s];
      * and no call is started with less than 100 ms left. */
-    check(rsl_deadline_policy_config_init(&cfg), "config_init");
+    check(rsl_deadline_policy_config_init(&cfg, NULL), "config_init");
     cfg.min_budget_ns = 100 * MS;
-    check(rsl_deadline_policy_new(&cfg, &policy), "policy_new");
+    check(rsl_deadline_policy_new(&cfg, &policy, NULL), "policy_new");
 
     /* t = 0 on A's clock: the request arrives with grpc-timeout: 1S. */
     a_now = 0;
-    check(rsl_deadline_grpc_timeout_decode("1S", 2, &in), "decode 1S");
-    check(rsl_deadline_from_timeout_at(a_now, in.timeout_ns, &a_deadline), "from_timeout");
+    check(rsl_deadline_grpc_timeout_decode("1S", 2, &in, NULL), "decode 1S");
+    check(rsl_deadline_from_timeout_at(a_now, in.timeout_ns, &a_deadline, NULL), "from_timeout");
     printf("A  t=%5lld ms  request in, grpc-timeout: 1S -> budget %lld ms, deadline %lld ms on A's clock\n",
            (long long)(a_now / MS), (long long)(in.timeout_ns / MS), (long long)(a_deadline / MS));
     expect(a_deadline == 1000 * MS, "A's deadline");
 
     /* A spends 200 ms, then calls B, whose per-call timeout is 500 ms. */
     a_now = 200 * MS;
-    check(rsl_deadline_policy_call_at(policy, a_now, a_deadline, 500 * MS, &plan), "plan B");
+    check(rsl_deadline_policy_call_at(policy, a_now, a_deadline, 500 * MS, &plan, NULL), "plan B");
     expect(plan.decision == RSL_DEADLINE_CALL_PROCEED, "call B proceeds");
-    check(rsl_deadline_grpc_timeout_encode(plan.timeout_ns, header, sizeof header, &len), "encode");
+    check(rsl_deadline_grpc_timeout_encode(plan.timeout_ns, header, sizeof header, &len, NULL), "encode");
     printf("A  t=%5lld ms  %lld ms left; call B with min(500, %lld) = %lld ms (set by %s) -> grpc-timeout: %s\n",
            (long long)(a_now / MS), (long long)(plan.remaining_ns / MS), (long long)(plan.remaining_ns / MS),
            (long long)(plan.timeout_ns / MS), limit_name(plan.limited_by), header);
@@ -74,8 +74,8 @@ int main(void) {
 
     /* B's clock has another epoch: it reads 7 s when the request arrives. */
     b_now = 7000 * MS;
-    check(rsl_deadline_grpc_timeout_decode(header, len, &in), "B decodes");
-    check(rsl_deadline_from_timeout_at(b_now, in.timeout_ns, &b_deadline), "B from_timeout");
+    check(rsl_deadline_grpc_timeout_decode(header, len, &in, NULL), "B decodes");
+    check(rsl_deadline_from_timeout_at(b_now, in.timeout_ns, &b_deadline, NULL), "B from_timeout");
     printf("B  t=%5lld ms  grpc-timeout: %s -> budget %lld ms, deadline %lld ms on B's clock\n",
            (long long)(b_now / MS), header, (long long)(in.timeout_ns / MS), (long long)(b_deadline / MS));
     expect(b_deadline == 7500 * MS, "B's deadline");
@@ -85,38 +85,38 @@ int main(void) {
 
     /* Back at A, t = 650 ms: call C (500 ms); only 350 ms are left. */
     a_now = 650 * MS;
-    check(rsl_deadline_policy_call_at(policy, a_now, a_deadline, 500 * MS, &plan), "plan C");
-    check(rsl_deadline_grpc_timeout_encode(plan.timeout_ns, header, sizeof header, &len), "encode C");
+    check(rsl_deadline_policy_call_at(policy, a_now, a_deadline, 500 * MS, &plan, NULL), "plan C");
+    check(rsl_deadline_grpc_timeout_encode(plan.timeout_ns, header, sizeof header, &len, NULL), "encode C");
     printf("A  t=%5lld ms  %lld ms left; call C with min(500, %lld) = %lld ms (set by %s) -> grpc-timeout: %s",
            (long long)(a_now / MS), (long long)(plan.remaining_ns / MS), (long long)(plan.remaining_ns / MS),
            (long long)(plan.timeout_ns / MS), limit_name(plan.limited_by), header);
     expect(plan.limited_by == RSL_DEADLINE_LIMIT_DEADLINE && strcmp(header, "350m") == 0, "call C");
-    check(rsl_deadline_http_timeout_encode(plan.timeout_ns, header, sizeof header, &len), "http encode");
+    check(rsl_deadline_http_timeout_encode(plan.timeout_ns, header, sizeof header, &len, NULL), "http encode");
     printf(" / x-rsl-timeout-ms: %s\n", header);
     expect(strcmp(header, "350") == 0, "http header");
 
     /* t = 920 ms: 80 ms left, under the 100 ms minimum: skip D. */
     a_now = 920 * MS;
-    check(rsl_deadline_policy_call_at(policy, a_now, a_deadline, 0, &plan), "plan D");
+    check(rsl_deadline_policy_call_at(policy, a_now, a_deadline, 0, &plan, NULL), "plan D");
     printf("A  t=%5lld ms  %lld ms left < 100 ms minimum: call to D not started (insufficient)\n",
            (long long)(a_now / MS), (long long)(plan.remaining_ns / MS));
     expect(plan.decision == RSL_DEADLINE_CALL_INSUFFICIENT, "D insufficient");
 
     /* t = 1000 ms: the deadline is reached (inclusive). */
     a_now = 1000 * MS;
-    check(rsl_deadline_policy_call_at(policy, a_now, a_deadline, 0, &plan), "plan E");
+    check(rsl_deadline_policy_call_at(policy, a_now, a_deadline, 0, &plan, NULL), "plan E");
     printf("A  t=%5lld ms  expired=%u -> fail with DEADLINE_EXCEEDED\n", (long long)(a_now / MS),
            rsl_deadline_expired_at(a_deadline, a_now));
     expect(plan.decision == RSL_DEADLINE_CALL_EXPIRED, "expired");
 
     /* The kit guard: a 60 s per-call timeout is refused, never clamped. */
-    check(rsl_deadline_policy_call_at(policy, 0, RSL_DEADLINE_NONE, 60000 * MS, &plan), "plan 60 s");
+    check(rsl_deadline_policy_call_at(policy, 0, RSL_DEADLINE_NONE, 60000 * MS, &plan, NULL), "plan 60 s");
     printf("kit guard: per-call timeout 60 s -> %s\n",
            plan.decision == RSL_DEADLINE_CALL_ABOVE_MAX ? "above max_timeout_ns (10 s): refused" : "?");
     expect(plan.decision == RSL_DEADLINE_CALL_ABOVE_MAX, "above max");
 
     /* A malformed incoming header is an error naming the value. */
-    st = rsl_deadline_grpc_timeout_decode("1s", 2, &in);
+    st = rsl_deadline_grpc_timeout_decode("1s", 2, &in, NULL);
     printf("grpc-timeout: 1s -> %s: %s\n", rsl_status_str(st), rsl_last_error_message());
     expect(st == RSL_ERR_INVALID_ARGUMENT, "lower-case s refused");
 

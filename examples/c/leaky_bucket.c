@@ -48,19 +48,19 @@ static double seconds(int64_t ns) { return (double)ns / 1e9; }
 static rsl_leaky_bucket *bucket(uint32_t mode, uint32_t rate, uint32_t slack, uint32_t burst) {
     rsl_leaky_bucket_config cfg;
     rsl_leaky_bucket *b = NULL;
-    check(rsl_leaky_bucket_config_init(&cfg), "rsl_leaky_bucket_config_init");
+    check(rsl_leaky_bucket_config_init(&cfg, NULL), "rsl_leaky_bucket_config_init");
     cfg.mode = mode;
     cfg.rate = rate;
     cfg.slack = slack;
     cfg.burst = burst;
-    check(rsl_leaky_bucket_new(&cfg, &b), "rsl_leaky_bucket_new");
+    check(rsl_leaky_bucket_new(&cfg, &b, NULL), "rsl_leaky_bucket_new");
     return b;
 }
 
 /* A caller arriving at `now`: prints when it proceeds. */
 static rsl_leaky_bucket_permit take(rsl_leaky_bucket *b, int64_t now) {
     rsl_leaky_bucket_permit p;
-    check(rsl_leaky_bucket_take_at(b, now, &p), "rsl_leaky_bucket_take_at");
+    check(rsl_leaky_bucket_take_at(b, now, &p, NULL), "rsl_leaky_bucket_take_at");
     printf("  caller at t=%.3fs: proceeds at t=%.3fs (sleeps %lld ms)\n", seconds(now),
            seconds(p.ready_at_ns), (long long)(p.wait_ns / MS));
     return p;
@@ -89,14 +89,14 @@ int main(void) {
     t = 2000 * MS;
     at_once = 0;
     for (i = 0; i < 11; i++) {
-        check(rsl_leaky_bucket_take_at(pacer, t, &p), "rsl_leaky_bucket_take_at");
+        check(rsl_leaky_bucket_take_at(pacer, t, &p, NULL), "rsl_leaky_bucket_take_at");
         at_once += p.wait_ns == 0;
     }
     printf("  11 callers at t=%.3fs: %d proceed at once (banked slack)\n", seconds(t), at_once);
     expect(at_once == 11, "slack banks 10 intervals");
     p = take(pacer, t);
     expect(p.wait_ns == 100 * MS, "the 12th waits one interval");
-    check(rsl_leaky_bucket_try_take_at(pacer, t, 150 * MS, &p), "rsl_leaky_bucket_try_take_at");
+    check(rsl_leaky_bucket_try_take_at(pacer, t, 150 * MS, &p, NULL), "rsl_leaky_bucket_try_take_at");
     printf("  caller at t=%.3fs with a 150 ms deadline: %s (its permit would be at t=%.3fs)\n",
            seconds(t), p.taken ? "proceeds" : "gives up", seconds(p.ready_at_ns));
     expect(p.taken == 0 && p.ready_at_ns == t + 200 * MS, "try_take refuses past the deadline");
@@ -105,7 +105,7 @@ int main(void) {
     printf("\n3. Meter (GCRA), 5 per second, burst 3 (T = 200 ms, tolerance 400 ms):\n");
     meter = bucket(RSL_LEAKY_BUCKET_METER, 5, 0, 3);
     for (i = 0; i < 4; i++) {
-        check(rsl_leaky_bucket_check_at(meter, 0, 1, &v), "rsl_leaky_bucket_check_at");
+        check(rsl_leaky_bucket_check_at(meter, 0, 1, &v, NULL), "rsl_leaky_bucket_check_at");
         if (v.allowed) {
             printf("  request at t=0.000s: allowed, %u more could pass now\n",
                    (unsigned)v.remaining);
@@ -116,7 +116,7 @@ int main(void) {
     }
     expect(v.retry_at_ns == 200 * MS, "the fourth may retry at 200 ms");
     for (t = 200 * MS; t <= 300 * MS; t += 100 * MS) {
-        check(rsl_leaky_bucket_check_at(meter, t, 1, &v), "rsl_leaky_bucket_check_at");
+        check(rsl_leaky_bucket_check_at(meter, t, 1, &v, NULL), "rsl_leaky_bucket_check_at");
         if (v.allowed) {
             printf("  request at t=%.3fs: allowed\n", seconds(t));
         } else {

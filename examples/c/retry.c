@@ -67,17 +67,17 @@ int main(void) {
 
     /* 1. retry(max_attempts=3, ExponentialBackoffStrategy(1 s, 60 s)). */
     puts("== retry(max_attempts=3, ExponentialBackoffStrategy(1s, 60s)) ==");
-    check(rsl_retry_config_preset(&cfg, &backoff, RSL_RETRY_PRESET_DEFAULT), "preset");
-    check(rsl_retry_new(&cfg, &backoff, &policy), "rsl_retry_new");
+    check(rsl_retry_config_preset(&cfg, &backoff, RSL_RETRY_PRESET_DEFAULT, NULL), "preset");
+    check(rsl_retry_new(&cfg, &backoff, &policy, NULL), "rsl_retry_new");
     rsl_retry_state st = new_state();
-    check(rsl_retry_begin_at(policy, NULL, now, RSL_NO_DEADLINE, &st), "begin");
+    check(rsl_retry_begin_at(policy, NULL, now, RSL_NO_DEADLINE, &st, NULL), "begin");
     int64_t want[] = {1 * SECOND, 2 * SECOND};
     int retries = 0;
     for (;;) {
         now += ATTEMPT_NS;
         printf("t=%7.3fs attempt %u failed: connection failed\n", secs(now), st.attempts);
         check(rsl_retry_next_at(policy, NULL, &st, now, RSL_OUTCOME_FAILURE, 0,
-                                RSL_RETRY_AFTER_NONE, &d),
+                                RSL_RETRY_AFTER_NONE, &d, NULL),
               "next");
         if (!d.retry) {
             printf("t=%7.3fs give up after %u attempts (%s)\n", secs(now), d.attempt,
@@ -103,19 +103,19 @@ int main(void) {
 
     /* 2. JitterRetryStrategy(base_delay=1.0, max_delay=10.0), seed 42. */
     puts("\n== JitterRetryStrategy(base 1s, max 10s, jitter 10%), seed 42 ==");
-    check(rsl_backoff_config_preset(&backoff, RSL_BACKOFF_PRESET_SEEDS_JITTER), "backoff preset");
+    check(rsl_backoff_config_preset(&backoff, RSL_BACKOFF_PRESET_SEEDS_JITTER, NULL), "backoff preset");
     backoff.max_ns = 10 * SECOND;
     backoff.seed = 42;
-    check(rsl_retry_new(&cfg, &backoff, &policy), "rsl_retry_new");
+    check(rsl_retry_new(&cfg, &backoff, &policy, NULL), "rsl_retry_new");
     now = 0;
     st = new_state();
-    check(rsl_retry_begin_at(policy, NULL, now, RSL_NO_DEADLINE, &st), "begin");
+    check(rsl_retry_begin_at(policy, NULL, now, RSL_NO_DEADLINE, &st, NULL), "begin");
     const char *results[] = {NULL, NULL, "value_key1"}; /* NULL = connection failed */
     const char *value = NULL;
     for (int i = 0; i < 3; i++) {
         now += ATTEMPT_NS;
         rsl_outcome o = results[i] ? RSL_OUTCOME_SUCCESS : RSL_OUTCOME_FAILURE;
-        check(rsl_retry_next_at(policy, NULL, &st, now, o, 0, RSL_RETRY_AFTER_NONE, &d), "next");
+        check(rsl_retry_next_at(policy, NULL, &st, now, o, 0, RSL_RETRY_AFTER_NONE, &d, NULL), "next");
         if (!d.retry) {
             value = results[i];
             break;
@@ -137,13 +137,13 @@ int main(void) {
     /* 3. The overload rule across two layers. */
     puts("\n== two layers: only the failing layer retries ==");
     const char *header = NULL;
-    check(rsl_retry_header_format(RSL_OUTCOME_OVERLOADED, &header), "format");
+    check(rsl_retry_header_format(RSL_OUTCOME_OVERLOADED, &header, NULL), "format");
     printf("inner layer gave up and answers %s: %s\n", rsl_retry_header_name(), header);
     rsl_outcome seen = 0;
-    check(rsl_retry_header_parse(header, strlen(header), &seen), "parse");
+    check(rsl_retry_header_parse(header, strlen(header), &seen, NULL), "parse");
     st = new_state();
-    check(rsl_retry_begin_at(policy, NULL, now, RSL_NO_DEADLINE, &st), "begin");
-    check(rsl_retry_next_at(policy, NULL, &st, now, seen, 0, RSL_RETRY_AFTER_NONE, &d), "next");
+    check(rsl_retry_begin_at(policy, NULL, now, RSL_NO_DEADLINE, &st, NULL), "begin");
+    check(rsl_retry_next_at(policy, NULL, &st, now, seen, 0, RSL_RETRY_AFTER_NONE, &d, NULL), "next");
     printf("outer layer: retry = %u, reason %s\n", d.retry, reason_name(d.reason));
     if (seen != RSL_OUTCOME_OVERLOADED || d.retry || d.reason != RSL_RETRY_REASON_OVERLOADED) {
         fprintf(stderr, "the outer layer must not retry an overloaded answer\n");
@@ -151,7 +151,7 @@ int main(void) {
     }
     /* A gRPC peer says "do not retry" with grpc-retry-pushback-ms: -1. */
     int64_t pushback = 0;
-    check(rsl_retry_pushback_parse("-1", 2, &pushback), "pushback");
+    check(rsl_retry_pushback_parse("-1", 2, &pushback, NULL), "pushback");
     if (pushback != RSL_RETRY_AFTER_REFUSE) {
         fprintf(stderr, "pushback -1 must refuse\n");
         return 1;

@@ -51,7 +51,7 @@ static int allow_many(rsl_token_bucket *b, int64_t now, int n) {
     int i, passed = 0;
     for (i = 0; i < n; i++) {
         uint32_t allowed = 0;
-        check(rsl_token_bucket_allow_at(b, now, 1, &allowed), "rsl_token_bucket_allow_at");
+        check(rsl_token_bucket_allow_at(b, now, 1, &allowed, NULL), "rsl_token_bucket_allow_at");
         passed += (int)allowed;
     }
     return passed;
@@ -59,7 +59,7 @@ static int allow_many(rsl_token_bucket *b, int64_t now, int n) {
 
 static double tokens_at(rsl_token_bucket *b, int64_t now) {
     double t = 0.0;
-    check(rsl_token_bucket_tokens_at(b, now, &t), "rsl_token_bucket_tokens_at");
+    check(rsl_token_bucket_tokens_at(b, now, &t, NULL), "rsl_token_bucket_tokens_at");
     return t;
 }
 
@@ -74,19 +74,19 @@ int main(void) {
     rsl_status st;
 
     /* The seeds' example, on the library clock. */
-    check(rsl_token_bucket_config_init(&cfg), "rsl_token_bucket_config_init");
+    check(rsl_token_bucket_config_init(&cfg, NULL), "rsl_token_bucket_config_init");
     cfg.burst = 100;          /* capacity */
     cfg.rate_per_sec = 10.0;  /* 10 tokens per second */
-    check(rsl_token_bucket_new(&cfg, &limiter), "rsl_token_bucket_new");
+    check(rsl_token_bucket_new(&cfg, &limiter, NULL), "rsl_token_bucket_new");
     printf("TokenBucket(capacity=100, rate=10) on the library clock:\n");
-    check(rsl_token_bucket_allow(limiter, 1, &allowed), "rsl_token_bucket_allow");
+    check(rsl_token_bucket_allow(limiter, 1, &allowed, NULL), "rsl_token_bucket_allow");
     printf("  acquire(1): %s\n", allowed ? "Request allowed" : "Request rate limited");
     expect(allowed == 1, "a full bucket grants the first request");
     rsl_token_bucket_free(limiter);
 
     /* The same bucket in virtual time. */
     limiter = NULL;
-    check(rsl_token_bucket_new(&cfg, &limiter), "rsl_token_bucket_new");
+    check(rsl_token_bucket_new(&cfg, &limiter, NULL), "rsl_token_bucket_new");
     printf("\nThe same bucket in virtual time:\n");
 
     t = 0;
@@ -115,14 +115,14 @@ int main(void) {
     printf("  t=%6.3fs  tokens %.3f (capped at the capacity)\n", seconds(t), tokens);
     expect(tokens == 100.0, "full again");
 
-    st = rsl_token_bucket_reserve_at(limiter, t, 105, RSL_TOKEN_BUCKET_INF_DURATION, &r);
+    st = rsl_token_bucket_reserve_at(limiter, t, 105, RSL_TOKEN_BUCKET_INF_DURATION, &r, NULL);
     printf("  t=%6.3fs  reserve 105: %s (%s)\n", seconds(t),
            st == RSL_ERR_EXCEEDS_CAPACITY ? "RSL_ERR_EXCEEDS_CAPACITY" : rsl_status_str(st),
            rsl_last_error_message());
     expect(st == RSL_ERR_EXCEEDS_CAPACITY && r.ok == 0, "105 > capacity can never succeed");
 
-    check(rsl_token_bucket_allow_at(limiter, t, 100, &allowed), "rsl_token_bucket_allow_at");
-    check(rsl_token_bucket_reserve_at(limiter, t, 5, RSL_TOKEN_BUCKET_INF_DURATION, &r),
+    check(rsl_token_bucket_allow_at(limiter, t, 100, &allowed, NULL), "rsl_token_bucket_allow_at");
+    check(rsl_token_bucket_reserve_at(limiter, t, 5, RSL_TOKEN_BUCKET_INF_DURATION, &r, NULL),
           "rsl_token_bucket_reserve_at");
     tokens = tokens_at(limiter, t);
     printf("  t=%6.3fs  take 100, reserve 5: act at t=%.3fs (wait %lld ms); tokens %.3f\n",
@@ -132,13 +132,13 @@ int main(void) {
            "5 more act 500 ms later");
 
     t = 10800 * MS;
-    check(rsl_token_bucket_cancel_at(limiter, t, &r), "rsl_token_bucket_cancel_at");
+    check(rsl_token_bucket_cancel_at(limiter, t, &r, NULL), "rsl_token_bucket_cancel_at");
     tokens = tokens_at(limiter, t);
     printf("  t=%6.3fs  cancel it: tokens %.3f (-5 + 2.5 earned + 5 given back)\n", seconds(t),
            tokens);
     expect(r.cancelled == 1 && tokens == 2.5, "the reservation's tokens come back");
 
-    check(rsl_token_bucket_reserve_at(limiter, t, 5, 100 * MS, &r),
+    check(rsl_token_bucket_reserve_at(limiter, t, 5, 100 * MS, &r, NULL),
           "rsl_token_bucket_reserve_at");
     printf("  t=%6.3fs  reserve 5 waiting at most 100 ms: %s\n", seconds(t),
            r.ok ? "granted" : "refused (it would wait 250 ms); nothing changed");

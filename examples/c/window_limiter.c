@@ -63,12 +63,12 @@ int main(void) {
 
     for (m = 0; m < MODES; m++) {
         rsl_window_limiter_config cfg;
-        if (!ok(rsl_window_limiter_config_init(&cfg), "rsl_window_limiter_config_init")) return 1;
+        if (!ok(rsl_window_limiter_config_init(&cfg, NULL), "rsl_window_limiter_config_init")) return 1;
         cfg.mode = MODE[m];
         cfg.limit = 10;
         cfg.window_ns = SEC;
         cfg.buckets = 10;
-        if (!ok(rsl_window_limiter_new(&cfg, &lim[m]), "rsl_window_limiter_new")) return 1;
+        if (!ok(rsl_window_limiter_new(&cfg, &lim[m], NULL), "rsl_window_limiter_new")) return 1;
     }
 
     printf("limit: 10 per second; bursts of %d requests; retry = the first denial's "
@@ -85,7 +85,7 @@ int main(void) {
             for (i = 0; i < BURST_SIZE; i++) {
                 rsl_window_limiter_decision d;
                 if (!ok(rsl_window_limiter_try_acquire_at(lim[m], now, 1, RSL_CRITICALITY_DEFAULT,
-                                                          &d),
+                                                          &d, NULL),
                         "rsl_window_limiter_try_acquire_at")) {
                     break;
                 }

@@ -2,7 +2,7 @@
 //! `core::adaptive_limiter`.
 
 use super::criticality::{level, rsl_criticality};
-use super::{enum_field, reserved_zero};
+use super::{enum_field, reserved_zero, rsl_error, with_handle_at};
 use super::{
     flag, guard, in_ref, opaque, out_ref, outcome, read_versioned, rsl_outcome, rsl_status,
     store_handle, with_handle, write_versioned, Failure, FfiResult, Handle, VersionedStruct,
@@ -122,7 +122,7 @@ fn to_core(c: &rsl_adaptive_limiter_config) -> FfiResult<AdaptiveLimiterConfig> 
     Ok(cfg)
 }
 
-/// Handed out with an admitted request; pass it to `_release_at` exactly once.
+/// Handed out with an admitted request; pass it to `_record_at` exactly once.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct rsl_adaptive_limiter_token {
@@ -134,7 +134,7 @@ pub struct rsl_adaptive_limiter_token {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct rsl_adaptive_limiter_decision {
-    /// 1 if the request may proceed (release `token` when it completes), 0
+    /// 1 if the request may proceed (record `token` with `rsl_adaptive_limiter_record_at` when it completes), 0
     /// if it is dropped.
     pub allowed: u32,
     /// CPU usage the decision saw, permille.
@@ -173,10 +173,10 @@ impl From<LimiterDecision> for rsl_adaptive_limiter_decision {
     }
 }
 
-/// What `rsl_adaptive_limiter_release_at` recorded.
+/// What `rsl_adaptive_limiter_record_at` recorded.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
-pub struct rsl_adaptive_limiter_release_result {
+pub struct rsl_adaptive_limiter_record_result {
     /// 1 if the request counted as a pass.
     pub counted: u32,
     /// Always zero.
@@ -186,7 +186,7 @@ pub struct rsl_adaptive_limiter_release_result {
     pub rt_ms: u64,
 }
 
-impl From<LimiterRelease> for rsl_adaptive_limiter_release_result {
+impl From<LimiterRelease> for rsl_adaptive_limiter_record_result {
     fn from(r: LimiterRelease) -> Self {
         Self {
             counted: u32::from(r.counted),
@@ -273,21 +273,25 @@ impl From<LimiterMetrics> for rsl_adaptive_limiter_metrics {
 /// SAMPLER, 10 s in 100 buckets, threshold 800, cooldown 1 s) and sets
 /// `struct_size`. Errors: `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_limiter_config_init(
     cfg: *mut rsl_adaptive_limiter_config,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_adaptive_limiter_config_preset(cfg, RSL_ADAPTIVE_LIMITER_PRESET_DEFAULT) }
+    unsafe { rsl_adaptive_limiter_config_preset(cfg, RSL_ADAPTIVE_LIMITER_PRESET_DEFAULT, err) }
 }
 
 /// Fills `*cfg` with a preset (`RSL_ADAPTIVE_LIMITER_PRESET_*`).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
 /// unknown preset (then `*cfg` is untouched).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_limiter_config_preset(
     cfg: *mut rsl_adaptive_limiter_config,
     preset: u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(cfg, "cfg")?;
         let preset = LimiterPreset::from_raw(preset)
             .ok_or_else(|| Failure::argument("preset", format!("unknown preset {preset}")))?;
@@ -304,38 +308,82 @@ pub unsafe extern "C" fn rsl_adaptive_limiter_config_preset(
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field;
 /// also `cpu_source:` if the sampler thread could not be started).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_limiter_new(
     cfg: *const rsl_adaptive_limiter_config,
     out: *mut *mut rsl_adaptive_limiter,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    store_handle(out, || {
+    store_handle(out, err, || {
         let raw = read_versioned(cfg, AdaptiveLimiterConfig::default().into(), "cfg")?;
         Ok(AdaptiveLimiter::new(to_core(&raw)?)?)
     })
 }
 
-/// Destroys a limiter (and gives back its sampler reference, joining the
-/// sampler thread if it was the last). NULL is a no-op. No other call may
-/// be running on it. Outstanding tokens become meaningless.
+/// Gives back the caller's reference to `limiter` (the same as
+/// `rsl_adaptive_limiter_release`); the last reference destroys it. The last
+/// reference also gives back the shared CPU sampler reference (joining the
+/// sampler thread if it was the last user). NULL is a no-op. Safe while other
+/// threads that hold their own references (`rsl_adaptive_limiter_retain`) are
+/// inside calls on it; the caller must not use its pointer afterwards.
+/// Outstanding tokens become meaningless.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_adaptive_limiter_free(limiter: *mut rsl_adaptive_limiter) {
     super::free_handle(limiter);
 }
 
+/// Takes one more reference to `limiter` and returns it (NULL if `limiter` is
+/// NULL, or if the count is at its maximum). Each reference is given back
+/// with `rsl_adaptive_limiter_release` (or `_free`); the handle lives until the last one.
+/// Any thread may retain and release concurrently with calls.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_limiter_retain(
+    limiter: *mut rsl_adaptive_limiter,
+) -> *mut rsl_adaptive_limiter {
+    super::retain_handle(limiter)
+}
+
+/// Gives back one reference to `limiter`; the last one destroys it. NULL is a
+/// no-op. The same function as `rsl_adaptive_limiter_free`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_limiter_release(limiter: *mut rsl_adaptive_limiter) {
+    super::free_handle(limiter);
+}
+
+/// Opt-in monotonic time for the `_at` calls on this handle: with `enabled`
+/// 1, a `now_ns` earlier than the latest one this handle has seen is treated
+/// as that latest one (for callers that read their clock before they queue
+/// for the handle); 0 (the default) takes every `now_ns` as given, so time
+/// going back keeps the primitive's own meaning (see docs/semantics.md, "The
+/// clock"). Turning it on forgets earlier readings. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_CONFIG` (`enabled` not
+/// 0 or 1).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_adaptive_limiter_set_monotonic_time(
+    limiter: *const rsl_adaptive_limiter,
+    enabled: u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    super::set_monotonic(limiter, enabled, err)
+}
+
 /// Decides at `now_ns` whether a request of `criticality`
 /// (`RSL_CRITICALITY_*`) may proceed. A drop is a result (`out->allowed ==
 /// 0`), not an error. When allowed the request is in flight until
-/// `_release_at` is called with `out->token`.
+/// `_record_at` is called with `out->token`.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_ARGUMENT` (unknown
 /// criticality), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_limiter_acquire_at(
     limiter: *const rsl_adaptive_limiter,
     now_ns: i64,
     criticality: rsl_criticality,
     out: *mut rsl_adaptive_limiter_decision,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(limiter, |l| {
+    with_handle_at(limiter, now_ns, err, |l, now_ns| {
         let out = out_ref(out, "out")?;
         let level = level("criticality", criticality)?;
         *out = l.acquire_at(now_ns, level).into();
@@ -345,30 +393,34 @@ pub unsafe extern "C" fn rsl_adaptive_limiter_acquire_at(
 
 /// `rsl_adaptive_limiter_acquire_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_limiter_acquire(
     limiter: *const rsl_adaptive_limiter,
     criticality: rsl_criticality,
     out: *mut rsl_adaptive_limiter_decision,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_adaptive_limiter_acquire_at(limiter, now_ns(), criticality, out) }
+    unsafe { rsl_adaptive_limiter_acquire_at(limiter, now_ns(), criticality, out, err) }
 }
 
-/// Releases an admitted request that completed at `now_ns` with `outcome`
-/// (`RSL_OUTCOME_*`): it leaves the in-flight count; SUCCESS (and FAILURE
+/// Records the outcome of an admitted request that completed at `now_ns`
+/// (`outcome`, `RSL_OUTCOME_*`): it leaves the in-flight count; SUCCESS (and FAILURE
 /// when `count_failures`) adds a pass and its latency
 /// `ceil((now_ns - token->acquired_at_ns) / 1 ms)` if that is >= 1;
-/// IGNORED adds nothing. Release each token exactly once. `out` may be NULL.
+/// IGNORED adds nothing. Record each token exactly once. `out` may be NULL.
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (token), `RSL_ERR_INVALID_ARGUMENT`
 /// (outcome), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
-pub unsafe extern "C" fn rsl_adaptive_limiter_release_at(
+#[must_use]
+pub unsafe extern "C" fn rsl_adaptive_limiter_record_at(
     limiter: *const rsl_adaptive_limiter,
     now_ns: i64,
     token: *const rsl_adaptive_limiter_token,
     outcome_: rsl_outcome,
-    out: *mut rsl_adaptive_limiter_release_result,
+    out: *mut rsl_adaptive_limiter_record_result,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(limiter, |l| {
+    with_handle_at(limiter, now_ns, err, |l, now_ns| {
         let token = in_ref(token, "token")?;
         let outcome = outcome(outcome_)?;
         let r = l.release_at(
@@ -385,15 +437,17 @@ pub unsafe extern "C" fn rsl_adaptive_limiter_release_at(
     })
 }
 
-/// `rsl_adaptive_limiter_release_at` at `rsl_now_ns()`.
+/// `rsl_adaptive_limiter_record_at` at `rsl_now_ns()`.
 #[no_mangle]
-pub unsafe extern "C" fn rsl_adaptive_limiter_release(
+#[must_use]
+pub unsafe extern "C" fn rsl_adaptive_limiter_record(
     limiter: *const rsl_adaptive_limiter,
     token: *const rsl_adaptive_limiter_token,
     outcome: rsl_outcome,
-    out: *mut rsl_adaptive_limiter_release_result,
+    out: *mut rsl_adaptive_limiter_record_result,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_adaptive_limiter_release_at(limiter, now_ns(), token, outcome, out) }
+    unsafe { rsl_adaptive_limiter_record_at(limiter, now_ns(), token, outcome, out, err) }
 }
 
 /// Sets the CPU usage (permille, 0..=1000) a `RSL_CPU_SOURCE_MANUAL` limiter
@@ -402,23 +456,27 @@ pub unsafe extern "C" fn rsl_adaptive_limiter_release(
 /// limiter reads the sampler: message `cpu_source:`), `RSL_ERR_NULL_ARGUMENT`,
 /// `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_limiter_set_cpu(
     limiter: *const rsl_adaptive_limiter,
     cpu_permille: u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(limiter, |l| Ok(l.set_cpu(cpu_permille)?))
+    with_handle(limiter, err, |l| Ok(l.set_cpu(cpu_permille)?))
 }
 
 /// A metrics snapshot at `now_ns` into `*out` (set `out->struct_size` first).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`, `RSL_ERR_POISONED`,
 /// `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_limiter_get_metrics_at(
     limiter: *const rsl_adaptive_limiter,
     now_ns: i64,
     out: *mut rsl_adaptive_limiter_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(limiter, |l| {
+    with_handle_at(limiter, now_ns, err, |l, now_ns| {
         if out.is_null() {
             return Err(Failure::null("out"));
         }
@@ -428,9 +486,11 @@ pub unsafe extern "C" fn rsl_adaptive_limiter_get_metrics_at(
 
 /// `rsl_adaptive_limiter_get_metrics_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_limiter_get_metrics(
     limiter: *const rsl_adaptive_limiter,
     out: *mut rsl_adaptive_limiter_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_adaptive_limiter_get_metrics_at(limiter, now_ns(), out) }
+    unsafe { rsl_adaptive_limiter_get_metrics_at(limiter, now_ns(), out, err) }
 }

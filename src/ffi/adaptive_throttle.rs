@@ -3,8 +3,9 @@
 
 use super::enum_field;
 use super::{
-    flag, guard, in_ref, opaque, out_ref, outcome, read_versioned, rsl_outcome, rsl_status,
-    store_handle, with_handle, write_versioned, Failure, FfiResult, Handle, VersionedStruct,
+    flag, guard, in_ref, opaque, out_ref, outcome, read_versioned, rsl_error, rsl_outcome,
+    rsl_status, store_handle, with_handle_at, write_versioned, Failure, FfiResult, Handle,
+    VersionedStruct,
 };
 use crate::core::adaptive_throttle::{
     Accounting, AdaptiveThrottle, Allow, ThrottleConfig, ThrottleMetrics, ThrottlePreset, Ticket,
@@ -193,21 +194,25 @@ impl From<ThrottleMetrics> for rsl_adaptive_throttle_metrics {
 /// Fills `*cfg` with the defaults (the SRE book preset) and sets struct_size.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_throttle_config_init(
     cfg: *mut rsl_adaptive_throttle_config,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_adaptive_throttle_config_preset(cfg, RSL_ADAPTIVE_THROTTLE_PRESET_SRE_BOOK) }
+    unsafe { rsl_adaptive_throttle_config_preset(cfg, RSL_ADAPTIVE_THROTTLE_PRESET_SRE_BOOK, err) }
 }
 
 /// Fills `*cfg` with a preset (`RSL_ADAPTIVE_THROTTLE_PRESET_*`).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
 /// unknown preset (then `*cfg` is untouched).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_throttle_config_preset(
     cfg: *mut rsl_adaptive_throttle_config,
     preset: u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(cfg, "cfg")?;
         let preset = ThrottlePreset::from_raw(preset)
             .ok_or_else(|| Failure::argument("preset", format!("unknown preset {preset}")))?;
@@ -221,20 +226,62 @@ pub unsafe extern "C" fn rsl_adaptive_throttle_config_preset(
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_throttle_new(
     cfg: *const rsl_adaptive_throttle_config,
     out: *mut *mut rsl_adaptive_throttle,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    store_handle(out, || {
+    store_handle(out, err, || {
         let raw = read_versioned(cfg, ThrottleConfig::default().into(), "cfg")?;
         Ok(AdaptiveThrottle::new(to_core(&raw)?)?)
     })
 }
 
-/// Destroys a throttle. NULL is a no-op. No other call may be running on it.
+/// Gives back the caller's reference to `throttle` (the same as
+/// `rsl_adaptive_throttle_release`); the last reference destroys it. NULL is a
+/// no-op. Safe while other threads that hold their own references
+/// (`rsl_adaptive_throttle_retain`) are inside calls on it; the caller must not
+/// use its pointer afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_adaptive_throttle_free(throttle: *mut rsl_adaptive_throttle) {
     super::free_handle(throttle);
+}
+
+/// Takes one more reference to `throttle` and returns it (NULL if `throttle` is
+/// NULL, or if the count is at its maximum). Each reference is given back
+/// with `rsl_adaptive_throttle_release` (or `_free`); the handle lives until the last one.
+/// Any thread may retain and release concurrently with calls.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_retain(
+    throttle: *mut rsl_adaptive_throttle,
+) -> *mut rsl_adaptive_throttle {
+    super::retain_handle(throttle)
+}
+
+/// Gives back one reference to `throttle`; the last one destroys it. NULL is a
+/// no-op. The same function as `rsl_adaptive_throttle_free`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_adaptive_throttle_release(throttle: *mut rsl_adaptive_throttle) {
+    super::free_handle(throttle);
+}
+
+/// Opt-in monotonic time for the `_at` calls on this handle: with `enabled`
+/// 1, a `now_ns` earlier than the latest one this handle has seen is treated
+/// as that latest one (for callers that read their clock before they queue
+/// for the handle); 0 (the default) takes every `now_ns` as given, so time
+/// going back keeps the primitive's own meaning (see docs/semantics.md, "The
+/// clock"). Turning it on forgets earlier readings. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_CONFIG` (`enabled` not
+/// 0 or 1).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_adaptive_throttle_set_monotonic_time(
+    throttle: *const rsl_adaptive_throttle,
+    enabled: u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    super::set_monotonic(throttle, enabled, err)
 }
 
 /// Decides at `now_ns` whether a request may go to the backend. A local
@@ -242,12 +289,14 @@ pub unsafe extern "C" fn rsl_adaptive_throttle_free(throttle: *mut rsl_adaptive_
 /// record the backend's answer with `_record_at`.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_throttle_allow_at(
     throttle: *const rsl_adaptive_throttle,
     now_ns: i64,
     out: *mut rsl_adaptive_throttle_decision,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(throttle, |t| {
+    with_handle_at(throttle, now_ns, err, |t, now_ns| {
         let out = out_ref(out, "out")?;
         *out = t.allow_at(now_ns).into();
         Ok(())
@@ -256,11 +305,13 @@ pub unsafe extern "C" fn rsl_adaptive_throttle_allow_at(
 
 /// `rsl_adaptive_throttle_allow_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_throttle_allow(
     throttle: *const rsl_adaptive_throttle,
     out: *mut rsl_adaptive_throttle_decision,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_adaptive_throttle_allow_at(throttle, now_ns(), out) }
+    unsafe { rsl_adaptive_throttle_allow_at(throttle, now_ns(), out, err) }
 }
 
 /// Records at `now_ns` what the backend did with an allowed request:
@@ -269,13 +320,15 @@ pub unsafe extern "C" fn rsl_adaptive_throttle_allow(
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (ticket), `RSL_ERR_INVALID_ARGUMENT`
 /// (outcome), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_throttle_record_at(
     throttle: *const rsl_adaptive_throttle,
     now_ns: i64,
     ticket: *const rsl_adaptive_throttle_ticket,
     outcome_: rsl_outcome,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(throttle, |t| {
+    with_handle_at(throttle, now_ns, err, |t, now_ns| {
         let ticket = in_ref(ticket, "ticket")?;
         let outcome = outcome(outcome_)?;
         t.record_at(
@@ -291,24 +344,28 @@ pub unsafe extern "C" fn rsl_adaptive_throttle_record_at(
 
 /// `rsl_adaptive_throttle_record_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_throttle_record(
     throttle: *const rsl_adaptive_throttle,
     ticket: *const rsl_adaptive_throttle_ticket,
     outcome: rsl_outcome,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_adaptive_throttle_record_at(throttle, now_ns(), ticket, outcome) }
+    unsafe { rsl_adaptive_throttle_record_at(throttle, now_ns(), ticket, outcome, err) }
 }
 
 /// A metrics snapshot at `now_ns` into `*out` (set `out->struct_size` first).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`, `RSL_ERR_POISONED`,
 /// `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_throttle_get_metrics_at(
     throttle: *const rsl_adaptive_throttle,
     now_ns: i64,
     out: *mut rsl_adaptive_throttle_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(throttle, |t| {
+    with_handle_at(throttle, now_ns, err, |t, now_ns| {
         if out.is_null() {
             return Err(Failure::null("out"));
         }
@@ -318,9 +375,11 @@ pub unsafe extern "C" fn rsl_adaptive_throttle_get_metrics_at(
 
 /// `rsl_adaptive_throttle_get_metrics_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_adaptive_throttle_get_metrics(
     throttle: *const rsl_adaptive_throttle,
     out: *mut rsl_adaptive_throttle_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_adaptive_throttle_get_metrics_at(throttle, now_ns(), out) }
+    unsafe { rsl_adaptive_throttle_get_metrics_at(throttle, now_ns(), out, err) }
 }

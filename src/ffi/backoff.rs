@@ -2,8 +2,8 @@
 
 use super::enum_field;
 use super::{
-    flag, guard, in_ref, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle,
-    Failure, FfiResult, Handle, VersionedStruct,
+    flag, guard, in_ref, opaque, out_ref, read_versioned, rsl_error, rsl_status, store_handle,
+    with_handle, Failure, FfiResult, Handle, VersionedStruct,
 };
 use crate::core::backoff::{Backoff, BackoffConfig, BackoffState, Jitter, Kind, Preset};
 
@@ -215,19 +215,25 @@ fn with_state<T>(
 /// Fills `*cfg` with the defaults (`RSL_BACKOFF_PRESET_DEFAULT`).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
-pub unsafe extern "C" fn rsl_backoff_config_init(cfg: *mut rsl_backoff_config) -> rsl_status {
-    unsafe { rsl_backoff_config_preset(cfg, RSL_BACKOFF_PRESET_DEFAULT) }
+#[must_use]
+pub unsafe extern "C" fn rsl_backoff_config_init(
+    cfg: *mut rsl_backoff_config,
+    err: *mut rsl_error,
+) -> rsl_status {
+    unsafe { rsl_backoff_config_preset(cfg, RSL_BACKOFF_PRESET_DEFAULT, err) }
 }
 
 /// Fills `*cfg` with a preset (`RSL_BACKOFF_PRESET_*`).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an unknown
 /// preset (then `*cfg` is untouched).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_backoff_config_preset(
     cfg: *mut rsl_backoff_config,
     preset: u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(cfg, "cfg")?;
         let preset = Preset::from_raw(preset)
             .ok_or_else(|| Failure::argument("preset", format!("unknown preset {preset}")))?;
@@ -238,8 +244,12 @@ pub unsafe extern "C" fn rsl_backoff_config_preset(
 
 /// Sets `*state` to fresh (all zero). Errors: `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
-pub unsafe extern "C" fn rsl_backoff_state_init(state: *mut rsl_backoff_state) -> rsl_status {
-    guard(|| {
+#[must_use]
+pub unsafe extern "C" fn rsl_backoff_state_init(
+    state: *mut rsl_backoff_state,
+    err: *mut rsl_error,
+) -> rsl_status {
+    guard(err, || {
         *out_ref(state, "state")? = rsl_backoff_state::default();
         Ok(())
     })
@@ -250,19 +260,41 @@ pub unsafe extern "C" fn rsl_backoff_state_init(state: *mut rsl_backoff_state) -
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_backoff_new(
     cfg: *const rsl_backoff_config,
     out: *mut *mut rsl_backoff,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    store_handle(out, || {
+    store_handle(out, err, || {
         let raw = read_versioned(cfg, BackoffConfig::default().into(), "cfg")?;
         Ok(Backoff::new(to_core(&raw)?)?)
     })
 }
 
-/// Destroys a backoff strategy. NULL is a no-op. No other call may be running on it.
+/// Gives back the caller's reference to `backoff` (the same as
+/// `rsl_backoff_release`); the last reference destroys it. NULL is a no-op.
+/// Safe while other threads that hold their own references
+/// (`rsl_backoff_retain`) are inside calls on it; the caller must not use its
+/// pointer afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_backoff_free(backoff: *mut rsl_backoff) {
+    super::free_handle(backoff);
+}
+
+/// Takes one more reference to `backoff` and returns it (NULL if `backoff` is
+/// NULL, or if the count is at its maximum). Each reference is given back
+/// with `rsl_backoff_release` (or `_free`); the handle lives until the last one.
+/// Any thread may retain and release concurrently with calls.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_backoff_retain(backoff: *mut rsl_backoff) -> *mut rsl_backoff {
+    super::retain_handle(backoff)
+}
+
+/// Gives back one reference to `backoff`; the last one destroys it. NULL is a
+/// no-op. The same function as `rsl_backoff_free`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_backoff_release(backoff: *mut rsl_backoff) {
     super::free_handle(backoff);
 }
 
@@ -273,13 +305,15 @@ pub unsafe extern "C" fn rsl_backoff_free(backoff: *mut rsl_backoff) {
 /// Not time-dependent. Errors: `RSL_ERR_NULL_ARGUMENT`,
 /// `RSL_ERR_INVALID_ARGUMENT` (attempt 0), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_backoff_next(
     backoff: *const rsl_backoff,
     attempt: u32,
     state: *mut rsl_backoff_state,
     out_delay_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(backoff, |b| {
+    with_handle(backoff, err, |b| {
         let out = out_ref(out_delay_ns, "out_delay_ns")?;
         *out = with_state(b.config().kind, state, |s| Ok(b.next(attempt, s)?))?;
         Ok(())
@@ -294,14 +328,16 @@ pub unsafe extern "C" fn rsl_backoff_next(
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG`,
 /// `RSL_ERR_INVALID_ARGUMENT` (attempt 0, u outside [0, 1)).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_backoff_delay_with_u(
     cfg: *const rsl_backoff_config,
     attempt: u32,
     u: f64,
     state: *mut rsl_backoff_state,
     out_delay_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         in_ref(cfg, "cfg")?;
         let out = out_ref(out_delay_ns, "out_delay_ns")?;
         let c = to_core(&read_versioned(
@@ -318,12 +354,14 @@ pub unsafe extern "C" fn rsl_backoff_delay_with_u(
 /// consumes under `cfg`, into `*out_draws`. Errors: as
 /// `rsl_backoff_delay_with_u`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_backoff_draws(
     cfg: *const rsl_backoff_config,
     attempt: u32,
     out_draws: *mut u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         in_ref(cfg, "cfg")?;
         let out = out_ref(out_draws, "out_draws")?;
         let c = to_core(&read_versioned(

@@ -1,6 +1,6 @@
 //! C ABI of the circuit breaker (`rsl_breaker_*`), over `core::breaker`.
 
-use super::{enum_field, reserved_zero};
+use super::{enum_field, reserved_zero, rsl_error, with_handle_at};
 use super::{
     flag, guard, in_ref, opaque, out_ref, outcome, read_versioned, rsl_outcome, rsl_status,
     store_handle, with_handle, write_versioned, Failure, FfiResult, Handle, VersionedStruct,
@@ -458,8 +458,12 @@ impl From<Metrics> for rsl_breaker_metrics {
 /// wait, one trial call) and sets `struct_size`.
 /// Errors: `RSL_ERR_NULL_ARGUMENT` if `cfg` is NULL.
 #[no_mangle]
-pub unsafe extern "C" fn rsl_breaker_config_init(cfg: *mut rsl_breaker_config) -> rsl_status {
-    unsafe { rsl_breaker_config_preset(cfg, RSL_BREAKER_PRESET_DEFAULT) }
+#[must_use]
+pub unsafe extern "C" fn rsl_breaker_config_init(
+    cfg: *mut rsl_breaker_config,
+    err: *mut rsl_error,
+) -> rsl_status {
+    unsafe { rsl_breaker_config_preset(cfg, RSL_BREAKER_PRESET_DEFAULT, err) }
 }
 
 /// Fills `*cfg` with a named preset (`RSL_BREAKER_PRESET_*`); see
@@ -467,11 +471,13 @@ pub unsafe extern "C" fn rsl_breaker_config_init(cfg: *mut rsl_breaker_config) -
 /// Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
 /// unknown preset (then `*cfg` is untouched).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_config_preset(
     cfg: *mut rsl_breaker_config,
     preset: u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(cfg, "cfg")?;
         let preset = Preset::from_raw(preset)
             .ok_or_else(|| Failure::argument("preset", format!("unknown preset {preset}")))?;
@@ -488,12 +494,14 @@ pub unsafe extern "C" fn rsl_breaker_config_preset(
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (the message names
 /// the field).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_new_at(
     cfg: *const rsl_breaker_config,
     now_ns: i64,
     out: *mut *mut rsl_breaker,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    store_handle(out, || {
+    store_handle(out, err, || {
         let raw = read_versioned(cfg, Config::default().into(), "cfg")?;
         Ok(Breaker::new(to_core(&raw)?, now_ns)?)
     })
@@ -501,17 +509,57 @@ pub unsafe extern "C" fn rsl_breaker_new_at(
 
 /// `rsl_breaker_new_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_new(
     cfg: *const rsl_breaker_config,
     out: *mut *mut rsl_breaker,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_breaker_new_at(cfg, now_ns(), out) }
+    unsafe { rsl_breaker_new_at(cfg, now_ns(), out, err) }
 }
 
-/// Destroys a breaker. NULL is a no-op. No other call may be running on it.
+/// Gives back the caller's reference to `breaker` (the same as
+/// `rsl_breaker_release`); the last reference destroys it. NULL is a no-op.
+/// Safe while other threads that hold their own references
+/// (`rsl_breaker_retain`) are inside calls on it; the caller must not use its
+/// pointer afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_breaker_free(breaker: *mut rsl_breaker) {
     super::free_handle(breaker);
+}
+
+/// Takes one more reference to `breaker` and returns it (NULL if `breaker` is
+/// NULL, or if the count is at its maximum). Each reference is given back
+/// with `rsl_breaker_release` (or `_free`); the handle lives until the last one.
+/// Any thread may retain and release concurrently with calls.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_breaker_retain(breaker: *mut rsl_breaker) -> *mut rsl_breaker {
+    super::retain_handle(breaker)
+}
+
+/// Gives back one reference to `breaker`; the last one destroys it. NULL is a
+/// no-op. The same function as `rsl_breaker_free`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_breaker_release(breaker: *mut rsl_breaker) {
+    super::free_handle(breaker);
+}
+
+/// Opt-in monotonic time for the `_at` calls on this handle: with `enabled`
+/// 1, a `now_ns` earlier than the latest one this handle has seen is treated
+/// as that latest one (for callers that read their clock before they queue
+/// for the handle); 0 (the default) takes every `now_ns` as given, so time
+/// going back keeps the primitive's own meaning (see docs/semantics.md, "The
+/// clock"). Turning it on forgets earlier readings. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_CONFIG` (`enabled` not
+/// 0 or 1).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_breaker_set_monotonic_time(
+    breaker: *const rsl_breaker,
+    enabled: u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    super::set_monotonic(breaker, enabled, err)
 }
 
 /// Asks to let a call through at `now_ns`. On admission, do the call and
@@ -520,12 +568,14 @@ pub unsafe extern "C" fn rsl_breaker_free(breaker: *mut rsl_breaker) {
 /// A rejection is a result (`out->admitted == 0`), not an error.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_acquire_at(
     breaker: *const rsl_breaker,
     now_ns: i64,
     out: *mut rsl_breaker_acquire_result,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(breaker, |b| {
+    with_handle_at(breaker, now_ns, err, |b, now_ns| {
         let out = out_ref(out, "out")?;
         *out = b.acquire_at(now_ns).into();
         Ok(())
@@ -534,11 +584,13 @@ pub unsafe extern "C" fn rsl_breaker_acquire_at(
 
 /// `rsl_breaker_acquire_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_acquire(
     breaker: *const rsl_breaker,
     out: *mut rsl_breaker_acquire_result,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_breaker_acquire_at(breaker, now_ns(), out) }
+    unsafe { rsl_breaker_acquire_at(breaker, now_ns(), out, err) }
 }
 
 /// Records the outcome (`RSL_OUTCOME_*`) of the call holding `*permit`,
@@ -548,14 +600,16 @@ pub unsafe extern "C" fn rsl_breaker_acquire(
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (permit), `RSL_ERR_INVALID_ARGUMENT`
 /// (outcome), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_record_at(
     breaker: *const rsl_breaker,
     now_ns: i64,
     permit: *const rsl_breaker_permit,
     outcome_: rsl_outcome,
     out: *mut rsl_breaker_record_result,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(breaker, |b| {
+    with_handle_at(breaker, now_ns, err, |b, now_ns| {
         let p = in_ref(permit, "permit")?;
         let outcome = outcome(outcome_)?;
         let permit = Permit {
@@ -573,13 +627,15 @@ pub unsafe extern "C" fn rsl_breaker_record_at(
 
 /// `rsl_breaker_record_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_record(
     breaker: *const rsl_breaker,
     permit: *const rsl_breaker_permit,
     outcome: rsl_outcome,
     out: *mut rsl_breaker_record_result,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_breaker_record_at(breaker, now_ns(), permit, outcome, out) }
+    unsafe { rsl_breaker_record_at(breaker, now_ns(), permit, outcome, out, err) }
 }
 
 /// Second phase of a trip decided outside the core (a user predicate on
@@ -588,13 +644,15 @@ pub unsafe extern "C" fn rsl_breaker_record(
 /// overridden. `*out_tripped` (may be NULL) receives 1 if it tripped.
 /// Errors: `RSL_ERR_POISONED`, `RSL_ERR_PANIC`, `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_trip_at(
     breaker: *const rsl_breaker,
     now_ns: i64,
     generation: u64,
     out_tripped: *mut u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(breaker, |b| {
+    with_handle_at(breaker, now_ns, err, |b, now_ns| {
         let tripped = b.trip_at(now_ns, generation);
         if !out_tripped.is_null() {
             *out_ref(out_tripped, "out_tripped")? = u32::from(tripped);
@@ -605,12 +663,14 @@ pub unsafe extern "C" fn rsl_breaker_trip_at(
 
 /// `rsl_breaker_trip_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_trip(
     breaker: *const rsl_breaker,
     generation: u64,
     out_tripped: *mut u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_breaker_trip_at(breaker, now_ns(), generation, out_tripped) }
+    unsafe { rsl_breaker_trip_at(breaker, now_ns(), generation, out_tripped, err) }
 }
 
 /// Moves the breaker to `state` (`RSL_BREAKER_*`) at `now_ns`: OPEN waits as
@@ -619,12 +679,14 @@ pub unsafe extern "C" fn rsl_breaker_trip(
 /// Errors: `RSL_ERR_INVALID_ARGUMENT` (state), `RSL_ERR_NULL_ARGUMENT`,
 /// `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_transition_at(
     breaker: *const rsl_breaker,
     now_ns: i64,
     state: rsl_breaker_state,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(breaker, |b| {
+    with_handle_at(breaker, now_ns, err, |b, now_ns| {
         let to = State::from_raw(state)
             .ok_or_else(|| Failure::argument("state", format!("unknown state {state}")))?;
         b.transition_at(now_ns, to);
@@ -634,22 +696,26 @@ pub unsafe extern "C" fn rsl_breaker_transition_at(
 
 /// `rsl_breaker_transition_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_transition(
     breaker: *const rsl_breaker,
     state: rsl_breaker_state,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_breaker_transition_at(breaker, now_ns(), state) }
+    unsafe { rsl_breaker_transition_at(breaker, now_ns(), state, err) }
 }
 
 /// Resets to a fresh CLOSED breaker at `now_ns` (counts cleared, the
 /// consecutive-open count forgotten, a new generation).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_reset_at(
     breaker: *const rsl_breaker,
     now_ns: i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(breaker, |b| {
+    with_handle_at(breaker, now_ns, err, |b, now_ns| {
         b.reset_at(now_ns);
         Ok(())
     })
@@ -657,20 +723,26 @@ pub unsafe extern "C" fn rsl_breaker_reset_at(
 
 /// `rsl_breaker_reset_at` at `rsl_now_ns()`.
 #[no_mangle]
-pub unsafe extern "C" fn rsl_breaker_reset(breaker: *const rsl_breaker) -> rsl_status {
-    unsafe { rsl_breaker_reset_at(breaker, now_ns()) }
+#[must_use]
+pub unsafe extern "C" fn rsl_breaker_reset(
+    breaker: *const rsl_breaker,
+    err: *mut rsl_error,
+) -> rsl_status {
+    unsafe { rsl_breaker_reset_at(breaker, now_ns(), err) }
 }
 
 /// The state at `now_ns` into `*out_state`, applying the transitions that
 /// time alone causes (OPEN becomes HALF_OPEN once the wait is over).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_get_state_at(
     breaker: *const rsl_breaker,
     now_ns: i64,
     out_state: *mut rsl_breaker_state,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(breaker, |b| {
+    with_handle_at(breaker, now_ns, err, |b, now_ns| {
         let out = out_ref(out_state, "out_state")?;
         *out = b.state_at(now_ns) as u32;
         Ok(())
@@ -679,11 +751,13 @@ pub unsafe extern "C" fn rsl_breaker_get_state_at(
 
 /// `rsl_breaker_get_state_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_get_state(
     breaker: *const rsl_breaker,
     out_state: *mut rsl_breaker_state,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_breaker_get_state_at(breaker, now_ns(), out_state) }
+    unsafe { rsl_breaker_get_state_at(breaker, now_ns(), out_state, err) }
 }
 
 /// A metrics snapshot at `now_ns` into `*out`, whose `struct_size` the
@@ -691,12 +765,14 @@ pub unsafe extern "C" fn rsl_breaker_get_state(
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE` (struct_size not
 /// set), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_get_metrics_at(
     breaker: *const rsl_breaker,
     now_ns: i64,
     out: *mut rsl_breaker_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(breaker, |b| {
+    with_handle_at(breaker, now_ns, err, |b, now_ns| {
         if out.is_null() {
             return Err(Failure::null("out"));
         }
@@ -706,11 +782,13 @@ pub unsafe extern "C" fn rsl_breaker_get_metrics_at(
 
 /// `rsl_breaker_get_metrics_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_get_metrics(
     breaker: *const rsl_breaker,
     out: *mut rsl_breaker_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_breaker_get_metrics_at(breaker, now_ns(), out) }
+    unsafe { rsl_breaker_get_metrics_at(breaker, now_ns(), out, err) }
 }
 
 /// Moves up to `capacity` of the oldest undrained transition events into
@@ -719,13 +797,15 @@ pub unsafe extern "C" fn rsl_breaker_get_metrics(
 /// NULL only when `capacity` is 0.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_breaker_drain_events(
     breaker: *const rsl_breaker,
     events: *mut rsl_breaker_event,
     capacity: usize,
     out_count: *mut usize,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(breaker, |b| {
+    with_handle(breaker, err, |b| {
         let count = out_ref(out_count, "out_count")?;
         if capacity == 0 {
             *count = 0;

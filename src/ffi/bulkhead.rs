@@ -1,8 +1,8 @@
 //! C ABI of the bulkhead (`rsl_bulkhead_*`), over `core::bulkhead`.
 
 use super::{
-    flag, guard, in_ref, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle,
-    write_versioned, Failure, FfiResult, Handle, VersionedStruct,
+    flag, guard, in_ref, opaque, out_ref, read_versioned, rsl_error, rsl_status, store_handle,
+    with_handle, with_handle_at, write_versioned, Failure, FfiResult, Handle, VersionedStruct,
 };
 use crate::core::bulkhead::{Bulkhead, Config, Metrics, Permit, Preset};
 use crate::core::clock::now_ns;
@@ -180,8 +180,12 @@ impl From<Metrics> for rsl_bulkhead_metrics {
 /// limit) and sets `struct_size`.
 /// Errors: `RSL_ERR_NULL_ARGUMENT` if `cfg` is NULL.
 #[no_mangle]
-pub unsafe extern "C" fn rsl_bulkhead_config_init(cfg: *mut rsl_bulkhead_config) -> rsl_status {
-    unsafe { rsl_bulkhead_config_preset(cfg, RSL_BULKHEAD_PRESET_DEFAULT) }
+#[must_use]
+pub unsafe extern "C" fn rsl_bulkhead_config_init(
+    cfg: *mut rsl_bulkhead_config,
+    err: *mut rsl_error,
+) -> rsl_status {
+    unsafe { rsl_bulkhead_config_preset(cfg, RSL_BULKHEAD_PRESET_DEFAULT, err) }
 }
 
 /// Fills `*cfg` with a named preset (`RSL_BULKHEAD_PRESET_*`); see
@@ -189,11 +193,13 @@ pub unsafe extern "C" fn rsl_bulkhead_config_init(cfg: *mut rsl_bulkhead_config)
 /// Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
 /// unknown preset (then `*cfg` is untouched).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_bulkhead_config_preset(
     cfg: *mut rsl_bulkhead_config,
     preset: u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(cfg, "cfg")?;
         let preset = Preset::from_raw(preset)
             .ok_or_else(|| Failure::argument("preset", format!("unknown preset {preset}")))?;
@@ -210,21 +216,60 @@ pub unsafe extern "C" fn rsl_bulkhead_config_preset(
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (the message names
 /// the field).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_bulkhead_new(
     cfg: *const rsl_bulkhead_config,
     out: *mut *mut rsl_bulkhead,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    store_handle(out, || {
+    store_handle(out, err, || {
         let raw = read_versioned(cfg, Config::default().into(), "cfg")?;
         Ok(Bulkhead::new(to_core(&raw)?)?)
     })
 }
 
-/// Destroys a bulkhead. NULL is a no-op. No other call may be running on
-/// it. Permits still out become meaningless.
+/// Gives back the caller's reference to `bulkhead` (the same as
+/// `rsl_bulkhead_release`); the last reference destroys it. NULL is a no-op.
+/// Safe while other threads that hold their own references
+/// (`rsl_bulkhead_retain`) are inside calls on it; the caller must not use its
+/// pointer afterwards. Permits still out become meaningless.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_bulkhead_free(bulkhead: *mut rsl_bulkhead) {
     super::free_handle(bulkhead);
+}
+
+/// Takes one more reference to `bulkhead` and returns it (NULL if `bulkhead` is
+/// NULL, or if the count is at its maximum). Each reference is given back
+/// with `rsl_bulkhead_release` (or `_free`); the handle lives until the last one.
+/// Any thread may retain and release concurrently with calls.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_bulkhead_retain(bulkhead: *mut rsl_bulkhead) -> *mut rsl_bulkhead {
+    super::retain_handle(bulkhead)
+}
+
+/// Gives back one reference to `bulkhead`; the last one destroys it. NULL is a
+/// no-op. The same function as `rsl_bulkhead_free`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_bulkhead_release(bulkhead: *mut rsl_bulkhead) {
+    super::free_handle(bulkhead);
+}
+
+/// Opt-in monotonic time for the `_at` calls on this handle: with `enabled`
+/// 1, a `now_ns` earlier than the latest one this handle has seen is treated
+/// as that latest one (for callers that read their clock before they queue
+/// for the handle); 0 (the default) takes every `now_ns` as given, so time
+/// going back keeps the primitive's own meaning (see docs/semantics.md, "The
+/// clock"). Turning it on forgets earlier readings. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_CONFIG` (`enabled` not
+/// 0 or 1).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_bulkhead_set_monotonic_time(
+    bulkhead: *const rsl_bulkhead,
+    enabled: u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    super::set_monotonic(bulkhead, enabled, err)
 }
 
 fn write_entry(
@@ -248,13 +293,15 @@ fn write_entry(
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (a NULL out pointer; nothing entered),
 /// `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_bulkhead_try_enter_at(
     bulkhead: *const rsl_bulkhead,
     now_ns: i64,
     out_permit: *mut rsl_bulkhead_permit,
     out_entered: *mut u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bulkhead, |b| {
+    with_handle_at(bulkhead, now_ns, err, |b, now_ns| {
         if out_permit.is_null() {
             return Err(Failure::null("out_permit"));
         }
@@ -267,12 +314,14 @@ pub unsafe extern "C" fn rsl_bulkhead_try_enter_at(
 
 /// `rsl_bulkhead_try_enter_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_bulkhead_try_enter(
     bulkhead: *const rsl_bulkhead,
     out_permit: *mut rsl_bulkhead_permit,
     out_entered: *mut u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_bulkhead_try_enter_at(bulkhead, now_ns(), out_permit, out_entered) }
+    unsafe { rsl_bulkhead_try_enter_at(bulkhead, now_ns(), out_permit, out_entered, err) }
 }
 
 /// Enters, **blocking the calling thread** up to `timeout_ns` for a slot:
@@ -289,13 +338,15 @@ pub unsafe extern "C" fn rsl_bulkhead_try_enter(
 /// Errors: `RSL_ERR_INVALID_ARGUMENT` (`timeout_ns < 0`),
 /// `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_bulkhead_enter_wait(
     bulkhead: *const rsl_bulkhead,
     timeout_ns: i64,
     out_permit: *mut rsl_bulkhead_permit,
     out_entered: *mut u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bulkhead, |b| {
+    with_handle(bulkhead, err, |b| {
         if out_permit.is_null() {
             return Err(Failure::null("out_permit"));
         }
@@ -315,13 +366,15 @@ pub unsafe extern "C" fn rsl_bulkhead_enter_wait(
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (permit), `RSL_ERR_INVALID_ARGUMENT`,
 /// `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_bulkhead_exit_at(
     bulkhead: *const rsl_bulkhead,
     now_ns: i64,
     permit: *const rsl_bulkhead_permit,
     out_held_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bulkhead, |b| {
+    with_handle_at(bulkhead, now_ns, err, |b, now_ns| {
         let p = in_ref(permit, "permit")?;
         if p.reserved0 != 0 {
             return Err(Failure::argument(
@@ -347,12 +400,14 @@ pub unsafe extern "C" fn rsl_bulkhead_exit_at(
 
 /// `rsl_bulkhead_exit_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_bulkhead_exit(
     bulkhead: *const rsl_bulkhead,
     permit: *const rsl_bulkhead_permit,
     out_held_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_bulkhead_exit_at(bulkhead, now_ns(), permit, out_held_ns) }
+    unsafe { rsl_bulkhead_exit_at(bulkhead, now_ns(), permit, out_held_ns, err) }
 }
 
 /// A metrics snapshot at `now_ns` (ages and overdue counts are measured at
@@ -362,12 +417,14 @@ pub unsafe extern "C" fn rsl_bulkhead_exit(
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE` (struct_size not
 /// set), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_bulkhead_get_metrics_at(
     bulkhead: *const rsl_bulkhead,
     now_ns: i64,
     out: *mut rsl_bulkhead_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bulkhead, |b| {
+    with_handle_at(bulkhead, now_ns, err, |b, now_ns| {
         if out.is_null() {
             return Err(Failure::null("out"));
         }
@@ -377,9 +434,11 @@ pub unsafe extern "C" fn rsl_bulkhead_get_metrics_at(
 
 /// `rsl_bulkhead_get_metrics_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_bulkhead_get_metrics(
     bulkhead: *const rsl_bulkhead,
     out: *mut rsl_bulkhead_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_bulkhead_get_metrics_at(bulkhead, now_ns(), out) }
+    unsafe { rsl_bulkhead_get_metrics_at(bulkhead, now_ns(), out, err) }
 }

@@ -1,7 +1,9 @@
 //! C ABI of the shared CPU sampler (`rsl_cpu_sampler_*`), over
 //! `core::cpu_sampler`.
 
-use super::{guard, write_versioned, Failure, VersionedStruct, RSL_ERR_INVALID_ARGUMENT};
+use super::{
+    guard, rsl_error, write_versioned, Failure, VersionedStruct, RSL_ERR_INVALID_ARGUMENT,
+};
 use super::{rsl_status, FfiResult};
 use crate::core::cpu_sampler::{self, SamplerStats};
 
@@ -62,8 +64,9 @@ impl From<SamplerStats> for rsl_cpu_sampler_stats {
 /// Errors: `RSL_ERR_INVALID_ARGUMENT` (message `sampler:`) if the thread
 /// could not be spawned.
 #[no_mangle]
-pub extern "C" fn rsl_cpu_sampler_start() -> rsl_status {
-    guard(|| {
+#[must_use]
+pub extern "C" fn rsl_cpu_sampler_start(err: *mut rsl_error) -> rsl_status {
+    guard(err, || {
         cpu_sampler::start().map_err(|e| {
             Failure::new(
                 RSL_ERR_INVALID_ARGUMENT,
@@ -78,8 +81,9 @@ pub extern "C" fn rsl_cpu_sampler_start() -> rsl_status {
 /// Thread-safe. Errors: `RSL_ERR_INVALID_ARGUMENT` (message `sampler:`)
 /// when no reference is held.
 #[no_mangle]
-pub extern "C" fn rsl_cpu_sampler_stop() -> rsl_status {
-    guard(|| -> FfiResult {
+#[must_use]
+pub extern "C" fn rsl_cpu_sampler_stop(err: *mut rsl_error) -> rsl_status {
+    guard(err, || -> FfiResult {
         if cpu_sampler::stop() {
             Ok(())
         } else {
@@ -94,6 +98,12 @@ pub extern "C" fn rsl_cpu_sampler_stop() -> rsl_status {
 /// A snapshot of the sampler into `*out` (set `out->struct_size` first).
 /// Thread-safe. Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`.
 #[no_mangle]
-pub unsafe extern "C" fn rsl_cpu_sampler_get_stats(out: *mut rsl_cpu_sampler_stats) -> rsl_status {
-    guard(|| write_versioned(out, cpu_sampler::stats().into(), "out"))
+#[must_use]
+pub unsafe extern "C" fn rsl_cpu_sampler_get_stats(
+    out: *mut rsl_cpu_sampler_stats,
+    err: *mut rsl_error,
+) -> rsl_status {
+    guard(err, || {
+        write_versioned(out, cpu_sampler::stats().into(), "out")
+    })
 }

@@ -2,7 +2,7 @@
 //! `core::criticality`: the four SRE levels, their wire encoding, and the
 //! argument the limiters take.
 
-use super::{guard, out_ref, rsl_status, Failure, FfiResult};
+use super::{guard, out_ref, rsl_error, rsl_status, Failure, FfiResult};
 use crate::core::criticality::Criticality;
 use std::ffi::{c_char, CStr};
 
@@ -39,12 +39,14 @@ pub(crate) fn level(field: &str, raw: rsl_criticality) -> FfiResult<Criticality>
 /// `RSL_ERR_INVALID_ARGUMENT` for anything else (message starts `value:`),
 /// and then `*out_level` is untouched. Thread-safe; nothing is retained.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_criticality_parse(
     value: *const c_char,
     len: usize,
     out_level: *mut rsl_criticality,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(out_level, "out_level")?;
         let bytes: &[u8] = if len == 0 {
             &[]

@@ -4,8 +4,8 @@
 
 use super::reserved_zero;
 use super::{
-    guard, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle, Failure,
-    FfiResult, Handle, VersionedStruct,
+    guard, opaque, out_ref, read_versioned, rsl_error, rsl_status, store_handle, with_handle_at,
+    Failure, FfiResult, Handle, VersionedStruct,
 };
 use crate::core::clock::now_ns;
 use crate::core::deadline::{self, CallPlan, Decoded, Policy, PolicyConfig, PolicyPreset, Text};
@@ -82,12 +82,14 @@ impl From<Decoded> for rsl_deadline_decoded {
 /// Errors: `RSL_ERR_INVALID_ARGUMENT` (`timeout_ns < 0`),
 /// `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_from_timeout_at(
     now_ns: i64,
     timeout_ns: i64,
     out_deadline_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(out_deadline_ns, "out_deadline_ns")?;
         *out = deadline::from_timeout_at(now_ns, timeout_ns)?;
         Ok(())
@@ -96,11 +98,13 @@ pub unsafe extern "C" fn rsl_deadline_from_timeout_at(
 
 /// `rsl_deadline_from_timeout_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_from_timeout(
     timeout_ns: i64,
     out_deadline_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_deadline_from_timeout_at(now_ns(), timeout_ns, out_deadline_ns) }
+    unsafe { rsl_deadline_from_timeout_at(now_ns(), timeout_ns, out_deadline_ns, err) }
 }
 
 /// Time left until `deadline_ns` at `now_ns`: `deadline_ns - now_ns`,
@@ -137,12 +141,14 @@ pub extern "C" fn rsl_deadline_expired(deadline_ns: i64) -> u32 {
 /// Errors: `RSL_ERR_INVALID_ARGUMENT` (`per_call_timeout_ns <= 0`),
 /// `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_shrink(
     remaining_ns: i64,
     per_call_timeout_ns: i64,
     out_timeout_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(out_timeout_ns, "out_timeout_ns")?;
         *out = deadline::shrink(remaining_ns, per_call_timeout_ns)?;
         Ok(())
@@ -195,13 +201,15 @@ fn read_value<'a>(value: *const c_char, len: usize) -> FfiResult<&'a [u8]> {
 /// deadline is not sent; or `buf_len` too small, then `buf` is untouched),
 /// `RSL_ERR_NULL_ARGUMENT` (buf).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_grpc_timeout_encode(
     timeout_ns: i64,
     buf: *mut c_char,
     buf_len: usize,
     out_len: *mut usize,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let text = deadline::grpc_timeout_encode(timeout_ns)?;
         write_text(&text, buf, buf_len, out_len)
     })
@@ -217,12 +225,14 @@ pub unsafe extern "C" fn rsl_deadline_grpc_timeout_encode(
 /// Errors: `RSL_ERR_INVALID_ARGUMENT`, `RSL_ERR_NULL_ARGUMENT` (out, or
 /// value with `len > 0`).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_grpc_timeout_decode(
     value: *const c_char,
     len: usize,
     out: *mut rsl_deadline_decoded,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(out, "out")?;
         *out = deadline::grpc_timeout_decode(read_value(value, len)?)?.into();
         Ok(())
@@ -235,13 +245,15 @@ pub unsafe extern "C" fn rsl_deadline_grpc_timeout_decode(
 /// gRPC (the format of Envoy's `x-envoy-expected-rq-timeout-ms`). Pure.
 /// Errors: as `rsl_deadline_grpc_timeout_encode`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_http_timeout_encode(
     timeout_ns: i64,
     buf: *mut c_char,
     buf_len: usize,
     out_len: *mut usize,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let text = deadline::http_timeout_encode(timeout_ns)?;
         write_text(&text, buf, buf_len, out_len)
     })
@@ -254,12 +266,14 @@ pub unsafe extern "C" fn rsl_deadline_http_timeout_encode(
 /// `out->saturated = 1`. Pure.
 /// Errors: `RSL_ERR_INVALID_ARGUMENT`, `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_http_timeout_decode(
     value: *const c_char,
     len: usize,
     out: *mut rsl_deadline_decoded,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(out, "out")?;
         *out = deadline::http_timeout_decode(read_value(value, len)?)?.into();
         Ok(())
@@ -368,21 +382,25 @@ impl From<CallPlan> for rsl_deadline_call_plan {
 /// `struct_size`.
 /// Errors: `RSL_ERR_NULL_ARGUMENT` if `cfg` is NULL.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_policy_config_init(
     cfg: *mut rsl_deadline_policy_config,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_deadline_policy_config_preset(cfg, RSL_DEADLINE_PRESET_DEFAULT) }
+    unsafe { rsl_deadline_policy_config_preset(cfg, RSL_DEADLINE_PRESET_DEFAULT, err) }
 }
 
 /// Fills `*cfg` with a named preset (`RSL_DEADLINE_PRESET_*`).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
 /// unknown preset (then `*cfg` is untouched).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_policy_config_preset(
     cfg: *mut rsl_deadline_policy_config,
     preset: u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(cfg, "cfg")?;
         let preset = PolicyPreset::from_raw(preset)
             .ok_or_else(|| Failure::argument("preset", format!("unknown preset {preset}")))?;
@@ -397,20 +415,62 @@ pub unsafe extern "C" fn rsl_deadline_policy_config_preset(
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_policy_new(
     cfg: *const rsl_deadline_policy_config,
     out: *mut *mut rsl_deadline_policy,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    store_handle(out, || {
+    store_handle(out, err, || {
         let raw = read_versioned(cfg, PolicyConfig::default().into(), "cfg")?;
         Ok(Policy::new(to_core(&raw)?)?)
     })
 }
 
-/// Destroys a policy. NULL is a no-op. No other call may be running on it.
+/// Gives back the caller's reference to `policy` (the same as
+/// `rsl_deadline_policy_release`); the last reference destroys it. NULL is a
+/// no-op. Safe while other threads that hold their own references
+/// (`rsl_deadline_policy_retain`) are inside calls on it; the caller must not
+/// use its pointer afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_deadline_policy_free(policy: *mut rsl_deadline_policy) {
     super::free_handle(policy);
+}
+
+/// Takes one more reference to `policy` and returns it (NULL if `policy` is
+/// NULL, or if the count is at its maximum). Each reference is given back
+/// with `rsl_deadline_policy_release` (or `_free`); the handle lives until the last one.
+/// Any thread may retain and release concurrently with calls.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_deadline_policy_retain(
+    policy: *mut rsl_deadline_policy,
+) -> *mut rsl_deadline_policy {
+    super::retain_handle(policy)
+}
+
+/// Gives back one reference to `policy`; the last one destroys it. NULL is a
+/// no-op. The same function as `rsl_deadline_policy_free`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_deadline_policy_release(policy: *mut rsl_deadline_policy) {
+    super::free_handle(policy);
+}
+
+/// Opt-in monotonic time for the `_at` calls on this handle: with `enabled`
+/// 1, a `now_ns` earlier than the latest one this handle has seen is treated
+/// as that latest one (for callers that read their clock before they queue
+/// for the handle); 0 (the default) takes every `now_ns` as given, so time
+/// going back keeps the primitive's own meaning (see docs/semantics.md, "The
+/// clock"). Turning it on forgets earlier readings. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_CONFIG` (`enabled` not
+/// 0 or 1).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_deadline_policy_set_monotonic_time(
+    policy: *const rsl_deadline_policy,
+    enabled: u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    super::set_monotonic(policy, enabled, err)
 }
 
 /// Plans an outgoing call at `now_ns` for a request whose deadline is
@@ -424,14 +484,16 @@ pub unsafe extern "C" fn rsl_deadline_policy_free(policy: *mut rsl_deadline_poli
 /// Errors: `RSL_ERR_INVALID_ARGUMENT` (`per_call_timeout_ns < 0`),
 /// `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_policy_call_at(
     policy: *const rsl_deadline_policy,
     now_ns: i64,
     deadline_ns: i64,
     per_call_timeout_ns: i64,
     out: *mut rsl_deadline_call_plan,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(policy, |p| {
+    with_handle_at(policy, now_ns, err, |p, now_ns| {
         let out = out_ref(out, "out")?;
         *out = p.call_at(now_ns, deadline_ns, per_call_timeout_ns)?.into();
         Ok(())
@@ -440,11 +502,15 @@ pub unsafe extern "C" fn rsl_deadline_policy_call_at(
 
 /// `rsl_deadline_policy_call_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_deadline_policy_call(
     policy: *const rsl_deadline_policy,
     deadline_ns: i64,
     per_call_timeout_ns: i64,
     out: *mut rsl_deadline_call_plan,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_deadline_policy_call_at(policy, now_ns(), deadline_ns, per_call_timeout_ns, out) }
+    unsafe {
+        rsl_deadline_policy_call_at(policy, now_ns(), deadline_ns, per_call_timeout_ns, out, err)
+    }
 }

@@ -2,7 +2,7 @@
 //! `core::leaky_bucket`: a pacer (go.uber.org/ratelimit) or a GCRA meter
 //! (governor), each lock-free on one atomic word.
 
-use super::{enum_field, reserved_zero};
+use super::{enum_field, reserved_zero, rsl_error, with_handle_at};
 use super::{
     guard, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle, FfiResult,
     Handle, VersionedStruct,
@@ -144,10 +144,12 @@ impl From<Verdict> for rsl_leaky_bucket_verdict {
 /// second, slack 10; METER burst 1) and sets struct_size.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_leaky_bucket_config_init(
     cfg: *mut rsl_leaky_bucket_config,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(cfg, "cfg")?;
         *out = LeakyConfig::default().into();
         Ok(())
@@ -160,20 +162,62 @@ pub unsafe extern "C" fn rsl_leaky_bucket_config_init(
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field:
 /// `mode`, `rate`, `per_ns`, `slack`, `burst`, `reserved0`).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_leaky_bucket_new(
     cfg: *const rsl_leaky_bucket_config,
     out: *mut *mut rsl_leaky_bucket,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    store_handle(out, || {
+    store_handle(out, err, || {
         let raw = read_versioned(cfg, LeakyConfig::default().into(), "cfg")?;
         Ok(LeakyBucket::new(to_core(&raw)?)?)
     })
 }
 
-/// Destroys a bucket. NULL is a no-op. No other call may be running on it.
+/// Gives back the caller's reference to `bucket` (the same as
+/// `rsl_leaky_bucket_release`); the last reference destroys it. NULL is a no-
+/// op. Safe while other threads that hold their own references
+/// (`rsl_leaky_bucket_retain`) are inside calls on it; the caller must not use
+/// its pointer afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_leaky_bucket_free(bucket: *mut rsl_leaky_bucket) {
     super::free_handle(bucket);
+}
+
+/// Takes one more reference to `bucket` and returns it (NULL if `bucket` is
+/// NULL, or if the count is at its maximum). Each reference is given back
+/// with `rsl_leaky_bucket_release` (or `_free`); the handle lives until the last one.
+/// Any thread may retain and release concurrently with calls.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_leaky_bucket_retain(
+    bucket: *mut rsl_leaky_bucket,
+) -> *mut rsl_leaky_bucket {
+    super::retain_handle(bucket)
+}
+
+/// Gives back one reference to `bucket`; the last one destroys it. NULL is a
+/// no-op. The same function as `rsl_leaky_bucket_free`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_leaky_bucket_release(bucket: *mut rsl_leaky_bucket) {
+    super::free_handle(bucket);
+}
+
+/// Opt-in monotonic time for the `_at` calls on this handle: with `enabled`
+/// 1, a `now_ns` earlier than the latest one this handle has seen is treated
+/// as that latest one (for callers that read their clock before they queue
+/// for the handle); 0 (the default) takes every `now_ns` as given, so time
+/// going back keeps the primitive's own meaning (see docs/semantics.md, "The
+/// clock"). Turning it on forgets earlier readings. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_CONFIG` (`enabled` not
+/// 0 or 1).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_leaky_bucket_set_monotonic_time(
+    bucket: *const rsl_leaky_bucket,
+    enabled: u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    super::set_monotonic(bucket, enabled, err)
 }
 
 /// PACER: issues the next permission at `now_ns` (uber's `Take`, without
@@ -184,12 +228,14 @@ pub unsafe extern "C" fn rsl_leaky_bucket_free(bucket: *mut rsl_leaky_bucket) {
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_ARGUMENT` (a METER
 /// bucket), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_leaky_bucket_take_at(
     bucket: *const rsl_leaky_bucket,
     now_ns: i64,
     out: *mut rsl_leaky_bucket_permit,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle_at(bucket, now_ns, err, |b, now_ns| {
         let out = out_ref(out, "out")?;
         *out = b.take_at(now_ns)?.into();
         Ok(())
@@ -199,11 +245,13 @@ pub unsafe extern "C" fn rsl_leaky_bucket_take_at(
 /// `rsl_leaky_bucket_take_at` on the library clock (re-read when another
 /// thread wins the race, as uber does).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_leaky_bucket_take(
     bucket: *const rsl_leaky_bucket,
     out: *mut rsl_leaky_bucket_permit,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle(bucket, err, |b| {
         let out = out_ref(out, "out")?;
         *out = b.try_take_now(now_ns, i64::MAX)?.into();
         Ok(())
@@ -216,13 +264,15 @@ pub unsafe extern "C" fn rsl_leaky_bucket_take(
 /// permission would have been issued. For a caller with a deadline.
 /// Errors: as `rsl_leaky_bucket_take_at`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_leaky_bucket_try_take_at(
     bucket: *const rsl_leaky_bucket,
     now_ns: i64,
     max_wait_ns: i64,
     out: *mut rsl_leaky_bucket_permit,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle_at(bucket, now_ns, err, |b, now_ns| {
         let out = out_ref(out, "out")?;
         *out = b.try_take_at(now_ns, max_wait_ns)?.into();
         Ok(())
@@ -231,12 +281,14 @@ pub unsafe extern "C" fn rsl_leaky_bucket_try_take_at(
 
 /// `rsl_leaky_bucket_try_take_at` on the library clock.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_leaky_bucket_try_take(
     bucket: *const rsl_leaky_bucket,
     max_wait_ns: i64,
     out: *mut rsl_leaky_bucket_permit,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle(bucket, err, |b| {
         let out = out_ref(out, "out")?;
         *out = b.try_take_now(now_ns, max_wait_ns)?.into();
         Ok(())
@@ -251,13 +303,15 @@ pub unsafe extern "C" fn rsl_leaky_bucket_try_take(
 /// a PACER bucket), `RSL_ERR_EXCEEDS_CAPACITY` (`n` > burst: it could never
 /// conform), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_leaky_bucket_check_at(
     bucket: *const rsl_leaky_bucket,
     now_ns: i64,
     n: u32,
     out: *mut rsl_leaky_bucket_verdict,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle_at(bucket, now_ns, err, |b, now_ns| {
         let out = out_ref(out, "out")?;
         *out = b.check_at(now_ns, n)?.into();
         Ok(())
@@ -266,12 +320,14 @@ pub unsafe extern "C" fn rsl_leaky_bucket_check_at(
 
 /// `rsl_leaky_bucket_check_at` on the library clock.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_leaky_bucket_check(
     bucket: *const rsl_leaky_bucket,
     n: u32,
     out: *mut rsl_leaky_bucket_verdict,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle(bucket, err, |b| {
         let out = out_ref(out, "out")?;
         *out = b.check_now(now_ns, n)?.into();
         Ok(())
@@ -281,11 +337,13 @@ pub unsafe extern "C" fn rsl_leaky_bucket_check(
 /// The interval between permits, `per_ns / rate`, into `*interval_ns`.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_leaky_bucket_get_interval(
     bucket: *const rsl_leaky_bucket,
     interval_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle(bucket, err, |b| {
         let out = out_ref(interval_ns, "interval_ns")?;
         *out = b.interval_ns();
         Ok(())

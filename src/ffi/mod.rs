@@ -21,11 +21,12 @@ pub mod retry_budget;
 pub mod token_bucket;
 pub mod window_limiter;
 
+use crate::core::clock::MonotonicClamp;
 use crate::core::error::{Error, ErrorKind};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 
 /// A status code. `RSL_OK` is 0; errors are grouped by hundreds and a code
 /// is never reused for another meaning.
@@ -52,10 +53,43 @@ pub const RSL_ERR_POISONED: rsl_status = 901;
 
 /// The ABI version. It changes only when an existing function or struct
 /// changes incompatibly; bindings refuse to load a library with another one.
-pub const RSL_ABI_VERSION: u32 = 1;
+pub const RSL_ABI_VERSION: u32 = 2;
 
 /// Largest `struct_size` accepted for any config (a guard against garbage).
 pub const RSL_MAX_STRUCT_SIZE: u32 = 4096;
+
+/// Capacity of `rsl_error.field`, including the terminating NUL.
+pub const RSL_ERROR_FIELD_CAPACITY: usize = 64;
+/// Capacity of `rsl_error.message`, including the terminating NUL.
+pub const RSL_ERROR_MESSAGE_CAPACITY: usize = 256;
+
+/// The detail of a failed call, handed back by that same call.
+///
+/// Every function that returns `rsl_status` takes a final `rsl_error *err`.
+/// NULL means "no detail wanted". When the call fails, `*err` is written
+/// completely before it returns (and nothing else of it is kept); when the
+/// call succeeds, `*err` is not touched, so one `rsl_error` can serve many
+/// calls. Nothing is shared between threads or calls: unlike
+/// `rsl_last_error_message`, this is safe for callers whose calls move
+/// between OS threads (Go goroutines, virtual threads, async tasks).
+///
+/// Frozen layout: this struct never changes; a future change would be a new
+/// struct and a new `RSL_ABI_VERSION`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct rsl_error {
+    /// The status the call returned (never `RSL_OK` in a written error).
+    pub status: rsl_status,
+    /// The field or argument at fault, as spelled in the header and the JSON
+    /// configs, nested by full path (`"backoff.factor"`, `"cfg.struct_size"`,
+    /// `"permit"`); NUL-terminated ASCII; `""` when the failure names none
+    /// (an internal error). A stable identifier: match on it.
+    pub field: [c_char; RSL_ERROR_FIELD_CAPACITY],
+    /// The whole message, `"<field>: <what is wrong>"` when a field is named;
+    /// NUL-terminated UTF-8, cut at a character boundary if longer than 255
+    /// bytes. For people, not for matching.
+    pub message: [c_char; RSL_ERROR_MESSAGE_CAPACITY],
+}
 
 /// Why a call failed: its status and a message naming the field.
 #[derive(Debug)]
@@ -94,13 +128,74 @@ impl From<Error> for Failure {
 
 pub(crate) type FfiResult<T = ()> = Result<T, Failure>;
 
+impl Failure {
+    /// The field a message names: its prefix before `": "` when that prefix
+    /// is an identifier path (`backoff.factor`, `cfg.struct_size`,
+    /// `shares[2]`); every message of the library starts that way.
+    pub(crate) fn field(&self) -> &str {
+        let Some((head, _)) = self.message.split_once(": ") else {
+            return "";
+        };
+        let is_path = !head.is_empty()
+            && head.len() < RSL_ERROR_FIELD_CAPACITY
+            && head
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'[' | b']'));
+        if is_path {
+            head
+        } else {
+            ""
+        }
+    }
+}
+
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    // Whether LAST_ERROR holds a message: lets a successful call clear it
+    // with one thread-local read instead of touching the string.
+    static HAS_LAST_ERROR: Cell<bool> = const { Cell::new(false) };
 }
 
 fn set_last_error(message: &str) {
     let text = CString::new(message.replace('\0', " ")).unwrap_or_default();
     LAST_ERROR.with(|slot| *slot.borrow_mut() = text);
+    HAS_LAST_ERROR.with(|h| h.set(true));
+}
+
+fn clear_last_error() {
+    if HAS_LAST_ERROR.try_with(Cell::get).unwrap_or(false) {
+        HAS_LAST_ERROR.with(|h| h.set(false));
+        LAST_ERROR.with(|slot| *slot.borrow_mut() = CString::default());
+    }
+}
+
+/// Copies `text` into a fixed C buffer, NUL-terminated, cut at a UTF-8
+/// character boundary.
+fn copy_c_text(dst: &mut [c_char], text: &str) {
+    let room = dst.len().saturating_sub(1);
+    let mut n = text.len().min(room);
+    while n > 0 && !text.is_char_boundary(n) {
+        n -= 1;
+    }
+    for (d, b) in dst.iter_mut().zip(text.bytes().take(n)) {
+        // NULs inside a message would cut it short: show them as spaces.
+        *d = c_char::from_ne_bytes([if b == 0 { b' ' } else { b }]);
+    }
+    if let Some(end) = dst.get_mut(n) {
+        *end = 0;
+    }
+}
+
+/// Reports a failure: into the caller's `*err` (if not NULL) and the
+/// thread-local last message.
+fn report(err: *mut rsl_error, failure: &Failure) {
+    set_last_error(&failure.message);
+    // SAFETY: a non-NULL err points to a writable rsl_error (contract).
+    if let Some(e) = unsafe { err.as_mut() } {
+        e.status = failure.status;
+        copy_c_text(&mut e.field, failure.field());
+        copy_c_text(&mut e.message, &failure.message);
+    }
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -112,31 +207,52 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     format!("internal error (please report): {what}")
 }
 
-fn finish(result: std::thread::Result<FfiResult>) -> rsl_status {
+fn finish(err: *mut rsl_error, result: std::thread::Result<FfiResult>) -> rsl_status {
     match result {
-        Ok(Ok(())) => RSL_OK,
+        Ok(Ok(())) => {
+            clear_last_error();
+            RSL_OK
+        }
         Ok(Err(failure)) => {
-            set_last_error(&failure.message);
+            report(err, &failure);
             failure.status
         }
         Err(payload) => {
-            set_last_error(&panic_message(payload.as_ref()));
+            report(
+                err,
+                &Failure::new(RSL_ERR_PANIC, panic_message(payload.as_ref())),
+            );
             RSL_ERR_PANIC
         }
     }
 }
 
-/// Runs `f` at the boundary: errors become statuses with a detail message,
-/// a panic becomes `RSL_ERR_PANIC`.
-pub(crate) fn guard(f: impl FnOnce() -> FfiResult) -> rsl_status {
-    finish(catch_unwind(AssertUnwindSafe(f)))
+/// Runs `f` at the boundary: errors become statuses with a detail (into
+/// `*err` and the thread-local message), a panic becomes `RSL_ERR_PANIC`.
+pub(crate) fn guard(err: *mut rsl_error, f: impl FnOnce() -> FfiResult) -> rsl_status {
+    finish(err, catch_unwind(AssertUnwindSafe(f)))
 }
 
-/// An opaque handle: the primitive plus a poison flag set when a call on it
-/// panicked (its state may be half-updated, so it refuses further use).
+/// An opaque handle: the primitive, its reference count, a poison flag set
+/// when a call on it panicked (its state may be half-updated, so it refuses
+/// further use), and the opt-in monotonic clamp of `_at` times.
 pub(crate) struct Handle<T> {
+    refs: AtomicUsize,
     poisoned: AtomicBool,
+    clamp: MonotonicClamp,
     pub(crate) inner: T,
+}
+
+impl<T> Handle<T> {
+    /// A handle with one reference, held by the creator.
+    pub(crate) fn new(inner: T) -> Self {
+        Self {
+            refs: AtomicUsize::new(1),
+            poisoned: AtomicBool::new(false),
+            clamp: MonotonicClamp::new(),
+            inner,
+        }
+    }
 }
 
 /// An opaque C handle type: a newtype over [`Handle`] of its primitive.
@@ -166,11 +282,23 @@ pub(crate) use opaque;
 /// Runs `f` on the primitive behind `h` at the boundary.
 pub(crate) fn with_handle<H: Opaque>(
     h: *const H,
+    err: *mut rsl_error,
     f: impl FnOnce(&H::Inner) -> FfiResult,
 ) -> rsl_status {
-    guard(|| {
+    with_handle_at(h, 0, err, |inner, _| f(inner))
+}
+
+/// Runs `f` on the primitive behind `h` at the boundary, with `now_ns`
+/// passed through the handle's monotonic clamp (when the caller enabled it).
+pub(crate) fn with_handle_at<H: Opaque>(
+    h: *const H,
+    now_ns: i64,
+    err: *mut rsl_error,
+    f: impl FnOnce(&H::Inner, i64) -> FfiResult,
+) -> rsl_status {
+    guard(err, || {
         // SAFETY: the caller passes NULL or a pointer from the matching _new
-        // that has not been freed (the header's contract).
+        // on which it holds a reference (the header's contract).
         let handle = unsafe { h.as_ref() }
             .ok_or_else(|| Failure::null("handle"))?
             .handle();
@@ -180,7 +308,8 @@ pub(crate) fn with_handle<H: Opaque>(
                 "handle: poisoned by an earlier internal error; free it",
             ));
         }
-        match catch_unwind(AssertUnwindSafe(|| f(&handle.inner))) {
+        let now = handle.clamp.apply(now_ns);
+        match catch_unwind(AssertUnwindSafe(|| f(&handle.inner, now))) {
             Ok(r) => r,
             Err(payload) => {
                 handle.poisoned.store(true, Ordering::Release);
@@ -193,32 +322,81 @@ pub(crate) fn with_handle<H: Opaque>(
 /// Builds a primitive and stores its new handle in `*out` (only on success).
 pub(crate) fn store_handle<H: Opaque>(
     out: *mut *mut H,
+    err: *mut rsl_error,
     make: impl FnOnce() -> FfiResult<H::Inner>,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         if out.is_null() {
             return Err(Failure::null("out"));
         }
-        let handle = Box::new(H::wrap(Handle {
-            poisoned: AtomicBool::new(false),
-            inner: make()?,
-        }));
+        let handle = Box::new(H::wrap(Handle::new(make()?)));
         // SAFETY: `out` is non-NULL and points to writable storage (contract).
         unsafe { out.write(Box::into_raw(handle)) };
         Ok(())
     })
 }
 
-/// Frees a handle made by [`store_handle`]; NULL is a no-op.
+/// Most references a handle can hold; `retain` past it fails (returns
+/// NULL) instead of wrapping the count.
+const MAX_REFS: usize = isize::MAX as usize;
+
+/// Takes one more reference on a handle made by [`store_handle`]; returns
+/// `h`, or NULL if `h` is NULL or the count is at its maximum.
+pub(crate) fn retain_handle<H: Opaque>(h: *mut H) -> *mut H {
+    // SAFETY: NULL or a live handle on which the caller holds a reference.
+    let Some(handle) = (unsafe { h.as_ref() }) else {
+        return std::ptr::null_mut();
+    };
+    let refs = &handle.handle().refs;
+    let mut current = refs.load(Ordering::Relaxed);
+    loop {
+        if current == 0 || current >= MAX_REFS {
+            return std::ptr::null_mut();
+        }
+        // Relaxed, as in Arc::clone: the caller's own reference keeps the
+        // handle alive while the count grows.
+        match refs.compare_exchange_weak(current, current + 1, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            Ok(_) => return h,
+            Err(seen) => current = seen,
+        }
+    }
+}
+
+/// Gives back one reference; the last one frees the handle. NULL is a no-op.
 pub(crate) fn free_handle<H: Opaque>(h: *mut H) {
-    if h.is_null() {
+    // SAFETY: NULL or a live handle on which the caller holds a reference.
+    let Some(handle) = (unsafe { h.as_ref() }) else {
+        return;
+    };
+    // Release, then Acquire before the drop (as in Arc::drop): every other
+    // holder's last use happens before the memory is freed.
+    if handle.handle().refs.fetch_sub(1, Ordering::Release) != 1 {
         return;
     }
+    fence(Ordering::Acquire);
     // Dropping never panics in our types, but stay inside the boundary.
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: `h` came from Box::into_raw in store_handle (contract).
+        // SAFETY: `h` came from Box::into_raw in store_handle, and this was
+        // its last reference.
         drop(unsafe { Box::from_raw(h) });
     }));
+}
+
+/// Turns the handle's monotonic clamp on or off (see `rsl_<type>_set_monotonic_time`).
+pub(crate) fn set_monotonic<H: Opaque>(
+    h: *const H,
+    enabled: u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    guard(err, || {
+        // SAFETY: NULL or a live handle (contract).
+        let handle = unsafe { h.as_ref() }
+            .ok_or_else(|| Failure::null("handle"))?
+            .handle();
+        handle.clamp.set_enabled(flag("enabled", enabled)?);
+        Ok(())
+    })
 }
 
 /// A `&mut` to an out-parameter, or a NULL failure naming it.
@@ -380,10 +558,11 @@ pub extern "C" fn rsl_status_str(status: rsl_status) -> *const c_char {
     text.as_ptr()
 }
 
-/// The detail message of the last failed call on this thread (naming the
-/// offending field), or "" if none. Valid until the next failing call on the
-/// same thread. A convenience for C only: a binding whose calls move between
-/// threads (Go) must not rely on it across calls.
+/// The detail message of the last call on this thread if it failed (naming
+/// the offending field), or "" if it succeeded. Valid until the next call on
+/// the same thread. A convenience for C only: every binding uses the
+/// `rsl_error *err` of the failing call itself, since a goroutine or task
+/// may run its next call on another thread.
 #[no_mangle]
 pub extern "C" fn rsl_last_error_message() -> *const c_char {
     LAST_ERROR
@@ -403,8 +582,14 @@ pub extern "C" fn rsl_abi_version() -> u32 {
     RSL_ABI_VERSION
 }
 
-/// Nanoseconds on the library's monotonic clock (`CLOCK_MONOTONIC`, epoch
-/// arbitrary). Pass its readings to the `_at` functions. Thread-safe.
+/// The raw `CLOCK_MONOTONIC` reading in nanoseconds (no per-process
+/// epoch: every copy of the library in every process of the machine reads
+/// the same clock). Java's `System.nanoTime()`, Python's
+/// `time.monotonic_ns()`, Go's monotonic clock (`runtime.nanotime`), C#'s
+/// `Stopwatch.GetTimestamp()` (ticks of 1 ns on Linux) and C++'s
+/// `std::chrono::steady_clock` are this same clock on Linux, so their
+/// readings may be passed to the `_at` functions and agree with the plain
+/// twins. Thread-safe.
 #[no_mangle]
 pub extern "C" fn rsl_now_ns() -> i64 {
     crate::core::clock::now_ns()
@@ -455,19 +640,22 @@ mod tests {
     #[test]
     fn a_panic_becomes_a_status_and_poisons_the_handle() {
         let mut h: *mut Probe = std::ptr::null_mut();
-        assert_eq!(store_handle(&mut h, || Ok(7)), RSL_OK);
+        assert_eq!(store_handle(&mut h, std::ptr::null_mut(), || Ok(7)), RSL_OK);
         assert_eq!(
-            with_handle(h, |v| if *v == 7 {
+            with_handle(h, std::ptr::null_mut(), |v| if *v == 7 {
                 Ok(())
             } else {
                 Err(Failure::null("v"))
             }),
             RSL_OK
         );
-        let status = with_handle(h, |_| -> FfiResult { panic!("boom") });
+        let status = with_handle(h, std::ptr::null_mut(), |_| -> FfiResult { panic!("boom") });
         assert_eq!(status, RSL_ERR_PANIC);
         assert!(message().contains("boom"), "{}", message());
-        assert_eq!(with_handle(h, |_| Ok(())), RSL_ERR_POISONED);
+        assert_eq!(
+            with_handle(h, std::ptr::null_mut(), |_| Ok(())),
+            RSL_ERR_POISONED
+        );
         assert!(message().starts_with("handle:"));
         free_handle(h);
         free_handle::<Probe>(std::ptr::null_mut());
@@ -475,9 +663,12 @@ mod tests {
 
     #[test]
     fn guard_catches_panics_without_a_handle() {
-        assert_eq!(guard(|| panic!("no handle")), RSL_ERR_PANIC);
         assert_eq!(
-            with_handle::<Probe>(std::ptr::null(), |_| Ok(())),
+            guard(std::ptr::null_mut(), || panic!("no handle")),
+            RSL_ERR_PANIC
+        );
+        assert_eq!(
+            with_handle::<Probe>(std::ptr::null(), std::ptr::null_mut(), |_| Ok(())),
             RSL_ERR_NULL_ARGUMENT
         );
         assert_eq!(message(), "handle: must not be NULL");
@@ -487,14 +678,194 @@ mod tests {
     fn store_handle_leaves_out_untouched_on_error() {
         let sentinel = 0x10 as *mut Probe;
         let mut h = sentinel;
-        let status = store_handle(&mut h, || Err(Failure::argument("x", "bad")));
+        let status = store_handle(&mut h, std::ptr::null_mut(), || {
+            Err(Failure::argument("x", "bad"))
+        });
         assert_eq!(status, RSL_ERR_INVALID_ARGUMENT);
         assert_eq!(h, sentinel);
         assert_eq!(message(), "x: bad");
         assert_eq!(
-            store_handle::<Probe>(std::ptr::null_mut(), || Ok(1)),
+            store_handle::<Probe>(std::ptr::null_mut(), std::ptr::null_mut(), || Ok(1)),
             RSL_ERR_NULL_ARGUMENT
         );
+    }
+
+    fn text(buf: &[c_char]) -> String {
+        // SAFETY: copy_c_text always NUL-terminates inside the buffer.
+        unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn blank_error() -> rsl_error {
+        rsl_error {
+            status: 12345,
+            field: [0x55; RSL_ERROR_FIELD_CAPACITY],
+            message: [0x55; RSL_ERROR_MESSAGE_CAPACITY],
+        }
+    }
+
+    #[test]
+    fn a_failing_call_hands_back_its_error_and_a_successful_one_leaves_it() {
+        let mut e = blank_error();
+        let status = guard(&mut e, || {
+            Err(Failure::argument("backoff.factor", "must be >= 1, got 0.5"))
+        });
+        assert_eq!(status, RSL_ERR_INVALID_ARGUMENT);
+        assert_eq!(e.status, RSL_ERR_INVALID_ARGUMENT);
+        assert_eq!(text(&e.field), "backoff.factor");
+        assert_eq!(text(&e.message), "backoff.factor: must be >= 1, got 0.5");
+        assert_eq!(message(), "backoff.factor: must be >= 1, got 0.5");
+        let before = (e.status, e.field, e.message);
+        assert_eq!(guard(&mut e, || Ok(())), RSL_OK);
+        assert_eq!(
+            (e.status, e.field, e.message),
+            before,
+            "untouched on success"
+        );
+        assert_eq!(
+            message(),
+            "",
+            "the thread-local message is cleared on success"
+        );
+    }
+
+    #[test]
+    fn a_message_without_a_field_prefix_names_no_field() {
+        let mut e = blank_error();
+        assert_eq!(guard(&mut e, || panic!("deep trouble")), RSL_ERR_PANIC);
+        assert_eq!(text(&e.field), "");
+        assert!(text(&e.message).starts_with("internal error"));
+        for (msg, field) in [
+            ("cfg.struct_size: 3 is not", "cfg.struct_size"),
+            ("shares[2]: too big", "shares[2]"),
+            ("no field here", ""),
+            ("two words: no", ""),
+            (": empty", ""),
+        ] {
+            assert_eq!(
+                Failure::new(RSL_ERR_INVALID_CONFIG, msg).field(),
+                field,
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary_and_nuls_become_spaces() {
+        let mut e = blank_error();
+        let long = format!("field: {}", "é".repeat(300));
+        assert_eq!(
+            guard(&mut e, || Err(Failure::argument("x", "a\0b"))),
+            RSL_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(text(&e.message), "x: a b");
+        let _ = guard(&mut e, || {
+            Err(Failure::new(RSL_ERR_INVALID_CONFIG, long.clone()))
+        });
+        let got = text(&e.message);
+        assert!(got.len() < RSL_ERROR_MESSAGE_CAPACITY);
+        assert!(
+            long.starts_with(&got),
+            "a prefix of the message, valid UTF-8"
+        );
+        assert!(got.len() >= RSL_ERROR_MESSAGE_CAPACITY - 2);
+    }
+
+    #[test]
+    fn references_keep_a_handle_alive_until_the_last_release() {
+        struct Counted(#[allow(dead_code)] std::sync::Arc<()>);
+        struct Holder(Handle<Counted>);
+        opaque!(Holder, Counted);
+        let alive = std::sync::Arc::new(());
+        let mut h: *mut Holder = std::ptr::null_mut();
+        assert_eq!(
+            store_handle(&mut h, std::ptr::null_mut(), || Ok(Counted(alive.clone()))),
+            RSL_OK
+        );
+        assert_eq!(retain_handle(h), h);
+        assert_eq!(retain_handle(h), h);
+        assert_eq!(std::sync::Arc::strong_count(&alive), 2);
+        free_handle(h);
+        free_handle(h);
+        assert_eq!(
+            std::sync::Arc::strong_count(&alive),
+            2,
+            "one reference left"
+        );
+        assert_eq!(with_handle(h, std::ptr::null_mut(), |_| Ok(())), RSL_OK);
+        free_handle(h);
+        assert_eq!(
+            std::sync::Arc::strong_count(&alive),
+            1,
+            "the last release dropped it"
+        );
+        assert!(retain_handle::<Holder>(std::ptr::null_mut()).is_null());
+    }
+
+    #[test]
+    fn references_taken_and_given_back_on_many_threads_free_exactly_once() {
+        struct Counted(#[allow(dead_code)] std::sync::Arc<()>);
+        struct Holder(Handle<Counted>);
+        opaque!(Holder, Counted);
+        let alive = std::sync::Arc::new(());
+        let mut h: *mut Holder = std::ptr::null_mut();
+        assert_eq!(
+            store_handle(&mut h, std::ptr::null_mut(), || Ok(Counted(alive.clone()))),
+            RSL_OK
+        );
+        let addr = h as usize;
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let mine = retain_handle(addr as *mut Holder) as usize;
+                std::thread::spawn(move || {
+                    let h = mine as *mut Holder;
+                    for _ in 0..1000 {
+                        let extra = retain_handle(h);
+                        assert_eq!(with_handle(extra, std::ptr::null_mut(), |_| Ok(())), RSL_OK);
+                        free_handle(extra);
+                    }
+                    free_handle(h);
+                })
+            })
+            .collect();
+        free_handle(h); // the creator's reference goes while the threads run
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(std::sync::Arc::strong_count(&alive), 1);
+    }
+
+    #[test]
+    fn the_monotonic_clamp_is_per_handle_and_opt_in() {
+        let mut h: *mut Probe = std::ptr::null_mut();
+        assert_eq!(store_handle(&mut h, std::ptr::null_mut(), || Ok(0)), RSL_OK);
+        let seen = |h: *mut Probe, now: i64| {
+            let mut got = 0;
+            assert_eq!(
+                with_handle_at(h, now, std::ptr::null_mut(), |_, n| {
+                    got = n;
+                    Ok(())
+                }),
+                RSL_OK
+            );
+            got
+        };
+        assert_eq!(seen(h, 100), 100);
+        assert_eq!(seen(h, 50), 50, "off by default: time may go back");
+        assert_eq!(
+            set_monotonic(h, 2, std::ptr::null_mut()),
+            RSL_ERR_INVALID_CONFIG
+        );
+        assert_eq!(set_monotonic(h, 1, std::ptr::null_mut()), RSL_OK);
+        assert_eq!(seen(h, 100), 100);
+        assert_eq!(seen(h, 50), 100);
+        assert_eq!(seen(h, 150), 150);
+        assert_eq!(
+            set_monotonic::<Probe>(std::ptr::null(), 1, std::ptr::null_mut()),
+            RSL_ERR_NULL_ARGUMENT
+        );
+        free_handle(h);
     }
 
     /// A config whose first release ended after `a` (MIN_SIZE 8): `b` came later.
@@ -568,10 +939,35 @@ mod tests {
             a: 3,
             b: 4,
         };
-        let status = guard(|| write_versioned(out.as_mut_ptr().cast::<Versioned>(), value, "out"));
+        let status = guard(std::ptr::null_mut(), || {
+            write_versioned(out.as_mut_ptr().cast::<Versioned>(), value, "out")
+        });
         assert_eq!(status, RSL_OK);
         assert_eq!(out[0], 8 | (3 << 32));
         assert_eq!(out[1], 0xffff_ffff_ffff_ffff);
+    }
+
+    #[test]
+    fn now_ns_is_the_raw_monotonic_clock() {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: a valid timespec out-parameter.
+        let before = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        assert_eq!(before, 0);
+        let raw_before = ts.tv_sec * 1_000_000_000 + ts.tv_nsec;
+        let ours = rsl_now_ns();
+        // SAFETY: as above.
+        assert_eq!(
+            unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) },
+            0
+        );
+        let raw_after = ts.tv_sec * 1_000_000_000 + ts.tv_nsec;
+        assert!(
+            raw_before <= ours && ours <= raw_after,
+            "{raw_before} {ours} {raw_after}"
+        );
     }
 
     #[test]

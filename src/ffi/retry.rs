@@ -7,8 +7,8 @@ use super::retry_budget::{
     timeout_flag,
 };
 use super::{
-    flag, guard, opaque, out_ref, read_versioned, rsl_outcome, rsl_status, store_handle,
-    with_handle, Failure, FfiResult, Handle, Opaque, VersionedStruct, RSL_ERR_CONFIG_SIZE,
+    flag, guard, opaque, out_ref, read_versioned, rsl_error, rsl_outcome, rsl_status, store_handle,
+    with_handle_at, Failure, FfiResult, Handle, Opaque, VersionedStruct, RSL_ERR_CONFIG_SIZE,
     RSL_ERR_POISONED, RSL_MAX_STRUCT_SIZE,
 };
 use crate::core::backoff::BackoffConfig;
@@ -243,8 +243,12 @@ fn budget_ref<'a>(budget: *const rsl_retry_budget) -> FfiResult<Option<&'a Retry
 /// Fills `*cfg` with the defaults (`RSL_RETRY_PRESET_DEFAULT`).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
-pub unsafe extern "C" fn rsl_retry_config_init(cfg: *mut rsl_retry_config) -> rsl_status {
-    unsafe { rsl_retry_config_preset(cfg, std::ptr::null_mut(), RSL_RETRY_PRESET_DEFAULT) }
+#[must_use]
+pub unsafe extern "C" fn rsl_retry_config_init(
+    cfg: *mut rsl_retry_config,
+    err: *mut rsl_error,
+) -> rsl_status {
+    unsafe { rsl_retry_config_preset(cfg, std::ptr::null_mut(), RSL_RETRY_PRESET_DEFAULT, err) }
 }
 
 /// Fills `*cfg` with a preset (`RSL_RETRY_PRESET_*`) and, when `backoff` is
@@ -252,12 +256,14 @@ pub unsafe extern "C" fn rsl_retry_config_init(cfg: *mut rsl_retry_config) -> rs
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (cfg); `RSL_ERR_INVALID_ARGUMENT` for an
 /// unknown preset (then nothing is written).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_config_preset(
     cfg: *mut rsl_retry_config,
     backoff: *mut rsl_backoff_config,
     preset: u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(cfg, "cfg")?;
         let preset = RetryPreset::from_raw(preset)
             .ok_or_else(|| Failure::argument("preset", format!("unknown preset {preset}")))?;
@@ -276,22 +282,61 @@ pub unsafe extern "C" fn rsl_retry_config_preset(
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_new(
     cfg: *const rsl_retry_config,
     backoff: *const rsl_backoff_config,
     out: *mut *mut rsl_retry,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    store_handle(out, || {
+    store_handle(out, err, || {
         let raw = read_versioned(cfg, RetryConfig::default().into(), "cfg")?;
         let b = read_versioned(backoff, BackoffConfig::default().into(), "backoff")?;
         Ok(Retry::new(to_core(&raw)?, backoff_to_core(&b)?)?)
     })
 }
 
-/// Destroys a retry policy. NULL is a no-op. No other call may be running on it.
+/// Gives back the caller's reference to `retry` (the same as
+/// `rsl_retry_release`); the last reference destroys it. NULL is a no-op. Safe
+/// while other threads that hold their own references (`rsl_retry_retain`) are
+/// inside calls on it; the caller must not use its pointer afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_retry_free(retry: *mut rsl_retry) {
     super::free_handle(retry);
+}
+
+/// Takes one more reference to `retry` and returns it (NULL if `retry` is
+/// NULL, or if the count is at its maximum). Each reference is given back
+/// with `rsl_retry_release` (or `_free`); the handle lives until the last one.
+/// Any thread may retain and release concurrently with calls.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_retry_retain(retry: *mut rsl_retry) -> *mut rsl_retry {
+    super::retain_handle(retry)
+}
+
+/// Gives back one reference to `retry`; the last one destroys it. NULL is a
+/// no-op. The same function as `rsl_retry_free`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_retry_release(retry: *mut rsl_retry) {
+    super::free_handle(retry);
+}
+
+/// Opt-in monotonic time for the `_at` calls on this handle: with `enabled`
+/// 1, a `now_ns` earlier than the latest one this handle has seen is treated
+/// as that latest one (for callers that read their clock before they queue
+/// for the handle); 0 (the default) takes every `now_ns` as given, so time
+/// going back keeps the primitive's own meaning (see docs/semantics.md, "The
+/// clock"). Turning it on forgets earlier readings. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_CONFIG` (`enabled` not
+/// 0 or 1).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_retry_set_monotonic_time(
+    retry: *const rsl_retry,
+    enabled: u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    super::set_monotonic(retry, enabled, err)
 }
 
 /// Starts an operation at `now_ns`, its first attempt about to be made,
@@ -302,14 +347,16 @@ pub unsafe extern "C" fn rsl_retry_free(retry: *mut rsl_retry) {
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE` (state.struct_size),
 /// `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_begin_at(
     retry: *const rsl_retry,
     budget: *const rsl_retry_budget,
     now_ns: i64,
     deadline_ns: i64,
     state: *mut rsl_retry_state,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(retry, |r| {
+    with_handle_at(retry, now_ns, err, |r, now_ns| {
         let s = state_ref(state)?;
         let core = r.begin_at(now_ns, deadline_ns, budget_ref(budget)?);
         s.store(&core);
@@ -319,13 +366,15 @@ pub unsafe extern "C" fn rsl_retry_begin_at(
 
 /// `rsl_retry_begin_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_begin(
     retry: *const rsl_retry,
     budget: *const rsl_retry_budget,
     deadline_ns: i64,
     state: *mut rsl_retry_state,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_retry_begin_at(retry, budget, now_ns(), deadline_ns, state) }
+    unsafe { rsl_retry_begin_at(retry, budget, now_ns(), deadline_ns, state, err) }
 }
 
 /// Decides at `now_ns`, after an attempt ended with `outcome`
@@ -341,6 +390,7 @@ pub unsafe extern "C" fn rsl_retry_begin(
 /// `RSL_ERR_INVALID_ARGUMENT` (outcome, flags, a state not begun or already
 /// finished), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn rsl_retry_next_at(
     retry: *const rsl_retry,
@@ -351,8 +401,9 @@ pub unsafe extern "C" fn rsl_retry_next_at(
     flags: u32,
     retry_after_ns: i64,
     out: *mut rsl_retry_decision,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(retry, |r| {
+    with_handle_at(retry, now_ns, err, |r, now_ns| {
         let s = state_ref(state)?;
         let out = out_ref(out, "out")?;
         let outcome = retry_outcome(outcome)?;
@@ -374,6 +425,7 @@ pub unsafe extern "C" fn rsl_retry_next_at(
 
 /// `rsl_retry_next_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn rsl_retry_next(
     retry: *const rsl_retry,
@@ -383,6 +435,7 @@ pub unsafe extern "C" fn rsl_retry_next(
     flags: u32,
     retry_after_ns: i64,
     out: *mut rsl_retry_decision,
+    err: *mut rsl_error,
 ) -> rsl_status {
     unsafe {
         rsl_retry_next_at(
@@ -394,6 +447,7 @@ pub unsafe extern "C" fn rsl_retry_next(
             flags,
             retry_after_ns,
             out,
+            err,
         )
     }
 }
@@ -424,12 +478,14 @@ pub extern "C" fn rsl_retry_header_name() -> *const c_char {
 /// `RSL_OUTCOME_FAILURE`. Use it on failed responses. Errors:
 /// `RSL_ERR_NULL_ARGUMENT` (out_outcome).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_header_parse(
     value: *const c_char,
     len: usize,
     out_outcome: *mut rsl_outcome,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(out_outcome, "out_outcome")?;
         *out = parse_retry_header(header_bytes(value, len)) as u32;
         Ok(())
@@ -443,11 +499,13 @@ pub unsafe extern "C" fn rsl_retry_header_parse(
 /// retries stop. Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_ARGUMENT`
 /// (outcome).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_header_format(
     outcome: rsl_outcome,
     out_value: *mut *const c_char,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(out_value, "out_value")?;
         let o = retry_outcome(outcome)?;
         *out = match format_retry_header(o) {
@@ -466,12 +524,14 @@ pub unsafe extern "C" fn rsl_retry_header_format(
 /// (do not retry), per gRFC A6.
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (out_retry_after_ns).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_pushback_parse(
     value: *const c_char,
     len: usize,
     out_retry_after_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         *out_ref(out_retry_after_ns, "out_retry_after_ns")? =
             parse_grpc_pushback(header_bytes(value, len));
         Ok(())
@@ -484,12 +544,14 @@ pub unsafe extern "C" fn rsl_retry_pushback_parse(
 /// HTTP-date ⇒ `RSL_RETRY_AFTER_NONE` (dates need the wall clock: convert
 /// them yourself). Errors: `RSL_ERR_NULL_ARGUMENT` (out_retry_after_ns).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_after_parse_http(
     value: *const c_char,
     len: usize,
     out_retry_after_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         *out_ref(out_retry_after_ns, "out_retry_after_ns")? =
             parse_http_retry_after(header_bytes(value, len));
         Ok(())

@@ -1,9 +1,9 @@
 //! C ABI of the retry budgets (`rsl_retry_budget_*`), over `core::retry_budget`.
 
-use super::{enum_field, reserved_zero};
+use super::{enum_field, reserved_zero, rsl_error, with_handle_at};
 use super::{
     guard, in_ref, opaque, out_ref, read_versioned, rsl_outcome, rsl_status, store_handle,
-    with_handle, write_versioned, Failure, FfiResult, Handle, VersionedStruct,
+    write_versioned, Failure, FfiResult, Handle, VersionedStruct,
 };
 use crate::core::clock::now_ns;
 use crate::core::retry::RetryOutcome;
@@ -258,21 +258,25 @@ pub(crate) fn timeout_flag(flags: u32) -> FfiResult<bool> {
 /// Fills `*cfg` with the defaults (`RSL_RETRY_BUDGET_PRESET_TOWER`).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_budget_config_init(
     cfg: *mut rsl_retry_budget_config,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_retry_budget_config_preset(cfg, RSL_RETRY_BUDGET_PRESET_TOWER) }
+    unsafe { rsl_retry_budget_config_preset(cfg, RSL_RETRY_BUDGET_PRESET_TOWER, err) }
 }
 
 /// Fills `*cfg` with a preset (`RSL_RETRY_BUDGET_PRESET_*`).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an unknown
 /// preset (then `*cfg` is untouched).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_budget_config_preset(
     cfg: *mut rsl_retry_budget_config,
     preset: u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(cfg, "cfg")?;
         let preset = BudgetPreset::from_raw(preset)
             .ok_or_else(|| Failure::argument("preset", format!("unknown preset {preset}")))?;
@@ -286,33 +290,76 @@ pub unsafe extern "C" fn rsl_retry_budget_config_preset(
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_budget_new(
     cfg: *const rsl_retry_budget_config,
     out: *mut *mut rsl_retry_budget,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    store_handle(out, || {
+    store_handle(out, err, || {
         let raw = read_versioned(cfg, BudgetConfig::default().into(), "cfg")?;
         Ok(RetryBudget::new(to_core(&raw)?)?)
     })
 }
 
-/// Destroys a budget. NULL is a no-op. No other call may be running on it,
-/// and no retry policy call may be using it.
+/// Gives back the caller's reference to `budget` (the same as
+/// `rsl_retry_budget_release`); the last reference destroys it. NULL is a no-
+/// op. Safe while other threads that hold their own references
+/// (`rsl_retry_budget_retain`) are inside calls on it; the caller must not use
+/// its pointer afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_retry_budget_free(budget: *mut rsl_retry_budget) {
     super::free_handle(budget);
+}
+
+/// Takes one more reference to `budget` and returns it (NULL if `budget` is
+/// NULL, or if the count is at its maximum). Each reference is given back
+/// with `rsl_retry_budget_release` (or `_free`); the handle lives until the last one.
+/// Any thread may retain and release concurrently with calls.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_retry_budget_retain(
+    budget: *mut rsl_retry_budget,
+) -> *mut rsl_retry_budget {
+    super::retain_handle(budget)
+}
+
+/// Gives back one reference to `budget`; the last one destroys it. NULL is a
+/// no-op. The same function as `rsl_retry_budget_free`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_retry_budget_release(budget: *mut rsl_retry_budget) {
+    super::free_handle(budget);
+}
+
+/// Opt-in monotonic time for the `_at` calls on this handle: with `enabled`
+/// 1, a `now_ns` earlier than the latest one this handle has seen is treated
+/// as that latest one (for callers that read their clock before they queue
+/// for the handle); 0 (the default) takes every `now_ns` as given, so time
+/// going back keeps the primitive's own meaning (see docs/semantics.md, "The
+/// clock"). Turning it on forgets earlier readings. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_CONFIG` (`enabled` not
+/// 0 or 1).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_retry_budget_set_monotonic_time(
+    budget: *const rsl_retry_budget,
+    enabled: u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    super::set_monotonic(budget, enabled, err)
 }
 
 /// An original request starts at `now_ns` (RATIO: it counts toward the
 /// ratio). `*out_ticket` (may be NULL) receives its ticket.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_budget_deposit_at(
     budget: *const rsl_retry_budget,
     now_ns: i64,
     out_ticket: *mut rsl_retry_budget_ticket,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(budget, |b| {
+    with_handle_at(budget, now_ns, err, |b, now_ns| {
         let t = b.deposit_at(now_ns);
         if !out_ticket.is_null() {
             *out_ref(out_ticket, "out_ticket")? = t.into();
@@ -323,11 +370,13 @@ pub unsafe extern "C" fn rsl_retry_budget_deposit_at(
 
 /// `rsl_retry_budget_deposit_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_budget_deposit(
     budget: *const rsl_retry_budget,
     out_ticket: *mut rsl_retry_budget_ticket,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_retry_budget_deposit_at(budget, now_ns(), out_ticket) }
+    unsafe { rsl_retry_budget_deposit_at(budget, now_ns(), out_ticket, err) }
 }
 
 /// Asks at `now_ns` for one retry. `flags`: `RSL_RETRY_FLAG_TIMEOUT` when
@@ -337,14 +386,16 @@ pub unsafe extern "C" fn rsl_retry_budget_deposit(
 /// Never blocks. Errors: `RSL_ERR_NULL_ARGUMENT` (out_granted),
 /// `RSL_ERR_INVALID_ARGUMENT` (flags), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_budget_try_withdraw_at(
     budget: *const rsl_retry_budget,
     now_ns: i64,
     flags: u32,
     out_granted: *mut u32,
     out_ticket: *mut rsl_retry_budget_ticket,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(budget, |b| {
+    with_handle_at(budget, now_ns, err, |b, now_ns| {
         let granted = out_ref(out_granted, "out_granted")?;
         let timeout = timeout_flag(flags)?;
         let t = b.try_withdraw_at(now_ns, timeout);
@@ -358,13 +409,17 @@ pub unsafe extern "C" fn rsl_retry_budget_try_withdraw_at(
 
 /// `rsl_retry_budget_try_withdraw_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_budget_try_withdraw(
     budget: *const rsl_retry_budget,
     flags: u32,
     out_granted: *mut u32,
     out_ticket: *mut rsl_retry_budget_ticket,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_retry_budget_try_withdraw_at(budget, now_ns(), flags, out_granted, out_ticket) }
+    unsafe {
+        rsl_retry_budget_try_withdraw_at(budget, now_ns(), flags, out_granted, out_ticket, err)
+    }
 }
 
 /// Records at `now_ns` how the attempt behind `*ticket` ended
@@ -375,13 +430,15 @@ pub unsafe extern "C" fn rsl_retry_budget_try_withdraw(
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (ticket), `RSL_ERR_INVALID_ARGUMENT`
 /// (outcome, ticket kind), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_budget_record_at(
     budget: *const rsl_retry_budget,
     now_ns: i64,
     ticket: *const rsl_retry_budget_ticket,
     outcome: rsl_outcome,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(budget, |b| {
+    with_handle_at(budget, now_ns, err, |b, now_ns| {
         let t = ticket_from_c(in_ref(ticket, "ticket")?)?;
         let outcome = retry_outcome(outcome)?;
         if let Some(t) = t {
@@ -393,24 +450,28 @@ pub unsafe extern "C" fn rsl_retry_budget_record_at(
 
 /// `rsl_retry_budget_record_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_budget_record(
     budget: *const rsl_retry_budget,
     ticket: *const rsl_retry_budget_ticket,
     outcome: rsl_outcome,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_retry_budget_record_at(budget, now_ns(), ticket, outcome) }
+    unsafe { rsl_retry_budget_record_at(budget, now_ns(), ticket, outcome, err) }
 }
 
 /// A metrics snapshot at `now_ns` into `*out` (set `out->struct_size` first).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`, `RSL_ERR_POISONED`,
 /// `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_budget_get_metrics_at(
     budget: *const rsl_retry_budget,
     now_ns: i64,
     out: *mut rsl_retry_budget_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(budget, |b| {
+    with_handle_at(budget, now_ns, err, |b, now_ns| {
         if out.is_null() {
             return Err(Failure::null("out"));
         }
@@ -420,9 +481,11 @@ pub unsafe extern "C" fn rsl_retry_budget_get_metrics_at(
 
 /// `rsl_retry_budget_get_metrics_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_retry_budget_get_metrics(
     budget: *const rsl_retry_budget,
     out: *mut rsl_retry_budget_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_retry_budget_get_metrics_at(budget, now_ns(), out) }
+    unsafe { rsl_retry_budget_get_metrics_at(budget, now_ns(), out, err) }
 }

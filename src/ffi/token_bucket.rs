@@ -2,8 +2,8 @@
 //! `core::token_bucket` (golang.org/x/time/rate semantics, bit for bit).
 
 use super::{
-    guard, in_ref, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle,
-    FfiResult, Handle, VersionedStruct,
+    guard, in_ref, opaque, out_ref, read_versioned, rsl_error, rsl_status, store_handle,
+    with_handle, with_handle_at, FfiResult, Handle, VersionedStruct,
 };
 use crate::core::clock::now_ns;
 use crate::core::token_bucket::{self, Reservation, TokenBucket, TokenBucketConfig};
@@ -132,10 +132,12 @@ impl rsl_token_bucket_reservation {
 /// set `rate_per_sec` and `burst`.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_config_init(
     cfg: *mut rsl_token_bucket_config,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(cfg, "cfg")?;
         *out = TokenBucketConfig::default().into();
         Ok(())
@@ -148,20 +150,62 @@ pub unsafe extern "C" fn rsl_token_bucket_config_init(
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field:
 /// `rate_per_sec` NaN, IEEE infinite or negative; `burst` negative).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_new(
     cfg: *const rsl_token_bucket_config,
     out: *mut *mut rsl_token_bucket,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    store_handle(out, || {
+    store_handle(out, err, || {
         let raw = read_versioned(cfg, TokenBucketConfig::default().into(), "cfg")?;
         Ok(TokenBucket::new(to_core(&raw)?)?)
     })
 }
 
-/// Destroys a bucket. NULL is a no-op. No other call may be running on it.
+/// Gives back the caller's reference to `bucket` (the same as
+/// `rsl_token_bucket_release`); the last reference destroys it. NULL is a no-
+/// op. Safe while other threads that hold their own references
+/// (`rsl_token_bucket_retain`) are inside calls on it; the caller must not use
+/// its pointer afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_token_bucket_free(bucket: *mut rsl_token_bucket) {
     super::free_handle(bucket);
+}
+
+/// Takes one more reference to `bucket` and returns it (NULL if `bucket` is
+/// NULL, or if the count is at its maximum). Each reference is given back
+/// with `rsl_token_bucket_release` (or `_free`); the handle lives until the last one.
+/// Any thread may retain and release concurrently with calls.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_token_bucket_retain(
+    bucket: *mut rsl_token_bucket,
+) -> *mut rsl_token_bucket {
+    super::retain_handle(bucket)
+}
+
+/// Gives back one reference to `bucket`; the last one destroys it. NULL is a
+/// no-op. The same function as `rsl_token_bucket_free`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_token_bucket_release(bucket: *mut rsl_token_bucket) {
+    super::free_handle(bucket);
+}
+
+/// Opt-in monotonic time for the `_at` calls on this handle: with `enabled`
+/// 1, a `now_ns` earlier than the latest one this handle has seen is treated
+/// as that latest one (for callers that read their clock before they queue
+/// for the handle); 0 (the default) takes every `now_ns` as given, so time
+/// going back keeps the primitive's own meaning (see docs/semantics.md, "The
+/// clock"). Turning it on forgets earlier readings. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_CONFIG` (`enabled` not
+/// 0 or 1).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_token_bucket_set_monotonic_time(
+    bucket: *const rsl_token_bucket,
+    enabled: u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    super::set_monotonic(bucket, enabled, err)
 }
 
 /// Whether `n` tokens may be taken at `now_ns` (x/time/rate's `AllowN`): if
@@ -170,13 +214,15 @@ pub unsafe extern "C" fn rsl_token_bucket_free(bucket: *mut rsl_token_bucket) {
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_ARGUMENT` (`n` < 0),
 /// `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_allow_at(
     bucket: *const rsl_token_bucket,
     now_ns: i64,
     n: i64,
     allowed: *mut u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle_at(bucket, now_ns, err, |b, now_ns| {
         let out = out_ref(allowed, "allowed")?;
         *out = u32::from(b.allow_at(now_ns, n)?);
         Ok(())
@@ -188,12 +234,14 @@ pub unsafe extern "C" fn rsl_token_bucket_allow_at(
 /// concurrent callers' times reach the bucket in order and none is credited
 /// twice.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_allow(
     bucket: *const rsl_token_bucket,
     n: i64,
     allowed: *mut u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle(bucket, err, |b| {
         let out = out_ref(allowed, "allowed")?;
         *out = u32::from(b.allow_now(now_ns, n)?);
         Ok(())
@@ -211,14 +259,16 @@ pub unsafe extern "C" fn rsl_token_bucket_allow(
 /// `RSL_TOKEN_BUCKET_INF` (no wait can grant it; `*out` is then a not-OK
 /// reservation), `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_reserve_at(
     bucket: *const rsl_token_bucket,
     now_ns: i64,
     n: i64,
     max_wait_ns: i64,
     out: *mut rsl_token_bucket_reservation,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle_at(bucket, now_ns, err, |b, now_ns| {
         let out = out_ref(out, "out")?;
         reserve(b, out, now_ns, |b| b.reserve_at(now_ns, n, max_wait_ns))
     })
@@ -253,13 +303,15 @@ fn reserve(
 /// `rsl_token_bucket_reserve_at` on the library clock, read as for
 /// `rsl_token_bucket_allow`; `out->wait_ns` counts from that reading.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_reserve(
     bucket: *const rsl_token_bucket,
     n: i64,
     max_wait_ns: i64,
     out: *mut rsl_token_bucket_reservation,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle(bucket, err, |b| {
         let out = out_ref(out, "out")?;
         let mut at = 0;
         let clock = || {
@@ -286,12 +338,14 @@ pub unsafe extern "C" fn rsl_token_bucket_reserve(
 /// (`reservation` made by another bucket, or its `limit`/`tokens` corrupt),
 /// `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_cancel_at(
     bucket: *const rsl_token_bucket,
     now_ns: i64,
     reservation: *mut rsl_token_bucket_reservation,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle_at(bucket, now_ns, err, |b, now_ns| {
         let r = out_ref(reservation, "reservation")?;
         let mut core = r.to_core();
         b.cancel_at(now_ns, &mut core)?;
@@ -303,11 +357,13 @@ pub unsafe extern "C" fn rsl_token_bucket_cancel_at(
 /// `rsl_token_bucket_cancel_at` on the library clock, read as for
 /// `rsl_token_bucket_allow`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_cancel(
     bucket: *const rsl_token_bucket,
     reservation: *mut rsl_token_bucket_reservation,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle(bucket, err, |b| {
         let r = out_ref(reservation, "reservation")?;
         let mut core = r.to_core();
         b.cancel_now(now_ns, &mut core)?;
@@ -320,12 +376,14 @@ pub unsafe extern "C" fn rsl_token_bucket_cancel(
 /// `TokensAt`; negative while reservations are outstanding). Changes nothing.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_tokens_at(
     bucket: *const rsl_token_bucket,
     now_ns: i64,
     tokens: *mut f64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle_at(bucket, now_ns, err, |b, now_ns| {
         let out = out_ref(tokens, "tokens")?;
         *out = b.tokens_at(now_ns);
         Ok(())
@@ -334,11 +392,13 @@ pub unsafe extern "C" fn rsl_token_bucket_tokens_at(
 
 /// `rsl_token_bucket_tokens_at` on the library clock.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_tokens(
     bucket: *const rsl_token_bucket,
     tokens: *mut f64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle(bucket, err, |b| {
         let out = out_ref(tokens, "tokens")?;
         *out = b.tokens_now(now_ns);
         Ok(())
@@ -351,22 +411,28 @@ pub unsafe extern "C" fn rsl_token_bucket_tokens(
 /// Errors: `RSL_ERR_INVALID_ARGUMENT` (`limit` NaN, IEEE infinite or
 /// negative), `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_set_limit_at(
     bucket: *const rsl_token_bucket,
     now_ns: i64,
     limit: f64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| Ok(b.set_limit_at(now_ns, limit)?))
+    with_handle_at(bucket, now_ns, err, |b, now_ns| {
+        Ok(b.set_limit_at(now_ns, limit)?)
+    })
 }
 
 /// `rsl_token_bucket_set_limit_at` on the library clock, read as for
 /// `rsl_token_bucket_allow`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_set_limit(
     bucket: *const rsl_token_bucket,
     limit: f64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| Ok(b.set_limit_now(now_ns, limit)?))
+    with_handle(bucket, err, |b| Ok(b.set_limit_now(now_ns, limit)?))
 }
 
 /// Sets the burst at `now_ns` (x/time/rate's `SetBurstAt`): the tokens are
@@ -375,32 +441,40 @@ pub unsafe extern "C" fn rsl_token_bucket_set_limit(
 /// Errors: `RSL_ERR_INVALID_ARGUMENT` (`burst` < 0), `RSL_ERR_NULL_ARGUMENT`,
 /// `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_set_burst_at(
     bucket: *const rsl_token_bucket,
     now_ns: i64,
     burst: i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| Ok(b.set_burst_at(now_ns, burst)?))
+    with_handle_at(bucket, now_ns, err, |b, now_ns| {
+        Ok(b.set_burst_at(now_ns, burst)?)
+    })
 }
 
 /// `rsl_token_bucket_set_burst_at` on the library clock, read as for
 /// `rsl_token_bucket_allow`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_set_burst(
     bucket: *const rsl_token_bucket,
     burst: i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| Ok(b.set_burst_now(now_ns, burst)?))
+    with_handle(bucket, err, |b| Ok(b.set_burst_now(now_ns, burst)?))
 }
 
 /// The current rate into `*limit` (x/time/rate's `Limit()`).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_get_limit(
     bucket: *const rsl_token_bucket,
     limit: *mut f64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle(bucket, err, |b| {
         let out = out_ref(limit, "limit")?;
         *out = b.limit();
         Ok(())
@@ -410,11 +484,13 @@ pub unsafe extern "C" fn rsl_token_bucket_get_limit(
 /// The current burst into `*burst` (x/time/rate's `Burst()`).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_POISONED`, `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_get_burst(
     bucket: *const rsl_token_bucket,
     burst: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(bucket, |b| {
+    with_handle(bucket, err, |b| {
         let out = out_ref(burst, "burst")?;
         *out = b.burst();
         Ok(())
@@ -426,12 +502,14 @@ pub unsafe extern "C" fn rsl_token_bucket_get_burst(
 /// `RSL_TOKEN_BUCKET_INF_DURATION` if it is not OK. Pure; thread-safe.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_reservation_delay_at(
     reservation: *const rsl_token_bucket_reservation,
     now_ns: i64,
     wait_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let r = in_ref(reservation, "reservation")?;
         let out = out_ref(wait_ns, "wait_ns")?;
         *out = r.to_core().delay_from(now_ns);
@@ -441,11 +519,13 @@ pub unsafe extern "C" fn rsl_token_bucket_reservation_delay_at(
 
 /// `rsl_token_bucket_reservation_delay_at` from the library clock.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_token_bucket_reservation_delay(
     reservation: *const rsl_token_bucket_reservation,
     wait_ns: *mut i64,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_token_bucket_reservation_delay_at(reservation, now_ns(), wait_ns) }
+    unsafe { rsl_token_bucket_reservation_delay_at(reservation, now_ns(), wait_ns, err) }
 }
 
 /// The rate of one token per `interval_ns` (x/time/rate's `Every`:

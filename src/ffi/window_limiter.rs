@@ -2,10 +2,10 @@
 //! `core::window_limiter`.
 
 use super::criticality::{level, rsl_criticality};
-use super::{enum_field, reserved_zero};
+use super::{enum_field, reserved_zero, rsl_error, with_handle_at};
 use super::{
-    guard, opaque, out_ref, read_versioned, rsl_status, store_handle, with_handle, write_versioned,
-    Failure, FfiResult, Handle, VersionedStruct,
+    guard, opaque, out_ref, read_versioned, rsl_status, store_handle, write_versioned, Failure,
+    FfiResult, Handle, VersionedStruct,
 };
 use crate::core::clock::now_ns;
 use crate::core::window_limiter::{
@@ -188,21 +188,25 @@ impl From<WindowMetrics> for rsl_window_limiter_metrics {
 /// buckets, every share 1000) and sets `struct_size`.
 /// Errors: `RSL_ERR_NULL_ARGUMENT`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_window_limiter_config_init(
     cfg: *mut rsl_window_limiter_config,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_window_limiter_config_preset(cfg, RSL_WINDOW_LIMITER_PRESET_DEFAULT) }
+    unsafe { rsl_window_limiter_config_preset(cfg, RSL_WINDOW_LIMITER_PRESET_DEFAULT, err) }
 }
 
 /// Fills `*cfg` with a preset (`RSL_WINDOW_LIMITER_PRESET_*`).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`; `RSL_ERR_INVALID_ARGUMENT` for an
 /// unknown preset (then `*cfg` is untouched).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_window_limiter_config_preset(
     cfg: *mut rsl_window_limiter_config,
     preset: u32,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    guard(|| {
+    guard(err, || {
         let out = out_ref(cfg, "cfg")?;
         let preset = WindowPreset::from_raw(preset)
             .ok_or_else(|| Failure::argument("preset", format!("unknown preset {preset}")))?;
@@ -216,20 +220,62 @@ pub unsafe extern "C" fn rsl_window_limiter_config_preset(
 /// Errors: `RSL_ERR_NULL_ARGUMENT` (out), `RSL_ERR_CONFIG_SIZE`,
 /// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_window_limiter_new(
     cfg: *const rsl_window_limiter_config,
     out: *mut *mut rsl_window_limiter,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    store_handle(out, || {
+    store_handle(out, err, || {
         let raw = read_versioned(cfg, WindowLimiterConfig::default().into(), "cfg")?;
         Ok(WindowLimiter::new(to_core(&raw)?)?)
     })
 }
 
-/// Destroys a limiter. NULL is a no-op. No other call may be running on it.
+/// Gives back the caller's reference to `limiter` (the same as
+/// `rsl_window_limiter_release`); the last reference destroys it. NULL is a no-
+/// op. Safe while other threads that hold their own references
+/// (`rsl_window_limiter_retain`) are inside calls on it; the caller must not
+/// use its pointer afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rsl_window_limiter_free(limiter: *mut rsl_window_limiter) {
     super::free_handle(limiter);
+}
+
+/// Takes one more reference to `limiter` and returns it (NULL if `limiter` is
+/// NULL, or if the count is at its maximum). Each reference is given back
+/// with `rsl_window_limiter_release` (or `_free`); the handle lives until the last one.
+/// Any thread may retain and release concurrently with calls.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_window_limiter_retain(
+    limiter: *mut rsl_window_limiter,
+) -> *mut rsl_window_limiter {
+    super::retain_handle(limiter)
+}
+
+/// Gives back one reference to `limiter`; the last one destroys it. NULL is a
+/// no-op. The same function as `rsl_window_limiter_free`.
+#[no_mangle]
+pub unsafe extern "C" fn rsl_window_limiter_release(limiter: *mut rsl_window_limiter) {
+    super::free_handle(limiter);
+}
+
+/// Opt-in monotonic time for the `_at` calls on this handle: with `enabled`
+/// 1, a `now_ns` earlier than the latest one this handle has seen is treated
+/// as that latest one (for callers that read their clock before they queue
+/// for the handle); 0 (the default) takes every `now_ns` as given, so time
+/// going back keeps the primitive's own meaning (see docs/semantics.md, "The
+/// clock"). Turning it on forgets earlier readings. Thread-safe.
+/// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_INVALID_CONFIG` (`enabled` not
+/// 0 or 1).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_window_limiter_set_monotonic_time(
+    limiter: *const rsl_window_limiter,
+    enabled: u32,
+    err: *mut rsl_error,
+) -> rsl_status {
+    super::set_monotonic(limiter, enabled, err)
 }
 
 /// Asks at `now_ns` for `n` permits for a request of `criticality`
@@ -241,14 +287,16 @@ pub unsafe extern "C" fn rsl_window_limiter_free(limiter: *mut rsl_window_limite
 /// `limit` or above the level's ceiling (it could never be granted);
 /// `RSL_ERR_POISONED`, `RSL_ERR_PANIC`. On error nothing is counted.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_window_limiter_try_acquire_at(
     limiter: *const rsl_window_limiter,
     now_ns: i64,
     n: u32,
     criticality: rsl_criticality,
     out: *mut rsl_window_limiter_decision,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(limiter, |l| {
+    with_handle_at(limiter, now_ns, err, |l, now_ns| {
         let out = out_ref(out, "out")?;
         let level = level("criticality", criticality)?;
         *out = l.try_acquire_at(now_ns, n, level)?.into();
@@ -258,25 +306,29 @@ pub unsafe extern "C" fn rsl_window_limiter_try_acquire_at(
 
 /// `rsl_window_limiter_try_acquire_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_window_limiter_try_acquire(
     limiter: *const rsl_window_limiter,
     n: u32,
     criticality: rsl_criticality,
     out: *mut rsl_window_limiter_decision,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_window_limiter_try_acquire_at(limiter, now_ns(), n, criticality, out) }
+    unsafe { rsl_window_limiter_try_acquire_at(limiter, now_ns(), n, criticality, out, err) }
 }
 
 /// A metrics snapshot at `now_ns` into `*out` (set `out->struct_size` first).
 /// Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`, `RSL_ERR_POISONED`,
 /// `RSL_ERR_PANIC`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_window_limiter_get_metrics_at(
     limiter: *const rsl_window_limiter,
     now_ns: i64,
     out: *mut rsl_window_limiter_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    with_handle(limiter, |l| {
+    with_handle_at(limiter, now_ns, err, |l, now_ns| {
         if out.is_null() {
             return Err(Failure::null("out"));
         }
@@ -286,9 +338,11 @@ pub unsafe extern "C" fn rsl_window_limiter_get_metrics_at(
 
 /// `rsl_window_limiter_get_metrics_at` at `rsl_now_ns()`.
 #[no_mangle]
+#[must_use]
 pub unsafe extern "C" fn rsl_window_limiter_get_metrics(
     limiter: *const rsl_window_limiter,
     out: *mut rsl_window_limiter_metrics,
+    err: *mut rsl_error,
 ) -> rsl_status {
-    unsafe { rsl_window_limiter_get_metrics_at(limiter, now_ns(), out) }
+    unsafe { rsl_window_limiter_get_metrics_at(limiter, now_ns(), out, err) }
 }

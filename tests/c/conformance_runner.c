@@ -20,7 +20,7 @@
  *     call was rejected (then it is the all-zero permit of the result);
  *   - breaker `call` rejected: `counted` and `slow` are false and `counts`
  *     are the metrics' counts at `at` (no record happened);
- *   - `trip`, `transition`, `reset`: `state` is rsl_breaker_get_state_at(at)
+ *   - `trip`, `transition`, `reset`: `state` is rsl_breaker_get_state_at(at, NULL)
  *     right after the call;
  *   - a step may also carry `expect_error_field` (checked like the
  *     scenario-level one), and `expect` is not allowed together with a
@@ -1188,7 +1188,7 @@ static int state_check(const char *key, const cJSON *want, const void *ctx, err_
 }
 
 static int state_after(const breaker_run *r, int64_t at, uint32_t *state, err_t *e) {
-    rsl_status st = rsl_breaker_get_state_at(r->b, at, state);
+    rsl_status st = rsl_breaker_get_state_at(r->b, at, state, NULL);
     if (st != RSL_OK) {
         return fail(e, "rsl_breaker_get_state_at failed: %s", rsl_last_error_message());
     }
@@ -1255,7 +1255,7 @@ static int breaker_step(breaker_run *r, const char *op, const step_ctx *s, rsl_s
         breaker_view v;
         const cJSON *label = arg(s, "permit");
         memset(&a, 0, sizeof a);
-        done = check_status("rsl_breaker_acquire_at", rsl_breaker_acquire_at(r->b, s->at, &a),
+        done = check_status("rsl_breaker_acquire_at", rsl_breaker_acquire_at(r->b, s->at, &a, NULL),
                             want, e);
         if (done) return done < 0 ? -1 : 0;
         if (label != NULL) {
@@ -1281,7 +1281,7 @@ static int breaker_step(breaker_run *r, const char *op, const step_ctx *s, rsl_s
         if (read_outcome(s, &outcome, e)) return -1;
         memset(&rec, 0, sizeof rec);
         done = check_status("rsl_breaker_record_at",
-                            rsl_breaker_record_at(r->b, s->at, &permit, outcome, &rec), want, e);
+                            rsl_breaker_record_at(r->b, s->at, &permit, outcome, &rec, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         r->have_last_generation = 1;
         r->last_generation = rec.generation;
@@ -1306,7 +1306,7 @@ static int breaker_step(breaker_run *r, const char *op, const step_ctx *s, rsl_s
         memset(&rec, 0, sizeof rec);
         memset(&v, 0, sizeof v);
         /* Only the record can be expected to fail (an invalid outcome). */
-        if (check_status("rsl_breaker_acquire_at", rsl_breaker_acquire_at(r->b, s->at, &a),
+        if (check_status("rsl_breaker_acquire_at", rsl_breaker_acquire_at(r->b, s->at, &a, NULL),
                          RSL_OK, e)) {
             return -1;
         }
@@ -1314,7 +1314,7 @@ static int breaker_step(breaker_run *r, const char *op, const step_ctx *s, rsl_s
         if (a.admitted) {
             done = check_status("rsl_breaker_record_at",
                                 rsl_breaker_record_at(r->b, s->at + duration, &a.permit, outcome,
-                                                      &rec),
+                                                      &rec, NULL),
                                 want, e);
             if (done) return done < 0 ? -1 : 0;
             r->have_last_generation = 1;
@@ -1332,7 +1332,7 @@ static int breaker_step(breaker_run *r, const char *op, const step_ctx *s, rsl_s
             }
             memset(&m, 0, sizeof m);
             m.struct_size = sizeof m;
-            if (rsl_breaker_get_metrics_at(r->b, s->at, &m) != RSL_OK) {
+            if (rsl_breaker_get_metrics_at(r->b, s->at, &m, NULL) != RSL_OK) {
                 return fail(e, "rsl_breaker_get_metrics_at failed: %s", rsl_last_error_message());
             }
             v.counts = &m.counts;
@@ -1355,7 +1355,7 @@ static int breaker_step(breaker_run *r, const char *op, const step_ctx *s, rsl_s
         }
         v.tripped = 77;
         done = check_status("rsl_breaker_trip_at",
-                            rsl_breaker_trip_at(r->b, s->at, generation, &v.tripped), want, e);
+                            rsl_breaker_trip_at(r->b, s->at, generation, &v.tripped, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         if (state_after(r, s->at, &v.state, e)) return -1;
         return for_each_expect(s, op, trip_check, &v, e);
@@ -1368,17 +1368,17 @@ static int breaker_step(breaker_run *r, const char *op, const step_ctx *s, rsl_s
             if (t == NULL) return fail(e, "missing \"to\"");
             if (read_name_or_u32(t, &states, &to, e)) return wrap(e, "to");
             done = check_status("rsl_breaker_transition_at",
-                                rsl_breaker_transition_at(r->b, s->at, to), want, e);
+                                rsl_breaker_transition_at(r->b, s->at, to, NULL), want, e);
             if (done) return done < 0 ? -1 : 0;
             if (state_after(r, s->at, &state, e)) return -1;
         } else if (strcmp(op, "reset") == 0) {
-            done = check_status("rsl_breaker_reset_at", rsl_breaker_reset_at(r->b, s->at), want,
+            done = check_status("rsl_breaker_reset_at", rsl_breaker_reset_at(r->b, s->at, NULL), want,
                                 e);
             if (done) return done < 0 ? -1 : 0;
             if (state_after(r, s->at, &state, e)) return -1;
         } else {
             done = check_status("rsl_breaker_get_state_at",
-                                rsl_breaker_get_state_at(r->b, s->at, &state), want, e);
+                                rsl_breaker_get_state_at(r->b, s->at, &state, NULL), want, e);
             if (done) return done < 0 ? -1 : 0;
         }
         return for_each_expect(s, op, state_check, &state, e);
@@ -1388,7 +1388,7 @@ static int breaker_step(breaker_run *r, const char *op, const step_ctx *s, rsl_s
         memset(&m, 0, sizeof m);
         m.struct_size = sizeof m;
         done = check_status("rsl_breaker_get_metrics_at",
-                            rsl_breaker_get_metrics_at(r->b, s->at, &m), want, e);
+                            rsl_breaker_get_metrics_at(r->b, s->at, &m, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         if (s->expect == NULL) return 0;
         return expect_fields("metrics", s->expect, &m, breaker_metrics_fields,
@@ -1408,7 +1408,7 @@ static int breaker_step(breaker_run *r, const char *op, const step_ctx *s, rsl_s
             if (ev == NULL) return fail(e, "out of memory");
         }
         rc = check_status("rsl_breaker_drain_events",
-                          rsl_breaker_drain_events(r->b, ev, (size_t)max, &n), want, e);
+                          rsl_breaker_drain_events(r->b, ev, (size_t)max, &n, NULL), want, e);
         if (rc == 0 && n > max) {
             rc = fail(e, "drained %zu events into a buffer of %llu", n, (unsigned long long)max);
         }
@@ -1463,7 +1463,7 @@ static int throttle_step(throttle_run *r, const char *op, const step_ctx *s, rsl
         memset(&d, 0, sizeof d);
         /* In a call only the record can be expected to fail. */
         done = check_status("rsl_adaptive_throttle_allow_at",
-                            rsl_adaptive_throttle_allow_at(r->t, s->at, &d),
+                            rsl_adaptive_throttle_allow_at(r->t, s->at, &d, NULL),
                             is_call ? RSL_OK : want, e);
         if (done) return done < 0 ? -1 : 0;
         if (!is_call) {
@@ -1475,7 +1475,7 @@ static int throttle_step(throttle_run *r, const char *op, const step_ctx *s, rsl
             }
         } else if (d.allowed) {
             done = check_status("rsl_adaptive_throttle_record_at",
-                                rsl_adaptive_throttle_record_at(r->t, s->at, &d.ticket, outcome),
+                                rsl_adaptive_throttle_record_at(r->t, s->at, &d.ticket, outcome, NULL),
                                 want, e);
             if (done) return done < 0 ? -1 : 0;
         } else if (want != RSL_OK) {
@@ -1495,7 +1495,7 @@ static int throttle_step(throttle_run *r, const char *op, const step_ctx *s, rsl
         if (labels_get(&r->tickets, name, &ticket, e)) return -1;
         if (read_outcome(s, &outcome, e)) return -1;
         done = check_status("rsl_adaptive_throttle_record_at",
-                            rsl_adaptive_throttle_record_at(r->t, s->at, &ticket, outcome), want,
+                            rsl_adaptive_throttle_record_at(r->t, s->at, &ticket, outcome, NULL), want,
                             e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, no_check, NULL, e);
@@ -1505,7 +1505,7 @@ static int throttle_step(throttle_run *r, const char *op, const step_ctx *s, rsl
         memset(&m, 0, sizeof m);
         m.struct_size = sizeof m;
         done = check_status("rsl_adaptive_throttle_get_metrics_at",
-                            rsl_adaptive_throttle_get_metrics_at(r->t, s->at, &m), want, e);
+                            rsl_adaptive_throttle_get_metrics_at(r->t, s->at, &m, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         if (s->expect == NULL) return 0;
         return expect_fields("metrics", s->expect, &m, throttle_metrics_fields,
@@ -1667,13 +1667,13 @@ static int backoff_step(backoff_run *r, const char *op, const step_ctx *s, rsl_s
     memset(&v, 0, sizeof v);
     v.delay = -1;
     if (strcmp(op, "reset_state") == 0) {
-        done = check_status("rsl_backoff_state_init", rsl_backoff_state_init(&r->state), want, e);
+        done = check_status("rsl_backoff_state_init", rsl_backoff_state_init(&r->state, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, no_check, NULL, e);
     }
     if (read_u32_arg(s, "attempt", &attempt, e)) return -1;
     if (strcmp(op, "draws") == 0) {
-        done = check_status("rsl_backoff_draws", rsl_backoff_draws(&r->cfg->cfg, attempt, &v.draws),
+        done = check_status("rsl_backoff_draws", rsl_backoff_draws(&r->cfg->cfg, attempt, &v.draws, NULL),
                             want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, draws_check, &v, e);
@@ -1683,15 +1683,15 @@ static int backoff_step(backoff_run *r, const char *op, const step_ctx *s, rsl_s
         if (!cJSON_IsNumber(u)) return fail(e, "u: expected a number");
         done = check_status("rsl_backoff_delay_with_u",
                             rsl_backoff_delay_with_u(&r->cfg->cfg, attempt, u->valuedouble,
-                                                     &r->state, &v.delay),
+                                                     &r->state, &v.delay, NULL),
                             want, e);
         v.state = &r->state;
     } else if (strcmp(op, "next") == 0) {
         done = check_status("rsl_backoff_next",
-                            rsl_backoff_next(r->b, attempt, &r->state, &v.delay), want, e);
+                            rsl_backoff_next(r->b, attempt, &r->state, &v.delay, NULL), want, e);
         v.state = &r->state;
     } else if (strcmp(op, "next_null_state") == 0) {
-        done = check_status("rsl_backoff_next", rsl_backoff_next(r->b, attempt, NULL, &v.delay),
+        done = check_status("rsl_backoff_next", rsl_backoff_next(r->b, attempt, NULL, &v.delay, NULL),
                             want, e);
     } else {
         return fail(e, "unknown backoff op \"%s\"", op);
@@ -1766,7 +1766,7 @@ static int budget_metrics_step(rsl_retry_budget *b, const char *op, const step_c
     m.struct_size = sizeof m;
     if (b == NULL) return fail(e, "%s without a budget", op);
     done = check_status("rsl_retry_budget_get_metrics_at",
-                        rsl_retry_budget_get_metrics_at(b, s->at, &m), want, e);
+                        rsl_retry_budget_get_metrics_at(b, s->at, &m, NULL), want, e);
     if (done) return done < 0 ? -1 : 0;
     if (s->expect == NULL) return 0;
     return expect_fields("metrics", s->expect, &m, budget_metrics_fields,
@@ -1790,7 +1790,7 @@ static int retry_step(retry_run *r, const char *op, const step_ctx *s, rsl_statu
             read_time_or_name(v, RSL_NO_DEADLINE, &deadline, e))
             return wrap(e, "deadline_ns");
         done = check_status("rsl_retry_begin_at",
-                            rsl_retry_begin_at(r->p, r->budget, s->at, deadline, &st), want, e);
+                            rsl_retry_begin_at(r->p, r->budget, s->at, deadline, &st, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         if (labels_put(&r->states, id, &st, e)) return -1;
         return for_each_expect(s, op, attempts_check, &st, e);
@@ -1815,7 +1815,7 @@ static int retry_step(retry_run *r, const char *op, const step_ctx *s, rsl_statu
         memset(&d, 0, sizeof d);
         done = check_status("rsl_retry_next_at",
                             rsl_retry_next_at(r->p, r->budget, &st, s->at, outcome, flags,
-                                              retry_after, &d),
+                                              retry_after, &d, NULL),
                             want, e);
         if (done) return done < 0 ? -1 : 0;
         if (labels_put(&r->states, id, &st, e)) return -1;
@@ -1829,7 +1829,7 @@ static int retry_step(retry_run *r, const char *op, const step_ctx *s, rsl_statu
         size_t len;
         rsl_outcome o = 0;
         if (read_header_value(s, &value, &len, e)) return -1;
-        done = check_status("rsl_retry_header_parse", rsl_retry_header_parse(value, len, &o),
+        done = check_status("rsl_retry_header_parse", rsl_retry_header_parse(value, len, &o, NULL),
                             want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, outcome_check, &o, e);
@@ -1839,7 +1839,7 @@ static int retry_step(retry_run *r, const char *op, const step_ctx *s, rsl_statu
         const char *value = "unset";
         if ((v = arg(s, "outcome")) == NULL) return fail(e, "missing \"outcome\"");
         if (read_name_or_u32(v, &retry_outcomes, &o, e)) return wrap(e, "outcome");
-        done = check_status("rsl_retry_header_format", rsl_retry_header_format(o, &value), want,
+        done = check_status("rsl_retry_header_format", rsl_retry_header_format(o, &value, NULL), want,
                             e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, string_check, &value, e);
@@ -1855,8 +1855,8 @@ static int retry_step(retry_run *r, const char *op, const step_ctx *s, rsl_statu
         int pushback = strcmp(op, "parse_pushback") == 0;
         if (read_header_value(s, &value, &len, e)) return -1;
         done = check_status(pushback ? "rsl_retry_pushback_parse" : "rsl_retry_after_parse_http",
-                            pushback ? rsl_retry_pushback_parse(value, len, &out)
-                                     : rsl_retry_after_parse_http(value, len, &out),
+                            pushback ? rsl_retry_pushback_parse(value, len, &out, NULL)
+                                     : rsl_retry_after_parse_http(value, len, &out, NULL),
                             want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, retry_after_check, &out, e);
@@ -1903,7 +1903,7 @@ static int budget_step(budget_run *r, const char *op, const step_ctx *s, rsl_sta
         rsl_retry_budget_ticket t;
         memset(&t, 0, sizeof t);
         done = check_status("rsl_retry_budget_deposit_at",
-                            rsl_retry_budget_deposit_at(r->b, s->at, &t), want, e);
+                            rsl_retry_budget_deposit_at(r->b, s->at, &t, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         if (keep_ticket(r, s, &t, e)) return -1;
         return for_each_expect(s, op, ticket_check, &t, e);
@@ -1916,7 +1916,7 @@ static int budget_step(budget_run *r, const char *op, const step_ctx *s, rsl_sta
         if (read_flags(s, &flags, e)) return -1;
         done = check_status("rsl_retry_budget_try_withdraw_at",
                             rsl_retry_budget_try_withdraw_at(r->b, s->at, flags, &w.granted,
-                                                             &w.ticket),
+                                                             &w.ticket, NULL),
                             want, e);
         if (done) return done < 0 ? -1 : 0;
         if (keep_ticket(r, s, &w.ticket, e)) return -1;
@@ -1933,7 +1933,7 @@ static int budget_step(budget_run *r, const char *op, const step_ctx *s, rsl_sta
         if ((v = arg(s, "outcome")) == NULL) return fail(e, "missing \"outcome\"");
         if (read_name_or_u32(v, &retry_outcomes, &outcome, e)) return wrap(e, "outcome");
         done = check_status("rsl_retry_budget_record_at",
-                            rsl_retry_budget_record_at(r->b, s->at, &t, outcome), want, e);
+                            rsl_retry_budget_record_at(r->b, s->at, &t, outcome, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, no_check, NULL, e);
     }
@@ -1970,7 +1970,7 @@ static int window_step(window_run *r, const char *op, const step_ctx *s, rsl_sta
         if (read_level(s, &level, e)) return -1;
         memset(&d, 0, sizeof d);
         done = check_status("rsl_window_limiter_try_acquire_at",
-                            rsl_window_limiter_try_acquire_at(r->w, s->at, n, level, &d), want, e);
+                            rsl_window_limiter_try_acquire_at(r->w, s->at, n, level, &d, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, window_decision_check, &d, e);
     }
@@ -1979,7 +1979,7 @@ static int window_step(window_run *r, const char *op, const step_ctx *s, rsl_sta
         memset(&m, 0, sizeof m);
         m.struct_size = sizeof m;
         done = check_status("rsl_window_limiter_get_metrics_at",
-                            rsl_window_limiter_get_metrics_at(r->w, s->at, &m), want, e);
+                            rsl_window_limiter_get_metrics_at(r->w, s->at, &m, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         if (s->expect == NULL) return 0;
         return expect_fields("metrics", s->expect, &m, window_metrics_fields,
@@ -1997,7 +1997,7 @@ typedef struct {
 
 typedef struct {
     const rsl_adaptive_limiter_decision *d;      /* may be NULL */
-    const rsl_adaptive_limiter_release_result *r; /* may be NULL */
+    const rsl_adaptive_limiter_record_result *r; /* may be NULL */
 } limiter_view;
 
 static int limiter_check(const char *key, const cJSON *want, const void *ctx, err_t *e) {
@@ -2031,7 +2031,7 @@ static int limiter_step(limiter_run *r, const char *op, const step_ctx *s, rsl_s
         if (c == NULL) return fail(e, "missing \"cpu_permille\"");
         if (read_u32(c, &cpu, e)) return wrap(e, "cpu_permille");
         done = check_status("rsl_adaptive_limiter_set_cpu",
-                            rsl_adaptive_limiter_set_cpu(r->l, cpu), want, e);
+                            rsl_adaptive_limiter_set_cpu(r->l, cpu, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, no_check, NULL, e);
     }
@@ -2042,7 +2042,7 @@ static int limiter_step(limiter_run *r, const char *op, const step_ctx *s, rsl_s
         if (read_level(s, &level, e)) return -1;
         memset(&d, 0, sizeof d);
         done = check_status("rsl_adaptive_limiter_acquire_at",
-                            rsl_adaptive_limiter_acquire_at(r->l, s->at, level, &d), want, e);
+                            rsl_adaptive_limiter_acquire_at(r->l, s->at, level, &d, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         if (label != NULL) {
             const char *name;
@@ -2055,7 +2055,7 @@ static int limiter_step(limiter_run *r, const char *op, const step_ctx *s, rsl_s
     }
     if (strcmp(op, "release") == 0) {
         rsl_adaptive_limiter_token token;
-        rsl_adaptive_limiter_release_result rel;
+        rsl_adaptive_limiter_record_result rel;
         rsl_outcome outcome;
         const char *name;
         const cJSON *label = arg(s, "token");
@@ -2064,8 +2064,8 @@ static int limiter_step(limiter_run *r, const char *op, const step_ctx *s, rsl_s
         if (labels_get(&r->tokens, name, &token, e)) return -1;
         if (read_outcome(s, &outcome, e)) return -1;
         memset(&rel, 0, sizeof rel);
-        done = check_status("rsl_adaptive_limiter_release_at",
-                            rsl_adaptive_limiter_release_at(r->l, s->at, &token, outcome, &rel),
+        done = check_status("rsl_adaptive_limiter_record_at",
+                            rsl_adaptive_limiter_record_at(r->l, s->at, &token, outcome, &rel, NULL),
                             want, e);
         if (done) return done < 0 ? -1 : 0;
         v.r = &rel;
@@ -2073,7 +2073,7 @@ static int limiter_step(limiter_run *r, const char *op, const step_ctx *s, rsl_s
     }
     if (strcmp(op, "call") == 0) {
         rsl_adaptive_limiter_decision d;
-        rsl_adaptive_limiter_release_result rel;
+        rsl_adaptive_limiter_record_result rel;
         rsl_criticality level;
         rsl_outcome outcome;
         int64_t duration = 0;
@@ -2085,13 +2085,13 @@ static int limiter_step(limiter_run *r, const char *op, const step_ctx *s, rsl_s
         memset(&rel, 0, sizeof rel);
         /* Only the release can be expected to fail (an invalid outcome). */
         if (check_status("rsl_adaptive_limiter_acquire_at",
-                         rsl_adaptive_limiter_acquire_at(r->l, s->at, level, &d), RSL_OK, e)) {
+                         rsl_adaptive_limiter_acquire_at(r->l, s->at, level, &d, NULL), RSL_OK, e)) {
             return -1;
         }
         if (d.allowed) {
-            done = check_status("rsl_adaptive_limiter_release_at",
-                                rsl_adaptive_limiter_release_at(r->l, s->at + duration, &d.token,
-                                                                outcome, &rel),
+            done = check_status("rsl_adaptive_limiter_record_at",
+                                rsl_adaptive_limiter_record_at(r->l, s->at + duration, &d.token,
+                                                                outcome, &rel, NULL),
                                 want, e);
             if (done) return done < 0 ? -1 : 0;
         } else if (want != RSL_OK) {
@@ -2108,7 +2108,7 @@ static int limiter_step(limiter_run *r, const char *op, const step_ctx *s, rsl_s
         memset(&m, 0, sizeof m);
         m.struct_size = sizeof m;
         done = check_status("rsl_adaptive_limiter_get_metrics_at",
-                            rsl_adaptive_limiter_get_metrics_at(r->l, s->at, &m), want, e);
+                            rsl_adaptive_limiter_get_metrics_at(r->l, s->at, &m, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         if (s->expect == NULL) return 0;
         return expect_fields("metrics", s->expect, &m, limiter_metrics_fields,
@@ -2138,7 +2138,7 @@ static int bulkhead_target(bulkhead_run *r, const step_ctx *s, rsl_bulkhead **ou
         return fail(e, "on: expected \"self\" or \"other\"");
     }
     if (r->other == NULL) {
-        rsl_status st = rsl_bulkhead_new(&r->cfg, &r->other);
+        rsl_status st = rsl_bulkhead_new(&r->cfg, &r->other, NULL);
         if (st != RSL_OK) return fail(e, "the other bulkhead: %s", rsl_last_error_message());
     }
     *out = r->other;
@@ -2202,13 +2202,13 @@ static int bulkhead_step(bulkhead_run *r, const char *op, const step_ctx *s, rsl
         memset(&p, 0xab, sizeof p);
         if (op[0] == 't') {
             done = check_status("rsl_bulkhead_try_enter_at",
-                                rsl_bulkhead_try_enter_at(h, s->at, &p, &entered), want, e);
+                                rsl_bulkhead_try_enter_at(h, s->at, &p, &entered, NULL), want, e);
         } else {
             int64_t timeout = 0;
             const cJSON *t = arg(s, "timeout_ns");
             if (t != NULL && read_i64(t, &timeout, e)) return wrap(e, "timeout_ns");
             done = check_status("rsl_bulkhead_enter_wait",
-                                rsl_bulkhead_enter_wait(h, timeout, &p, &entered), want, e);
+                                rsl_bulkhead_enter_wait(h, timeout, &p, &entered, NULL), want, e);
         }
         if (done) return done < 0 ? -1 : 0;
         if (entered > 1) return fail(e, "entered is %u, not 0 or 1", (unsigned)entered);
@@ -2240,7 +2240,7 @@ static int bulkhead_step(bulkhead_run *r, const char *op, const step_ctx *s, rsl
         } else if (alter != NULL) {
             return fail(e, "alter: needs a permit label");
         }
-        done = check_status("rsl_bulkhead_exit_at", rsl_bulkhead_exit_at(h, s->at, pp, &held),
+        done = check_status("rsl_bulkhead_exit_at", rsl_bulkhead_exit_at(h, s->at, pp, &held, NULL),
                             want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, held_check, &held, e);
@@ -2250,7 +2250,7 @@ static int bulkhead_step(bulkhead_run *r, const char *op, const step_ctx *s, rsl
         memset(&m, 0xab, sizeof m);
         m.struct_size = sizeof m;
         done = check_status("rsl_bulkhead_get_metrics_at",
-                            rsl_bulkhead_get_metrics_at(h, s->at, &m), want, e);
+                            rsl_bulkhead_get_metrics_at(h, s->at, &m, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         if (s->expect == NULL) return 0;
         return expect_fields("metrics", s->expect, &m, bulkhead_metrics_fields,
@@ -2367,7 +2367,7 @@ static int deadline_step(rsl_deadline_policy *policy, const char *op, const step
         big_view v = {"deadline_ns", 0, 0, 0};
         if (big_arg(s, "timeout_ns", 0, 0, &timeout, e)) return -1;
         done = check_status("rsl_deadline_from_timeout_at",
-                            rsl_deadline_from_timeout_at(s->at, timeout, &d), want, e);
+                            rsl_deadline_from_timeout_at(s->at, timeout, &d, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         v.value = d;
         return for_each_expect(s, op, big_check, &v, e);
@@ -2386,7 +2386,7 @@ static int deadline_step(rsl_deadline_policy *policy, const char *op, const step
         big_view v = {"timeout_ns", 0, 0, 0};
         if (big_arg(s, "remaining_ns", 0, 0, &remaining, e)) return -1;
         if (big_arg(s, "per_call_timeout_ns", 0, 0, &per_call, e)) return -1;
-        done = check_status("rsl_deadline_shrink", rsl_deadline_shrink(remaining, per_call, &t),
+        done = check_status("rsl_deadline_shrink", rsl_deadline_shrink(remaining, per_call, &t, NULL),
                             want, e);
         if (done) return done < 0 ? -1 : 0;
         v.value = t;
@@ -2399,7 +2399,7 @@ static int deadline_step(rsl_deadline_policy *policy, const char *op, const step
         if (big_arg(s, "per_call_timeout_ns", 1, 0, &per_call, e)) return -1;
         memset(&plan, 0xab, sizeof plan);
         done = check_status("rsl_deadline_policy_call_at",
-                            rsl_deadline_policy_call_at(policy, s->at, deadline, per_call, &plan),
+                            rsl_deadline_policy_call_at(policy, s->at, deadline, per_call, &plan, NULL),
                             want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, plan_check, &plan, e);
@@ -2420,8 +2420,8 @@ static int deadline_step(rsl_deadline_policy *policy, const char *op, const step
         if (buf == NULL) return fail(e, "out of memory");
         memset(buf, '#', (size_t)buf_len + TEXT_BUF_PAD);
         st = op[0] == 'g'
-                 ? rsl_deadline_grpc_timeout_encode(timeout, buf, (size_t)buf_len, &len)
-                 : rsl_deadline_http_timeout_encode(timeout, buf, (size_t)buf_len, &len);
+                 ? rsl_deadline_grpc_timeout_encode(timeout, buf, (size_t)buf_len, &len, NULL)
+                 : rsl_deadline_http_timeout_encode(timeout, buf, (size_t)buf_len, &len, NULL);
         done = check_status(op[0] == 'g' ? "rsl_deadline_grpc_timeout_encode"
                                          : "rsl_deadline_http_timeout_encode",
                             st, want, e);
@@ -2483,8 +2483,8 @@ static int deadline_step(rsl_deadline_policy *policy, const char *op, const step
         d.timeout_ns = -7;
         d.saturated = 7;
         d.reserved0 = 7;
-        st = op[0] == 'g' ? rsl_deadline_grpc_timeout_decode(ptr, len, &d)
-                          : rsl_deadline_http_timeout_decode(ptr, len, &d);
+        st = op[0] == 'g' ? rsl_deadline_grpc_timeout_decode(ptr, len, &d, NULL)
+                          : rsl_deadline_http_timeout_decode(ptr, len, &d, NULL);
         done = check_status(op[0] == 'g' ? "rsl_deadline_grpc_timeout_decode"
                                          : "rsl_deadline_http_timeout_decode",
                             st, want, e);
@@ -2637,7 +2637,7 @@ static int token_step(token_run *r, const char *op, const step_ctx *s, rsl_statu
         uint32_t allowed = 7;
         if (i64_arg(s, "n", 1, &n, e)) return -1;
         done = check_status("rsl_token_bucket_allow_at",
-                            rsl_token_bucket_allow_at(r->b, s->at, n, &allowed), want, e);
+                            rsl_token_bucket_allow_at(r->b, s->at, n, &allowed, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, allowed_check, &allowed, e);
     }
@@ -2651,7 +2651,7 @@ static int token_step(token_run *r, const char *op, const step_ctx *s, rsl_statu
         if (i64_arg(s, "max_wait_ns", RSL_TOKEN_BUCKET_INF_DURATION, &max_wait, e)) return -1;
         if (lv != NULL && read_label(lv, &label, e)) return wrap(e, "reservation");
         memset(&res, 0x5a, sizeof res);
-        got = rsl_token_bucket_reserve_at(r->b, s->at, n, max_wait, &res);
+        got = rsl_token_bucket_reserve_at(r->b, s->at, n, max_wait, &res, NULL);
         done = check_status("rsl_token_bucket_reserve_at", got, want, e);
         if (done < 0) return -1;
         if (done && got != RSL_ERR_EXCEEDS_CAPACITY) return 0;
@@ -2678,7 +2678,7 @@ static int token_step(token_run *r, const char *op, const step_ctx *s, rsl_statu
         if ((v = arg(s, "tokens")) != NULL && read_i64_named(v, &copy.tokens, e))
             return wrap(e, "tokens");
         done = check_status("rsl_token_bucket_cancel_at",
-                            rsl_token_bucket_cancel_at(r->b, s->at, &copy), want, e);
+                            rsl_token_bucket_cancel_at(r->b, s->at, &copy, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         held.cancelled = copy.cancelled;
         if (labels_put(&r->reservations, label, &held, e)) return -1;
@@ -2690,14 +2690,14 @@ static int token_step(token_run *r, const char *op, const step_ctx *s, rsl_statu
         int64_t w = -7;
         if (held_reservation(r, s, &held, &label, e)) return -1;
         done = check_status("rsl_token_bucket_reservation_delay_at",
-                            rsl_token_bucket_reservation_delay_at(&held, s->at, &w), want, e);
+                            rsl_token_bucket_reservation_delay_at(&held, s->at, &w, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, wait_check, &w, e);
     }
     if (strcmp(op, "tokens") == 0) {
         double t = -12345.0;
         done = check_status("rsl_token_bucket_tokens_at",
-                            rsl_token_bucket_tokens_at(r->b, s->at, &t), want, e);
+                            rsl_token_bucket_tokens_at(r->b, s->at, &t, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, tokens_check, &t, e);
     }
@@ -2707,7 +2707,7 @@ static int token_step(token_run *r, const char *op, const step_ctx *s, rsl_statu
         if (v == NULL) return fail(e, "missing \"limit\"");
         if (read_double_named(v, &l, e)) return wrap(e, "limit");
         done = check_status("rsl_token_bucket_set_limit_at",
-                            rsl_token_bucket_set_limit_at(r->b, s->at, l), want, e);
+                            rsl_token_bucket_set_limit_at(r->b, s->at, l, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, no_check, NULL, e);
     }
@@ -2717,17 +2717,17 @@ static int token_step(token_run *r, const char *op, const step_ctx *s, rsl_statu
         if (v == NULL) return fail(e, "missing \"burst\"");
         if (read_i64_named(v, &b, e)) return wrap(e, "burst");
         done = check_status("rsl_token_bucket_set_burst_at",
-                            rsl_token_bucket_set_burst_at(r->b, s->at, b), want, e);
+                            rsl_token_bucket_set_burst_at(r->b, s->at, b, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, no_check, NULL, e);
     }
     if (strcmp(op, "settings") == 0) {
         token_settings t = {-1.0, -1};
         done = check_status("rsl_token_bucket_get_limit",
-                            rsl_token_bucket_get_limit(r->b, &t.limit), want, e);
+                            rsl_token_bucket_get_limit(r->b, &t.limit, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         done = check_status("rsl_token_bucket_get_burst",
-                            rsl_token_bucket_get_burst(r->b, &t.burst), want, e);
+                            rsl_token_bucket_get_burst(r->b, &t.burst, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, settings_check, &t, e);
     }
@@ -2776,11 +2776,11 @@ static int leaky_step(leaky_run *r, const char *op, const step_ctx *s, rsl_statu
         rsl_status got;
         memset(&p, 0, sizeof p);
         if (strcmp(op, "take") == 0) {
-            got = rsl_leaky_bucket_take_at(r->b, s->at, &p);
+            got = rsl_leaky_bucket_take_at(r->b, s->at, &p, NULL);
         } else {
             int64_t max_wait;
             if (i64_arg(s, "max_wait_ns", INT64_MAX, &max_wait, e)) return -1;
-            got = rsl_leaky_bucket_try_take_at(r->b, s->at, max_wait, &p);
+            got = rsl_leaky_bucket_try_take_at(r->b, s->at, max_wait, &p, NULL);
         }
         done = check_status(op, got, want, e);
         if (done) return done < 0 ? -1 : 0;
@@ -2793,14 +2793,14 @@ static int leaky_step(leaky_run *r, const char *op, const step_ctx *s, rsl_statu
         if (nv != NULL && read_u32(nv, &n, e)) return wrap(e, "n");
         memset(&v, 0, sizeof v);
         done = check_status("rsl_leaky_bucket_check_at",
-                            rsl_leaky_bucket_check_at(r->b, s->at, n, &v), want, e);
+                            rsl_leaky_bucket_check_at(r->b, s->at, n, &v, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, verdict_check, &v, e);
     }
     if (strcmp(op, "interval") == 0) {
         int64_t i = -1;
         done = check_status("rsl_leaky_bucket_get_interval",
-                            rsl_leaky_bucket_get_interval(r->b, &i), want, e);
+                            rsl_leaky_bucket_get_interval(r->b, &i, NULL), want, e);
         if (done) return done < 0 ? -1 : 0;
         return for_each_expect(s, op, interval_check, &i, e);
     }
@@ -2934,10 +2934,10 @@ static int criticality_step(const cJSON *step, err_t *e) {
         int done;
         if (cJSON_IsString(value)) {
             if (len_item != NULL) return fail(e, "len: only with a null value");
-            got = rsl_criticality_parse(value->valuestring, strlen(value->valuestring), &level);
+            got = rsl_criticality_parse(value->valuestring, strlen(value->valuestring), &level, NULL);
         } else if (cJSON_IsNull(value)) {
             if (len_item != NULL && read_u64(len_item, &len, e)) return wrap(e, "len");
-            got = rsl_criticality_parse(NULL, (size_t)len, &level);
+            got = rsl_criticality_parse(NULL, (size_t)len, &level, NULL);
         } else {
             return fail(e, "value: expected a string or null");
         }
@@ -3073,7 +3073,7 @@ static int apply_backoff_fields(const cJSON *obj, backoff_config_buf *buf, int a
         if (!allow_preset) return fail(e, "unknown field \"preset\"");
         if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
         if (read_name_or_u32(preset, &backoff_presets, &p, e)) return wrap(e, "preset");
-        if (rsl_backoff_config_preset(&buf->cfg, p) != RSL_OK)
+        if (rsl_backoff_config_preset(&buf->cfg, p, NULL) != RSL_OK)
             return fail(e, "backoff preset failed: %s", rsl_last_error_message());
     }
     cJSON_ArrayForEach(item, obj) {
@@ -3105,7 +3105,7 @@ static int build_budget_config(const cJSON *preset, const cJSON *obj, budget_con
         if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
         if (read_name_or_u32(preset, &budget_presets, &p, e)) return wrap(e, "preset");
     }
-    if (rsl_retry_budget_config_preset(&buf->cfg, p) != RSL_OK)
+    if (rsl_retry_budget_config_preset(&buf->cfg, p, NULL) != RSL_OK)
         return fail(e, "budget preset failed: %s", rsl_last_error_message());
     if (obj == NULL) return 0;
     cJSON_ArrayForEach(item, obj) {
@@ -3147,13 +3147,13 @@ static int run_backoff_scenario(const cJSON *preset, const cJSON *config, const 
         uint32_t p;
         if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
         if (read_name_or_u32(preset, &backoff_presets, &p, e)) return wrap(e, "preset");
-        got = rsl_backoff_config_preset(&buf.cfg, p);
+        got = rsl_backoff_config_preset(&buf.cfg, p, NULL);
     } else {
-        got = rsl_backoff_config_init(&buf.cfg);
+        got = rsl_backoff_config_init(&buf.cfg, NULL);
     }
     if (got != RSL_OK) return fail(e, "config preset/init failed: %s", rsl_last_error_message());
     if (apply_backoff_fields(config, &buf, preset == NULL, e)) return wrap(e, "config");
-    got = rsl_backoff_new(&buf.cfg, &b);
+    got = rsl_backoff_new(&buf.cfg, &b, NULL);
     rc = creation_status("rsl_backoff_new", got, want, error_field, e);
     if (rc < 0) {
         if (got == RSL_OK) rsl_backoff_free(b);
@@ -3165,7 +3165,7 @@ static int run_backoff_scenario(const cJSON *preset, const cJSON *config, const 
         if (b != (rsl_backoff *)(uintptr_t)0x5e1f) return fail(e, "rsl_backoff_new wrote *out");
         /* The pure entry point refuses the same config the same way. */
         memset(&st, 0, sizeof st);
-        got = rsl_backoff_delay_with_u(&buf.cfg, 1, 0.0, &st, &d);
+        got = rsl_backoff_delay_with_u(&buf.cfg, 1, 0.0, &st, &d, NULL);
         rc = creation_status("rsl_backoff_delay_with_u", got, want, error_field, e);
         if (rc < 0) return -1;
         if (d != -7) return fail(e, "rsl_backoff_delay_with_u wrote its output on failure");
@@ -3197,7 +3197,7 @@ static int run_retry_scenario(const cJSON *preset, const cJSON *config, const cJ
         if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
         if (read_name_or_u32(preset, &retry_presets, &pr, e)) return wrap(e, "preset");
     }
-    if (rsl_retry_config_preset(&rbuf.cfg, &bbuf.cfg, pr) != RSL_OK)
+    if (rsl_retry_config_preset(&rbuf.cfg, &bbuf.cfg, pr, NULL) != RSL_OK)
         return fail(e, "config preset failed: %s", rsl_last_error_message());
     if (config != NULL) {
         if (!cJSON_IsObject(config)) return fail(e, "config: expected an object");
@@ -3221,10 +3221,10 @@ static int run_retry_scenario(const cJSON *preset, const cJSON *config, const cJ
     }
     if (budget_obj != NULL) {
         if (build_budget_config(NULL, budget_obj, &gbuf, e)) return wrap(e, "config.budget");
-        if (rsl_retry_budget_new(&gbuf.cfg, &budget) != RSL_OK)
+        if (rsl_retry_budget_new(&gbuf.cfg, &budget, NULL) != RSL_OK)
             return fail(e, "config.budget: creation failed: %s", rsl_last_error_message());
     }
-    got = rsl_retry_new(&rbuf.cfg, &bbuf.cfg, &p);
+    got = rsl_retry_new(&rbuf.cfg, &bbuf.cfg, &p, NULL);
     rc = creation_status("rsl_retry_new", got, want, error_field, e);
     if (rc != 0) {
         if (got == RSL_OK) rsl_retry_free(p);
@@ -3251,7 +3251,7 @@ static int run_budget_scenario(const cJSON *preset, const cJSON *config, const c
     rsl_status got;
     int rc;
     if (build_budget_config(preset, config, &buf, e)) return wrap(e, "config");
-    got = rsl_retry_budget_new(&buf.cfg, &b);
+    got = rsl_retry_budget_new(&buf.cfg, &b, NULL);
     rc = creation_status("rsl_retry_budget_new", got, want, error_field, e);
     if (rc != 0) {
         if (got == RSL_OK) rsl_retry_budget_free(b);
@@ -3405,7 +3405,7 @@ static int run_token_scenario(const cJSON *preset, const cJSON *config, const cJ
     int rc;
     if (preset != NULL) return fail(e, "token_bucket has no presets");
     memset(&buf, 0, sizeof buf);
-    if (rsl_token_bucket_config_init(&buf.cfg) != RSL_OK)
+    if (rsl_token_bucket_config_init(&buf.cfg, NULL) != RSL_OK)
         return fail(e, "config init failed: %s", rsl_last_error_message());
     if (config != NULL) {
         if (!cJSON_IsObject(config)) return fail(e, "config: expected an object");
@@ -3426,7 +3426,7 @@ static int run_token_scenario(const cJSON *preset, const cJSON *config, const cJ
             }
         }
     }
-    got = rsl_token_bucket_new(&buf.cfg, &b);
+    got = rsl_token_bucket_new(&buf.cfg, &b, NULL);
     rc = creation_status("rsl_token_bucket_new", got, want, error_field, e);
     if (rc != 0) {
         if (got == RSL_OK) rsl_token_bucket_free(b);
@@ -3452,11 +3452,11 @@ static int run_leaky_scenario(const cJSON *preset, const cJSON *config, const cJ
     int rc;
     if (preset != NULL) return fail(e, "leaky_bucket has no presets");
     memset(&buf, 0, sizeof buf);
-    if (rsl_leaky_bucket_config_init(&buf.cfg) != RSL_OK)
+    if (rsl_leaky_bucket_config_init(&buf.cfg, NULL) != RSL_OK)
         return fail(e, "config init failed: %s", rsl_last_error_message());
     if (apply_config(config, &buf.cfg, leaky_config_fields, COUNT(leaky_config_fields), e))
         return -1;
-    got = rsl_leaky_bucket_new(&buf.cfg, &b);
+    got = rsl_leaky_bucket_new(&buf.cfg, &b, NULL);
     rc = creation_status("rsl_leaky_bucket_new", got, want, error_field, e);
     if (rc != 0) {
         if (got == RSL_OK) rsl_leaky_bucket_free(b);
@@ -3559,9 +3559,9 @@ static int run_scenario(const cJSON *root, err_t *e) {
             uint32_t p;
             if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
             if (read_name_or_u32(preset, &breaker_presets, &p, e)) return wrap(e, "preset");
-            got = rsl_breaker_config_preset(&buf.cfg, p);
+            got = rsl_breaker_config_preset(&buf.cfg, p, NULL);
         } else {
-            got = rsl_breaker_config_init(&buf.cfg);
+            got = rsl_breaker_config_init(&buf.cfg, NULL);
         }
         if (got != RSL_OK) {
             return fail(e, "config preset/init failed: %s", rsl_last_error_message());
@@ -3570,7 +3570,7 @@ static int run_scenario(const cJSON *root, err_t *e) {
                          e)) {
             return -1;
         }
-        got = rsl_breaker_new_at(&buf.cfg, created_at, &b);
+        got = rsl_breaker_new_at(&buf.cfg, created_at, &b, NULL);
         if (got != want) {
             char b1[32], b2[32];
             fail(e, "rsl_breaker_new_at returned %s, expected %s (message \"%s\")",
@@ -3601,9 +3601,9 @@ static int run_scenario(const cJSON *root, err_t *e) {
             uint32_t p;
             if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
             if (read_name_or_u32(preset, &window_presets, &p, e)) return wrap(e, "preset");
-            got = rsl_window_limiter_config_preset(&buf.cfg, p);
+            got = rsl_window_limiter_config_preset(&buf.cfg, p, NULL);
         } else {
-            got = rsl_window_limiter_config_init(&buf.cfg);
+            got = rsl_window_limiter_config_init(&buf.cfg, NULL);
         }
         if (got != RSL_OK) {
             return fail(e, "config preset/init failed: %s", rsl_last_error_message());
@@ -3612,7 +3612,7 @@ static int run_scenario(const cJSON *root, err_t *e) {
                          e)) {
             return -1;
         }
-        got = rsl_window_limiter_new(&buf.cfg, &w);
+        got = rsl_window_limiter_new(&buf.cfg, &w, NULL);
         if (got != want) {
             char b1[32], b2[32];
             fail(e, "rsl_window_limiter_new returned %s, expected %s (message \"%s\")",
@@ -3640,9 +3640,9 @@ static int run_scenario(const cJSON *root, err_t *e) {
             uint32_t p;
             if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
             if (read_name_or_u32(preset, &bulkhead_presets, &p, e)) return wrap(e, "preset");
-            got = rsl_bulkhead_config_preset(&buf.cfg, p);
+            got = rsl_bulkhead_config_preset(&buf.cfg, p, NULL);
         } else {
-            got = rsl_bulkhead_config_init(&buf.cfg);
+            got = rsl_bulkhead_config_init(&buf.cfg, NULL);
         }
         if (got != RSL_OK) {
             return fail(e, "config preset/init failed: %s", rsl_last_error_message());
@@ -3651,7 +3651,7 @@ static int run_scenario(const cJSON *root, err_t *e) {
                          e)) {
             return -1;
         }
-        got = rsl_bulkhead_new(&buf.cfg, &h);
+        got = rsl_bulkhead_new(&buf.cfg, &h, NULL);
         if (got != want) {
             char b1[32], b2[32];
             fail(e, "rsl_bulkhead_new returned %s, expected %s (message \"%s\")",
@@ -3683,9 +3683,9 @@ static int run_scenario(const cJSON *root, err_t *e) {
             uint32_t n;
             if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
             if (read_name_or_u32(preset, &deadline_presets, &n, e)) return wrap(e, "preset");
-            got = rsl_deadline_policy_config_preset(&buf.cfg, n);
+            got = rsl_deadline_policy_config_preset(&buf.cfg, n, NULL);
         } else {
-            got = rsl_deadline_policy_config_init(&buf.cfg);
+            got = rsl_deadline_policy_config_init(&buf.cfg, NULL);
         }
         if (got != RSL_OK) {
             return fail(e, "config preset/init failed: %s", rsl_last_error_message());
@@ -3694,7 +3694,7 @@ static int run_scenario(const cJSON *root, err_t *e) {
                          COUNT(deadline_policy_config_fields), e)) {
             return -1;
         }
-        got = rsl_deadline_policy_new(&buf.cfg, &p);
+        got = rsl_deadline_policy_new(&buf.cfg, &p, NULL);
         if (got != want) {
             char b1[32], b2[32];
             fail(e, "rsl_deadline_policy_new returned %s, expected %s (message \"%s\")",
@@ -3721,9 +3721,9 @@ static int run_scenario(const cJSON *root, err_t *e) {
             uint32_t p;
             if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
             if (read_name_or_u32(preset, &limiter_presets, &p, e)) return wrap(e, "preset");
-            got = rsl_adaptive_limiter_config_preset(&buf.cfg, p);
+            got = rsl_adaptive_limiter_config_preset(&buf.cfg, p, NULL);
         } else {
-            got = rsl_adaptive_limiter_config_init(&buf.cfg);
+            got = rsl_adaptive_limiter_config_init(&buf.cfg, NULL);
         }
         if (got != RSL_OK) {
             return fail(e, "config preset/init failed: %s", rsl_last_error_message());
@@ -3732,7 +3732,7 @@ static int run_scenario(const cJSON *root, err_t *e) {
                          e)) {
             return -1;
         }
-        got = rsl_adaptive_limiter_new(&buf.cfg, &l);
+        got = rsl_adaptive_limiter_new(&buf.cfg, &l, NULL);
         if (got != want) {
             char b1[32], b2[32];
             fail(e, "rsl_adaptive_limiter_new returned %s, expected %s (message \"%s\")",
@@ -3763,9 +3763,9 @@ static int run_scenario(const cJSON *root, err_t *e) {
             uint32_t p;
             if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
             if (read_name_or_u32(preset, &throttle_presets, &p, e)) return wrap(e, "preset");
-            got = rsl_adaptive_throttle_config_preset(&buf.cfg, p);
+            got = rsl_adaptive_throttle_config_preset(&buf.cfg, p, NULL);
         } else {
-            got = rsl_adaptive_throttle_config_init(&buf.cfg);
+            got = rsl_adaptive_throttle_config_init(&buf.cfg, NULL);
         }
         if (got != RSL_OK) {
             return fail(e, "config preset/init failed: %s", rsl_last_error_message());
@@ -3774,7 +3774,7 @@ static int run_scenario(const cJSON *root, err_t *e) {
                          COUNT(throttle_config_fields), e)) {
             return -1;
         }
-        got = rsl_adaptive_throttle_new(&buf.cfg, &t);
+        got = rsl_adaptive_throttle_new(&buf.cfg, &t, NULL);
         if (got != want) {
             char b1[32], b2[32];
             fail(e, "rsl_adaptive_throttle_new returned %s, expected %s (message \"%s\")",

@@ -15,6 +15,6 @@ int header_check_cpp();
 int header_check_cpp() {
     rsl_breaker_config cfg{};
     rsl_adaptive_throttle_config tcfg{};
-    return static_cast<int>(rsl_breaker_config_init(&cfg)) +
-           static_cast<int>(rsl_adaptive_throttle_config_init(&tcfg));
+    return static_cast<int>(rsl_breaker_config_init(&cfg, NULL)) +
+           static_cast<int>(rsl_adaptive_throttle_config_init(&tcfg, NULL));
 }

@@ -169,76 +169,76 @@ static void test_null_arguments_breaker(void) {
     size_t count = 99;
     uint32_t tripped = 7;
 
-    EXPECT_STATUS(rsl_breaker_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_breaker_config_preset(NULL, RSL_BREAKER_PRESET_DEFAULT),
+    EXPECT_STATUS(rsl_breaker_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_breaker_config_preset(NULL, RSL_BREAKER_PRESET_DEFAULT, NULL),
                   RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_OK(rsl_breaker_config_init(&cfg));
+    EXPECT_OK(rsl_breaker_config_init(&cfg, NULL));
 
-    EXPECT_STATUS(rsl_breaker_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_breaker_new_at(NULL, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_new(&cfg, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_new_at(NULL, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
 
     /* NULL cfg means the defaults. */
-    EXPECT_OK(rsl_breaker_new(NULL, &out));
-    EXPECT(out != NULL && out != BREAKER_SENTINEL, "rsl_breaker_new(NULL cfg) set *out");
+    EXPECT_OK(rsl_breaker_new(NULL, &out, NULL));
+    EXPECT(out != NULL && out != BREAKER_SENTINEL, "rsl_breaker_new(NULL cfg, NULL) set *out");
     rsl_breaker_free(out);
-    EXPECT_OK(rsl_breaker_new_at(&cfg, 0, &b));
+    EXPECT_OK(rsl_breaker_new_at(&cfg, 0, &b, NULL));
     if (b == NULL) {
         return;
     }
 
     /* A NULL handle, with every other argument valid. */
-    EXPECT_STATUS(rsl_breaker_acquire_at(NULL, 0, &acq), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_breaker_acquire(NULL, &acq), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_OK(rsl_breaker_acquire_at(b, 0, &acq));
+    EXPECT_STATUS(rsl_breaker_acquire_at(NULL, 0, &acq, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_acquire(NULL, &acq, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_OK(rsl_breaker_acquire_at(b, 0, &acq, NULL));
     permit = acq.permit;
-    EXPECT_STATUS(rsl_breaker_record_at(NULL, 0, &permit, RSL_OUTCOME_SUCCESS, &rec),
+    EXPECT_STATUS(rsl_breaker_record_at(NULL, 0, &permit, RSL_OUTCOME_SUCCESS, &rec, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_breaker_record(NULL, &permit, RSL_OUTCOME_SUCCESS, &rec),
+    EXPECT_STATUS(rsl_breaker_record(NULL, &permit, RSL_OUTCOME_SUCCESS, &rec, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_breaker_trip_at(NULL, 0, 1, &tripped), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_breaker_trip(NULL, 1, &tripped), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_breaker_transition_at(NULL, 0, RSL_BREAKER_CLOSED), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_breaker_trip_at(NULL, 0, 1, &tripped, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_trip(NULL, 1, &tripped, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_transition_at(NULL, 0, RSL_BREAKER_CLOSED, NULL), RSL_ERR_NULL_ARGUMENT,
                   "handle");
-    EXPECT_STATUS(rsl_breaker_transition(NULL, RSL_BREAKER_CLOSED), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_breaker_transition(NULL, RSL_BREAKER_CLOSED, NULL), RSL_ERR_NULL_ARGUMENT,
                   "handle");
-    EXPECT_STATUS(rsl_breaker_reset_at(NULL, 0), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_breaker_reset(NULL), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_breaker_get_state_at(NULL, 0, &state), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_breaker_get_state(NULL, &state), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_reset_at(NULL, 0, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_reset(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_get_state_at(NULL, 0, &state, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_get_state(NULL, &state, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
     metrics.struct_size = sizeof metrics;
-    EXPECT_STATUS(rsl_breaker_get_metrics_at(NULL, 0, &metrics), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_breaker_get_metrics_at(NULL, 0, &metrics, NULL), RSL_ERR_NULL_ARGUMENT,
                   "handle");
-    EXPECT_STATUS(rsl_breaker_get_metrics(NULL, &metrics), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_breaker_drain_events(NULL, events, 4, &count), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_breaker_get_metrics(NULL, &metrics, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_drain_events(NULL, events, 4, &count, NULL), RSL_ERR_NULL_ARGUMENT,
                   "handle");
 
     /* A valid handle and a NULL pointer argument. */
-    EXPECT_STATUS(rsl_breaker_acquire_at(b, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_breaker_acquire(b, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_breaker_record_at(b, 0, NULL, RSL_OUTCOME_SUCCESS, &rec),
+    EXPECT_STATUS(rsl_breaker_acquire_at(b, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_acquire(b, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_record_at(b, 0, NULL, RSL_OUTCOME_SUCCESS, &rec, NULL),
                   RSL_ERR_NULL_ARGUMENT, "permit");
-    EXPECT_STATUS(rsl_breaker_record(b, NULL, RSL_OUTCOME_SUCCESS, &rec), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_breaker_record(b, NULL, RSL_OUTCOME_SUCCESS, &rec, NULL), RSL_ERR_NULL_ARGUMENT,
                   "permit");
-    EXPECT_STATUS(rsl_breaker_get_state_at(b, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out_state");
-    EXPECT_STATUS(rsl_breaker_get_state(b, NULL), RSL_ERR_NULL_ARGUMENT, "out_state");
-    EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_breaker_get_metrics(b, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_breaker_drain_events(b, events, 4, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_breaker_get_state_at(b, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_state");
+    EXPECT_STATUS(rsl_breaker_get_state(b, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_state");
+    EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_get_metrics(b, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_breaker_drain_events(b, events, 4, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_count");
-    EXPECT_STATUS(rsl_breaker_drain_events(b, NULL, 4, &count), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_breaker_drain_events(b, NULL, 4, &count, NULL), RSL_ERR_NULL_ARGUMENT,
                   "events");
-    EXPECT_STATUS(rsl_breaker_drain_events(b, NULL, 0, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_breaker_drain_events(b, NULL, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_count");
 
     /* Optional pointers: NULL is fine. */
-    EXPECT_OK(rsl_breaker_record_at(b, 0, &permit, RSL_OUTCOME_SUCCESS, NULL));
-    EXPECT_OK(rsl_breaker_acquire(b, &acq));
-    EXPECT_OK(rsl_breaker_record(b, &acq.permit, RSL_OUTCOME_SUCCESS, NULL));
-    EXPECT_OK(rsl_breaker_trip_at(b, 0, 0, NULL));
-    EXPECT_OK(rsl_breaker_trip(b, 0, NULL));
+    EXPECT_OK(rsl_breaker_record_at(b, 0, &permit, RSL_OUTCOME_SUCCESS, NULL, NULL));
+    EXPECT_OK(rsl_breaker_acquire(b, &acq, NULL));
+    EXPECT_OK(rsl_breaker_record(b, &acq.permit, RSL_OUTCOME_SUCCESS, NULL, NULL));
+    EXPECT_OK(rsl_breaker_trip_at(b, 0, 0, NULL, NULL));
+    EXPECT_OK(rsl_breaker_trip(b, 0, NULL, NULL));
     count = 99;
-    EXPECT_OK(rsl_breaker_drain_events(b, NULL, 0, &count));
+    EXPECT_OK(rsl_breaker_drain_events(b, NULL, 0, &count, NULL));
     EXPECT(count == 0, "drain_events with capacity 0 sets *out_count = 0, got %zu", count);
 
     rsl_breaker_free(b);
@@ -252,47 +252,47 @@ static void test_null_arguments_throttle(void) {
     rsl_adaptive_throttle_ticket ticket;
     rsl_adaptive_throttle_metrics m;
 
-    EXPECT_STATUS(rsl_adaptive_throttle_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_adaptive_throttle_config_preset(NULL, RSL_ADAPTIVE_THROTTLE_PRESET_KRATOS),
+    EXPECT_STATUS(rsl_adaptive_throttle_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_adaptive_throttle_config_preset(NULL, RSL_ADAPTIVE_THROTTLE_PRESET_KRATOS, NULL),
                   RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_OK(rsl_adaptive_throttle_config_init(&cfg));
+    EXPECT_OK(rsl_adaptive_throttle_config_init(&cfg, NULL));
     cfg.seed = 42;
 
-    EXPECT_STATUS(rsl_adaptive_throttle_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_adaptive_throttle_new(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_OK(rsl_adaptive_throttle_new(NULL, &out));
-    EXPECT(out != NULL && out != THROTTLE_SENTINEL, "rsl_adaptive_throttle_new(NULL) set *out");
+    EXPECT_STATUS(rsl_adaptive_throttle_new(&cfg, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_throttle_new(NULL, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_adaptive_throttle_new(NULL, &out, NULL));
+    EXPECT(out != NULL && out != THROTTLE_SENTINEL, "rsl_adaptive_throttle_new(NULL, NULL) set *out");
     rsl_adaptive_throttle_free(out);
-    EXPECT_OK(rsl_adaptive_throttle_new(&cfg, &t));
+    EXPECT_OK(rsl_adaptive_throttle_new(&cfg, &t, NULL));
     if (t == NULL) {
         return;
     }
 
-    EXPECT_STATUS(rsl_adaptive_throttle_allow_at(NULL, 0, &d), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_adaptive_throttle_allow(NULL, &d), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_OK(rsl_adaptive_throttle_allow_at(t, 0, &d));
+    EXPECT_STATUS(rsl_adaptive_throttle_allow_at(NULL, 0, &d, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_throttle_allow(NULL, &d, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_OK(rsl_adaptive_throttle_allow_at(t, 0, &d, NULL));
     ticket = d.ticket;
-    EXPECT_STATUS(rsl_adaptive_throttle_record_at(NULL, 0, &ticket, RSL_OUTCOME_SUCCESS),
+    EXPECT_STATUS(rsl_adaptive_throttle_record_at(NULL, 0, &ticket, RSL_OUTCOME_SUCCESS, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_adaptive_throttle_record(NULL, &ticket, RSL_OUTCOME_SUCCESS),
+    EXPECT_STATUS(rsl_adaptive_throttle_record(NULL, &ticket, RSL_OUTCOME_SUCCESS, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
     m.struct_size = sizeof m;
-    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(NULL, 0, &m), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(NULL, 0, &m, NULL), RSL_ERR_NULL_ARGUMENT,
                   "handle");
-    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics(NULL, &m), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics(NULL, &m, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
 
-    EXPECT_STATUS(rsl_adaptive_throttle_allow_at(t, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_adaptive_throttle_allow(t, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_adaptive_throttle_record_at(t, 0, NULL, RSL_OUTCOME_SUCCESS),
+    EXPECT_STATUS(rsl_adaptive_throttle_allow_at(t, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_throttle_allow(t, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_throttle_record_at(t, 0, NULL, RSL_OUTCOME_SUCCESS, NULL),
                   RSL_ERR_NULL_ARGUMENT, "ticket");
-    EXPECT_STATUS(rsl_adaptive_throttle_record(t, NULL, RSL_OUTCOME_SUCCESS),
+    EXPECT_STATUS(rsl_adaptive_throttle_record(t, NULL, RSL_OUTCOME_SUCCESS, NULL),
                   RSL_ERR_NULL_ARGUMENT, "ticket");
-    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(t, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics(t, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(t, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_throttle_get_metrics(t, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
 
-    EXPECT_OK(rsl_adaptive_throttle_record_at(t, 0, &ticket, RSL_OUTCOME_SUCCESS));
-    EXPECT_OK(rsl_adaptive_throttle_allow(t, &d));
-    EXPECT_OK(rsl_adaptive_throttle_record(t, &d.ticket, RSL_OUTCOME_SUCCESS));
+    EXPECT_OK(rsl_adaptive_throttle_record_at(t, 0, &ticket, RSL_OUTCOME_SUCCESS, NULL));
+    EXPECT_OK(rsl_adaptive_throttle_allow(t, &d, NULL));
+    EXPECT_OK(rsl_adaptive_throttle_record(t, &d.ticket, RSL_OUTCOME_SUCCESS, NULL));
     rsl_adaptive_throttle_free(t);
 }
 
@@ -316,15 +316,15 @@ static void test_invalid_arguments(void) {
     /* Unknown presets, and the config is left untouched. */
     memset(&cfg, 0xA5, sizeof cfg);
     before = cfg;
-    EXPECT_STATUS(rsl_breaker_config_preset(&cfg, 8), RSL_ERR_INVALID_ARGUMENT, "preset");
-    EXPECT_STATUS(rsl_breaker_config_preset(&cfg, UINT32_MAX), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_breaker_config_preset(&cfg, 8, NULL), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT_STATUS(rsl_breaker_config_preset(&cfg, UINT32_MAX, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "preset");
     EXPECT(memcmp(&cfg, &before, sizeof cfg) == 0, "breaker cfg untouched by an unknown preset");
     memset(&tcfg, 0xA5, sizeof tcfg);
     tbefore = tcfg;
-    EXPECT_STATUS(rsl_adaptive_throttle_config_preset(&tcfg, 3), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_adaptive_throttle_config_preset(&tcfg, 3, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "preset");
-    EXPECT_STATUS(rsl_adaptive_throttle_config_preset(&tcfg, UINT32_MAX),
+    EXPECT_STATUS(rsl_adaptive_throttle_config_preset(&tcfg, UINT32_MAX, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "preset");
     EXPECT(memcmp(&tcfg, &tbefore, sizeof tcfg) == 0,
            "throttle cfg untouched by an unknown preset");
@@ -332,57 +332,57 @@ static void test_invalid_arguments(void) {
     /* Every known preset is accepted and makes a valid handle. */
     for (i = RSL_BREAKER_PRESET_DEFAULT; i <= RSL_BREAKER_PRESET_SENTINEL_SLOW_REQUEST_RATIO; i++) {
         rsl_breaker *p = NULL;
-        EXPECT_STATUS(rsl_breaker_config_preset(&cfg, (uint32_t)i), RSL_OK, NULL);
+        EXPECT_STATUS(rsl_breaker_config_preset(&cfg, (uint32_t)i, NULL), RSL_OK, NULL);
         EXPECT(cfg.struct_size == sizeof cfg, "preset %zu sets struct_size", i);
-        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &p), RSL_OK, NULL);
+        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &p, NULL), RSL_OK, NULL);
         rsl_breaker_free(p);
     }
     for (i = RSL_ADAPTIVE_THROTTLE_PRESET_SRE_BOOK; i <= RSL_ADAPTIVE_THROTTLE_PRESET_GO_ZERO;
          i++) {
         rsl_adaptive_throttle *p = NULL;
-        EXPECT_STATUS(rsl_adaptive_throttle_config_preset(&tcfg, (uint32_t)i), RSL_OK, NULL);
+        EXPECT_STATUS(rsl_adaptive_throttle_config_preset(&tcfg, (uint32_t)i, NULL), RSL_OK, NULL);
         EXPECT(tcfg.struct_size == sizeof tcfg, "throttle preset %zu sets struct_size", i);
-        EXPECT_STATUS(rsl_adaptive_throttle_new(&tcfg, &p), RSL_OK, NULL);
+        EXPECT_STATUS(rsl_adaptive_throttle_new(&tcfg, &p, NULL), RSL_OK, NULL);
         rsl_adaptive_throttle_free(p);
     }
 
-    EXPECT_OK(rsl_breaker_new_at(NULL, 0, &b));
-    EXPECT_OK(rsl_adaptive_throttle_new(NULL, &t));
+    EXPECT_OK(rsl_breaker_new_at(NULL, 0, &b, NULL));
+    EXPECT_OK(rsl_adaptive_throttle_new(NULL, &t, NULL));
     if (b == NULL || t == NULL) {
         rsl_breaker_free(b);
         rsl_adaptive_throttle_free(t);
         return;
     }
-    EXPECT_OK(rsl_breaker_acquire_at(b, 0, &acq));
-    EXPECT_OK(rsl_adaptive_throttle_allow_at(t, 0, &d));
+    EXPECT_OK(rsl_breaker_acquire_at(b, 0, &acq, NULL));
+    EXPECT_OK(rsl_adaptive_throttle_allow_at(t, 0, &d, NULL));
     for (i = 0; i < sizeof bad_outcomes / sizeof bad_outcomes[0]; i++) {
-        EXPECT_STATUS(rsl_breaker_record_at(b, 0, &acq.permit, bad_outcomes[i], &rec),
+        EXPECT_STATUS(rsl_breaker_record_at(b, 0, &acq.permit, bad_outcomes[i], &rec, NULL),
                       RSL_ERR_INVALID_ARGUMENT, "outcome");
-        EXPECT_STATUS(rsl_breaker_record(b, &acq.permit, bad_outcomes[i], NULL),
+        EXPECT_STATUS(rsl_breaker_record(b, &acq.permit, bad_outcomes[i], NULL, NULL),
                       RSL_ERR_INVALID_ARGUMENT, "outcome");
-        EXPECT_STATUS(rsl_adaptive_throttle_record_at(t, 0, &d.ticket, bad_outcomes[i]),
+        EXPECT_STATUS(rsl_adaptive_throttle_record_at(t, 0, &d.ticket, bad_outcomes[i], NULL),
                       RSL_ERR_INVALID_ARGUMENT, "outcome");
-        EXPECT_STATUS(rsl_adaptive_throttle_record(t, &d.ticket, bad_outcomes[i]),
+        EXPECT_STATUS(rsl_adaptive_throttle_record(t, &d.ticket, bad_outcomes[i], NULL),
                       RSL_ERR_INVALID_ARGUMENT, "outcome");
     }
     /* The rejected records did not count: the permit still records. */
-    EXPECT_OK(rsl_breaker_record_at(b, 0, &acq.permit, RSL_OUTCOME_SUCCESS, &rec));
+    EXPECT_OK(rsl_breaker_record_at(b, 0, &acq.permit, RSL_OUTCOME_SUCCESS, &rec, NULL));
     EXPECT(rec.counted == 1 && rec.counts.total_successes == 1 && rec.counts.total_failures == 0,
            "record after invalid outcomes: counted %u successes %llu failures %llu",
            (unsigned)rec.counted, (unsigned long long)rec.counts.total_successes,
            (unsigned long long)rec.counts.total_failures);
 
     for (i = 0; i < sizeof bad_states / sizeof bad_states[0]; i++) {
-        EXPECT_STATUS(rsl_breaker_transition_at(b, 0, bad_states[i]), RSL_ERR_INVALID_ARGUMENT,
+        EXPECT_STATUS(rsl_breaker_transition_at(b, 0, bad_states[i], NULL), RSL_ERR_INVALID_ARGUMENT,
                       "state");
-        EXPECT_STATUS(rsl_breaker_transition(b, bad_states[i]), RSL_ERR_INVALID_ARGUMENT, "state");
+        EXPECT_STATUS(rsl_breaker_transition(b, bad_states[i], NULL), RSL_ERR_INVALID_ARGUMENT, "state");
     }
-    EXPECT_OK(rsl_breaker_get_state_at(b, 0, &state));
+    EXPECT_OK(rsl_breaker_get_state_at(b, 0, &state, NULL));
     EXPECT(state == RSL_BREAKER_CLOSED, "state unchanged by invalid transitions, got %u",
            (unsigned)state);
     for (i = RSL_BREAKER_CLOSED; i <= RSL_BREAKER_DISABLED; i++) {
-        EXPECT_OK(rsl_breaker_transition_at(b, 1, (rsl_breaker_state)i));
-        EXPECT_OK(rsl_breaker_get_state_at(b, 1, &state));
+        EXPECT_OK(rsl_breaker_transition_at(b, 1, (rsl_breaker_state)i, NULL));
+        EXPECT_OK(rsl_breaker_get_state_at(b, 1, &state, NULL));
         EXPECT(state == i, "transition to %zu gives state %u", i, (unsigned)state);
     }
 
@@ -428,7 +428,7 @@ static void set_field(void *cfg, field_ref f, double value) {
 typedef enum { BASE_DEFAULT, BASE_RATE_COUNT, BASE_RATE_TIME } breaker_base;
 
 static void breaker_base_config(rsl_breaker_config *cfg, breaker_base base) {
-    rsl_breaker_config_init(cfg);
+    EXPECT_OK(rsl_breaker_config_init(cfg, NULL));
     if (base == BASE_RATE_COUNT || base == BASE_RATE_TIME) {
         cfg->policy = RSL_BREAKER_POLICY_RATE;
     }
@@ -533,7 +533,7 @@ static void test_invalid_config_breaker(void) {
     for (base = BASE_DEFAULT; base <= BASE_RATE_TIME; base++) {
         rsl_breaker *b = NULL;
         breaker_base_config(&cfg, base);
-        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &b), RSL_OK, NULL);
+        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &b, NULL), RSL_OK, NULL);
         rsl_breaker_free(b);
     }
     /* Boundary values that are valid. */
@@ -547,12 +547,12 @@ static void test_invalid_config_breaker(void) {
         cfg.closed_reset_interval_ns = 0;
         cfg.slow_call_rate_threshold = 0;
         cfg.slow_call_duration_ns = 0;
-        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &b), RSL_OK, NULL);
+        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &b, NULL), RSL_OK, NULL);
         rsl_breaker_free(b);
         breaker_base_config(&cfg, BASE_DEFAULT);
         cfg.policy = RSL_BREAKER_POLICY_EXTERNAL;
         cfg.consecutive_failures = 0; /* not used by EXTERNAL */
-        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &b), RSL_OK, NULL);
+        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &b, NULL), RSL_OK, NULL);
         rsl_breaker_free(b);
     }
 
@@ -566,7 +566,7 @@ static void test_invalid_config_breaker(void) {
         if (c->field2.name != NULL) {
             set_field(&cfg, c->field2, c->value2);
         }
-        st = rsl_breaker_new_at(&cfg, 0, &out);
+        st = rsl_breaker_new_at(&cfg, 0, &out, NULL);
         msg = rsl_last_error_message();
         checks++;
         if (st != RSL_ERR_INVALID_CONFIG || !names_field(msg, c->expect_field) ||
@@ -581,9 +581,9 @@ static void test_invalid_config_breaker(void) {
                 rsl_breaker_free(out);
             }
         }
-        /* rsl_breaker_new (real clock) validates the same way. */
+        /* rsl_breaker_new (real clock, NULL) validates the same way. */
         out = BREAKER_SENTINEL;
-        EXPECT_STATUS(rsl_breaker_new(&cfg, &out), RSL_ERR_INVALID_CONFIG, c->expect_field);
+        EXPECT_STATUS(rsl_breaker_new(&cfg, &out, NULL), RSL_ERR_INVALID_CONFIG, c->expect_field);
         EXPECT(out == BREAKER_SENTINEL, "rsl_breaker_new wrote *out on failure (case %zu)", i);
     }
 }
@@ -626,7 +626,7 @@ static void test_invalid_config_throttle(void) {
      * take any value. */
     {
         rsl_adaptive_throttle *t = NULL;
-        rsl_adaptive_throttle_config_init(&cfg);
+        EXPECT_OK(rsl_adaptive_throttle_config_init(&cfg, NULL));
         cfg.k = 1.0;
         cfg.buckets = 65536;
         cfg.window_ns = 65536;
@@ -636,7 +636,7 @@ static void test_invalid_config_throttle(void) {
         cfg.accounting = RSL_ACCOUNTING_ON_COMPLETION;
         cfg.max_drop_probability = 1e-9;
         cfg.seed = UINT64_MAX;
-        EXPECT_STATUS(rsl_adaptive_throttle_new(&cfg, &t), RSL_OK, NULL);
+        EXPECT_STATUS(rsl_adaptive_throttle_new(&cfg, &t, NULL), RSL_OK, NULL);
         rsl_adaptive_throttle_free(t);
     }
 
@@ -645,12 +645,12 @@ static void test_invalid_config_throttle(void) {
         rsl_adaptive_throttle *out = THROTTLE_SENTINEL;
         rsl_status st;
         const char *msg;
-        rsl_adaptive_throttle_config_init(&cfg);
+        EXPECT_OK(rsl_adaptive_throttle_config_init(&cfg, NULL));
         set_field(&cfg, c->field, c->value);
         if (c->field2.name != NULL) {
             set_field(&cfg, c->field2, c->value2);
         }
-        st = rsl_adaptive_throttle_new(&cfg, &out);
+        st = rsl_adaptive_throttle_new(&cfg, &out, NULL);
         msg = rsl_last_error_message();
         checks++;
         if (st != RSL_ERR_INVALID_CONFIG || !names_field(msg, c->expect_field) ||
@@ -682,18 +682,18 @@ static void test_config_size(void) {
     for (i = 0; i < sizeof bad_breaker / sizeof bad_breaker[0]; i++) {
         rsl_breaker_config cfg;
         rsl_breaker *out = BREAKER_SENTINEL;
-        rsl_breaker_config_init(&cfg);
+        EXPECT_OK(rsl_breaker_config_init(&cfg, NULL));
         cfg.struct_size = bad_breaker[i];
-        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &out), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT_STATUS(rsl_breaker_new_at(&cfg, 0, &out, NULL), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
         EXPECT(out == BREAKER_SENTINEL, "*out untouched (struct_size %u)",
                (unsigned)bad_breaker[i]);
     }
     for (i = 0; i < sizeof bad_throttle / sizeof bad_throttle[0]; i++) {
         rsl_adaptive_throttle_config cfg;
         rsl_adaptive_throttle *out = THROTTLE_SENTINEL;
-        rsl_adaptive_throttle_config_init(&cfg);
+        EXPECT_OK(rsl_adaptive_throttle_config_init(&cfg, NULL));
         cfg.struct_size = bad_throttle[i];
-        EXPECT_STATUS(rsl_adaptive_throttle_new(&cfg, &out), RSL_ERR_CONFIG_SIZE,
+        EXPECT_STATUS(rsl_adaptive_throttle_new(&cfg, &out, NULL), RSL_ERR_CONFIG_SIZE,
                       "cfg.struct_size");
         EXPECT(out == THROTTLE_SENTINEL, "*out untouched (struct_size %u)",
                (unsigned)bad_throttle[i]);
@@ -710,28 +710,28 @@ static void test_config_size(void) {
         for (tail = 0; tail < 8; tail++) {
             rsl_breaker *out = BREAKER_SENTINEL;
             memset(&big, 0, sizeof big);
-            rsl_breaker_config_init(&big.cfg);
+            EXPECT_OK(rsl_breaker_config_init(&big.cfg, NULL));
             big.cfg.struct_size = (uint32_t)sizeof(rsl_breaker_config) + 8;
             big.bytes[sizeof(rsl_breaker_config) + tail] = 1;
-            EXPECT_STATUS(rsl_breaker_new_at(&big.cfg, 0, &out), RSL_ERR_CONFIG_UNSUPPORTED,
+            EXPECT_STATUS(rsl_breaker_new_at(&big.cfg, 0, &out, NULL), RSL_ERR_CONFIG_UNSUPPORTED,
                           "cfg");
             EXPECT(out == BREAKER_SENTINEL, "*out untouched (unsupported tail byte %zu)", tail);
         }
         {
             rsl_breaker *out = NULL;
             memset(&big, 0, sizeof big);
-            rsl_breaker_config_init(&big.cfg);
+            EXPECT_OK(rsl_breaker_config_init(&big.cfg, NULL));
             big.cfg.consecutive_failures = 2;
             big.cfg.struct_size = (uint32_t)sizeof(rsl_breaker_config) + 8;
-            EXPECT_STATUS(rsl_breaker_new_at(&big.cfg, 0, &out), RSL_OK, NULL);
+            EXPECT_STATUS(rsl_breaker_new_at(&big.cfg, 0, &out, NULL), RSL_OK, NULL);
             if (out != NULL) {
                 /* The known fields were read: two failures trip it. */
                 rsl_breaker_acquire_result a;
                 rsl_breaker_record_result r;
                 int k;
                 for (k = 0; k < 2; k++) {
-                    EXPECT_OK(rsl_breaker_acquire_at(out, k, &a));
-                    EXPECT_OK(rsl_breaker_record_at(out, k, &a.permit, RSL_OUTCOME_FAILURE, &r));
+                    EXPECT_OK(rsl_breaker_acquire_at(out, k, &a, NULL));
+                    EXPECT_OK(rsl_breaker_record_at(out, k, &a.permit, RSL_OUTCOME_FAILURE, &r, NULL));
                 }
                 EXPECT(r.state == RSL_BREAKER_OPEN, "larger struct's fields are read");
             }
@@ -745,14 +745,14 @@ static void test_config_size(void) {
         } big;
         rsl_adaptive_throttle *out = THROTTLE_SENTINEL;
         memset(&big, 0, sizeof big);
-        rsl_adaptive_throttle_config_init(&big.cfg);
+        EXPECT_OK(rsl_adaptive_throttle_config_init(&big.cfg, NULL));
         big.cfg.struct_size = (uint32_t)sizeof(rsl_adaptive_throttle_config) + 8;
         big.bytes[sizeof(rsl_adaptive_throttle_config) + 7] = 0x80;
-        EXPECT_STATUS(rsl_adaptive_throttle_new(&big.cfg, &out), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT_STATUS(rsl_adaptive_throttle_new(&big.cfg, &out, NULL), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
         EXPECT(out == THROTTLE_SENTINEL, "*out untouched (unsupported throttle tail)");
         big.bytes[sizeof(rsl_adaptive_throttle_config) + 7] = 0;
         out = NULL;
-        EXPECT_STATUS(rsl_adaptive_throttle_new(&big.cfg, &out), RSL_OK, NULL);
+        EXPECT_STATUS(rsl_adaptive_throttle_new(&big.cfg, &out, NULL), RSL_OK, NULL);
         rsl_adaptive_throttle_free(out);
     }
 
@@ -762,27 +762,27 @@ static void test_config_size(void) {
         rsl_adaptive_throttle *t = NULL;
         rsl_breaker_metrics bm;
         rsl_adaptive_throttle_metrics tm;
-        EXPECT_OK(rsl_breaker_new_at(NULL, 0, &b));
-        EXPECT_OK(rsl_adaptive_throttle_new(NULL, &t));
+        EXPECT_OK(rsl_breaker_new_at(NULL, 0, &b, NULL));
+        EXPECT_OK(rsl_adaptive_throttle_new(NULL, &t, NULL));
         if (b != NULL && t != NULL) {
             memset(&bm, 0, sizeof bm);
-            EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, &bm), RSL_ERR_CONFIG_SIZE,
+            EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, &bm, NULL), RSL_ERR_CONFIG_SIZE,
                           "out.struct_size");
-            EXPECT_STATUS(rsl_breaker_get_metrics(b, &bm), RSL_ERR_CONFIG_SIZE,
+            EXPECT_STATUS(rsl_breaker_get_metrics(b, &bm, NULL), RSL_ERR_CONFIG_SIZE,
                           "out.struct_size");
             bm.struct_size = sizeof bm - 1;
-            EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, &bm), RSL_ERR_CONFIG_SIZE,
+            EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, &bm, NULL), RSL_ERR_CONFIG_SIZE,
                           "out.struct_size");
             bm.struct_size = 5000;
-            EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, &bm), RSL_ERR_CONFIG_SIZE,
+            EXPECT_STATUS(rsl_breaker_get_metrics_at(b, 0, &bm, NULL), RSL_ERR_CONFIG_SIZE,
                           "out.struct_size");
             memset(&tm, 0, sizeof tm);
-            EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(t, 0, &tm), RSL_ERR_CONFIG_SIZE,
+            EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(t, 0, &tm, NULL), RSL_ERR_CONFIG_SIZE,
                           "out.struct_size");
-            EXPECT_STATUS(rsl_adaptive_throttle_get_metrics(t, &tm), RSL_ERR_CONFIG_SIZE,
+            EXPECT_STATUS(rsl_adaptive_throttle_get_metrics(t, &tm, NULL), RSL_ERR_CONFIG_SIZE,
                           "out.struct_size");
             tm.struct_size = sizeof tm - 1;
-            EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(t, 0, &tm), RSL_ERR_CONFIG_SIZE,
+            EXPECT_STATUS(rsl_adaptive_throttle_get_metrics_at(t, 0, &tm, NULL), RSL_ERR_CONFIG_SIZE,
                           "out.struct_size");
 
             /* A larger caller struct: the library writes its own layout and
@@ -796,7 +796,7 @@ static void test_config_size(void) {
                 int tail_ok = 1;
                 memset(&big, 0xAB, sizeof big);
                 big.m.struct_size = (uint32_t)sizeof big;
-                EXPECT_OK(rsl_breaker_get_metrics_at(b, 0, &big.m));
+                EXPECT_OK(rsl_breaker_get_metrics_at(b, 0, &big.m, NULL));
                 for (k = sizeof(rsl_breaker_metrics); k < sizeof big; k++) {
                     tail_ok &= big.bytes[k] == 0xAB;
                 }
@@ -808,10 +808,10 @@ static void test_config_size(void) {
                        (unsigned long long)big.m.generation);
             }
             bm.struct_size = sizeof bm;
-            EXPECT_OK(rsl_breaker_get_metrics_at(b, 0, &bm));
+            EXPECT_OK(rsl_breaker_get_metrics_at(b, 0, &bm, NULL));
             EXPECT(bm.struct_size == sizeof bm, "breaker metrics struct_size kept");
             tm.struct_size = sizeof tm;
-            EXPECT_OK(rsl_adaptive_throttle_get_metrics_at(t, 0, &tm));
+            EXPECT_OK(rsl_adaptive_throttle_get_metrics_at(t, 0, &tm, NULL));
             EXPECT(tm.struct_size == sizeof tm && tm.allowed_total == 0 &&
                        tm.rejected_total == 0,
                    "throttle metrics of a fresh throttle");
@@ -841,84 +841,84 @@ static void test_window_limiter(void) {
     uint32_t p;
 
     /* Config init, presets. */
-    EXPECT_STATUS(rsl_window_limiter_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_window_limiter_config_preset(NULL, RSL_WINDOW_LIMITER_PRESET_SENTINEL),
+    EXPECT_STATUS(rsl_window_limiter_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_window_limiter_config_preset(NULL, RSL_WINDOW_LIMITER_PRESET_SENTINEL, NULL),
                   RSL_ERR_NULL_ARGUMENT, "cfg");
     memset(&cfg, 0xA5, sizeof cfg);
     before = cfg;
-    EXPECT_STATUS(rsl_window_limiter_config_preset(&cfg, 3), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT_STATUS(rsl_window_limiter_config_preset(&cfg, 3, NULL), RSL_ERR_INVALID_ARGUMENT, "preset");
     EXPECT(memcmp(&cfg, &before, sizeof cfg) == 0, "window cfg untouched by an unknown preset");
     for (p = RSL_WINDOW_LIMITER_PRESET_DEFAULT; p <= RSL_WINDOW_LIMITER_PRESET_RESILIENCE4J; p++) {
         rsl_window_limiter *h = NULL;
-        EXPECT_OK(rsl_window_limiter_config_preset(&cfg, p));
+        EXPECT_OK(rsl_window_limiter_config_preset(&cfg, p, NULL));
         EXPECT(cfg.struct_size == sizeof cfg, "window preset %u sets struct_size", (unsigned)p);
-        EXPECT_OK(rsl_window_limiter_new(&cfg, &h));
+        EXPECT_OK(rsl_window_limiter_new(&cfg, &h, NULL));
         rsl_window_limiter_free(h);
     }
-    EXPECT_OK(rsl_window_limiter_config_init(&cfg));
+    EXPECT_OK(rsl_window_limiter_config_init(&cfg, NULL));
     EXPECT(cfg.mode == RSL_WINDOW_LIMITER_SLIDING_BUCKETS && cfg.limit == 100 &&
                cfg.window_ns == SEC && cfg.buckets == 10 && cfg.sheddable_share_permille == 1000 &&
                cfg.reserved0 == 0,
            "window defaults");
 
     /* NULL out / handle / out-struct. */
-    EXPECT_STATUS(rsl_window_limiter_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_OK(rsl_window_limiter_new(NULL, &out));
-    EXPECT(out != NULL && out != WINDOW_SENTINEL, "rsl_window_limiter_new(NULL cfg) set *out");
+    EXPECT_STATUS(rsl_window_limiter_new(&cfg, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_window_limiter_new(NULL, &out, NULL));
+    EXPECT(out != NULL && out != WINDOW_SENTINEL, "rsl_window_limiter_new(NULL cfg, NULL) set *out");
     rsl_window_limiter_free(out);
     rsl_window_limiter_free(NULL);
     cfg.mode = RSL_WINDOW_LIMITER_FIXED;
     cfg.limit = 4;
-    EXPECT_OK(rsl_window_limiter_new(&cfg, &w));
+    EXPECT_OK(rsl_window_limiter_new(&cfg, &w, NULL));
     if (w == NULL) return;
-    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(NULL, 0, 1, RSL_CRITICALITY_DEFAULT, &d),
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(NULL, 0, 1, RSL_CRITICALITY_DEFAULT, &d, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_window_limiter_try_acquire(NULL, 1, RSL_CRITICALITY_DEFAULT, &d),
+    EXPECT_STATUS(rsl_window_limiter_try_acquire(NULL, 1, RSL_CRITICALITY_DEFAULT, &d, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, NULL),
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, NULL, NULL),
                   RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_window_limiter_try_acquire(w, 1, RSL_CRITICALITY_DEFAULT, NULL),
+    EXPECT_STATUS(rsl_window_limiter_try_acquire(w, 1, RSL_CRITICALITY_DEFAULT, NULL, NULL),
                   RSL_ERR_NULL_ARGUMENT, "out");
     m.struct_size = sizeof m;
-    EXPECT_STATUS(rsl_window_limiter_get_metrics_at(NULL, 0, &m), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_window_limiter_get_metrics(NULL, &m), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_window_limiter_get_metrics_at(w, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_window_limiter_get_metrics(w, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_window_limiter_get_metrics_at(NULL, 0, &m, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_window_limiter_get_metrics(NULL, &m, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_window_limiter_get_metrics_at(w, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_window_limiter_get_metrics(w, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
     m.struct_size = 3;
-    EXPECT_STATUS(rsl_window_limiter_get_metrics_at(w, 0, &m), RSL_ERR_CONFIG_SIZE,
+    EXPECT_STATUS(rsl_window_limiter_get_metrics_at(w, 0, &m, NULL), RSL_ERR_CONFIG_SIZE,
                   "out.struct_size");
 
     /* Invalid arguments and capacity. */
-    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 0, RSL_CRITICALITY_DEFAULT, &d),
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 0, RSL_CRITICALITY_DEFAULT, &d, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "n");
-    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 1, 0, &d), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 1, 0, &d, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "criticality");
-    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 1, 41, &d), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 1, 41, &d, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "criticality");
-    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 5, RSL_CRITICALITY_CRITICAL_PLUS, &d),
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 5, RSL_CRITICALITY_CRITICAL_PLUS, &d, NULL),
                   RSL_ERR_EXCEEDS_CAPACITY, "n");
-    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, UINT32_MAX, RSL_CRITICALITY_DEFAULT, &d),
+    EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, UINT32_MAX, RSL_CRITICALITY_DEFAULT, &d, NULL),
                   RSL_ERR_EXCEEDS_CAPACITY, "n");
-    EXPECT_OK(rsl_window_limiter_try_acquire_at(w, 0, 4, RSL_CRITICALITY_DEFAULT, &d));
+    EXPECT_OK(rsl_window_limiter_try_acquire_at(w, 0, 4, RSL_CRITICALITY_DEFAULT, &d, NULL));
     EXPECT(d.allowed == 1 && d.remaining == 0, "4 of 4 granted");
-    EXPECT_OK(rsl_window_limiter_try_acquire_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, &d));
+    EXPECT_OK(rsl_window_limiter_try_acquire_at(w, 0, 1, RSL_CRITICALITY_DEFAULT, &d, NULL));
     EXPECT(d.allowed == 0 && d.retry_after_ns == SEC, "denied, retry 1 s: %lld",
            (long long)d.retry_after_ns);
-    EXPECT_OK(rsl_window_limiter_try_acquire(w, 1, RSL_CRITICALITY_DEFAULT, &d));
+    EXPECT_OK(rsl_window_limiter_try_acquire(w, 1, RSL_CRITICALITY_DEFAULT, &d, NULL));
     m.struct_size = sizeof m;
-    EXPECT_OK(rsl_window_limiter_get_metrics_at(w, 0, &m));
+    EXPECT_OK(rsl_window_limiter_get_metrics_at(w, 0, &m, NULL));
     EXPECT(m.struct_size == sizeof m, "metrics struct_size kept");
     rsl_window_limiter_free(w);
 
     /* A share below n: EXCEEDS_CAPACITY for that level only. */
-    EXPECT_OK(rsl_window_limiter_config_init(&cfg));
+    EXPECT_OK(rsl_window_limiter_config_init(&cfg, NULL));
     cfg.limit = 10;
     cfg.sheddable_share_permille = 100; /* 1 permit */
-    EXPECT_OK(rsl_window_limiter_new(&cfg, &w));
+    EXPECT_OK(rsl_window_limiter_new(&cfg, &w, NULL));
     if (w != NULL) {
-        EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 2, RSL_CRITICALITY_SHEDDABLE, &d),
+        EXPECT_STATUS(rsl_window_limiter_try_acquire_at(w, 0, 2, RSL_CRITICALITY_SHEDDABLE, &d, NULL),
                       RSL_ERR_EXCEEDS_CAPACITY, "n");
-        EXPECT_OK(rsl_window_limiter_try_acquire_at(w, 0, 2, RSL_CRITICALITY_SHEDDABLE_PLUS, &d));
+        EXPECT_OK(rsl_window_limiter_try_acquire_at(w, 0, 2, RSL_CRITICALITY_SHEDDABLE_PLUS, &d, NULL));
         rsl_window_limiter_free(w);
     }
 
@@ -926,9 +926,9 @@ static void test_window_limiter(void) {
 #define BAD_WINDOW(stmt, field)                                                \
     do {                                                                       \
         rsl_window_limiter *o = WINDOW_SENTINEL;                               \
-        EXPECT_OK(rsl_window_limiter_config_init(&cfg));                       \
+        EXPECT_OK(rsl_window_limiter_config_init(&cfg, NULL));                       \
         stmt;                                                                  \
-        EXPECT_STATUS(rsl_window_limiter_new(&cfg, &o), RSL_ERR_INVALID_CONFIG, field); \
+        EXPECT_STATUS(rsl_window_limiter_new(&cfg, &o, NULL), RSL_ERR_INVALID_CONFIG, field); \
         EXPECT(o == WINDOW_SENTINEL, "*out untouched (%s)", field);            \
     } while (0)
     BAD_WINDOW(cfg.mode = 0, "mode");
@@ -955,27 +955,27 @@ static void test_adaptive_limiter(void) {
     rsl_adaptive_limiter *l = NULL, *out = LIMITER_SENTINEL;
     rsl_adaptive_limiter_decision d;
     rsl_adaptive_limiter_token token;
-    rsl_adaptive_limiter_release_result r;
+    rsl_adaptive_limiter_record_result r;
     rsl_adaptive_limiter_metrics m;
     uint32_t p;
 
-    EXPECT_STATUS(rsl_adaptive_limiter_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_adaptive_limiter_config_preset(NULL, RSL_ADAPTIVE_LIMITER_PRESET_KRATOS),
+    EXPECT_STATUS(rsl_adaptive_limiter_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_adaptive_limiter_config_preset(NULL, RSL_ADAPTIVE_LIMITER_PRESET_KRATOS, NULL),
                   RSL_ERR_NULL_ARGUMENT, "cfg");
     memset(&cfg, 0xA5, sizeof cfg);
     before = cfg;
-    EXPECT_STATUS(rsl_adaptive_limiter_config_preset(&cfg, 2), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_adaptive_limiter_config_preset(&cfg, 2, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "preset");
     EXPECT(memcmp(&cfg, &before, sizeof cfg) == 0, "limiter cfg untouched by an unknown preset");
     for (p = RSL_ADAPTIVE_LIMITER_PRESET_DEFAULT; p <= RSL_ADAPTIVE_LIMITER_PRESET_KRATOS; p++) {
         rsl_adaptive_limiter *h = NULL;
-        EXPECT_OK(rsl_adaptive_limiter_config_preset(&cfg, p));
+        EXPECT_OK(rsl_adaptive_limiter_config_preset(&cfg, p, NULL));
         EXPECT(cfg.struct_size == sizeof cfg, "limiter preset %u sets struct_size", (unsigned)p);
         cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;
-        EXPECT_OK(rsl_adaptive_limiter_new(&cfg, &h));
+        EXPECT_OK(rsl_adaptive_limiter_new(&cfg, &h, NULL));
         rsl_adaptive_limiter_free(h);
     }
-    EXPECT_OK(rsl_adaptive_limiter_config_init(&cfg));
+    EXPECT_OK(rsl_adaptive_limiter_config_init(&cfg, NULL));
     EXPECT(cfg.cpu_source == RSL_CPU_SOURCE_SAMPLER && cfg.window_ns == 10 * SEC &&
                cfg.buckets == 100 && cfg.cpu_threshold_permille == 800 &&
                cfg.cooldown_ns == SEC && cfg.count_failures == 0 &&
@@ -983,68 +983,68 @@ static void test_adaptive_limiter(void) {
                cfg.critical_permille == 1000 && cfg.critical_plus_permille == 1250,
            "limiter defaults");
 
-    EXPECT_STATUS(rsl_adaptive_limiter_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_limiter_new(&cfg, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
     /* NULL cfg = defaults: a SAMPLER limiter (starts and, when freed, stops
      * the shared sampler thread). */
-    EXPECT_OK(rsl_adaptive_limiter_new(NULL, &out));
-    EXPECT(out != NULL && out != LIMITER_SENTINEL, "rsl_adaptive_limiter_new(NULL cfg) set *out");
+    EXPECT_OK(rsl_adaptive_limiter_new(NULL, &out, NULL));
+    EXPECT(out != NULL && out != LIMITER_SENTINEL, "rsl_adaptive_limiter_new(NULL cfg, NULL) set *out");
     if (out != NULL && out != LIMITER_SENTINEL) {
-        EXPECT_STATUS(rsl_adaptive_limiter_set_cpu(out, 500), RSL_ERR_INVALID_ARGUMENT,
+        EXPECT_STATUS(rsl_adaptive_limiter_set_cpu(out, 500, NULL), RSL_ERR_INVALID_ARGUMENT,
                       "cpu_source");
         rsl_adaptive_limiter_free(out);
     }
     rsl_adaptive_limiter_free(NULL);
 
     cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;
-    EXPECT_OK(rsl_adaptive_limiter_new(&cfg, &l));
+    EXPECT_OK(rsl_adaptive_limiter_new(&cfg, &l, NULL));
     if (l == NULL) return;
-    EXPECT_STATUS(rsl_adaptive_limiter_acquire_at(NULL, 0, RSL_CRITICALITY_DEFAULT, &d),
+    EXPECT_STATUS(rsl_adaptive_limiter_acquire_at(NULL, 0, RSL_CRITICALITY_DEFAULT, &d, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_adaptive_limiter_acquire(NULL, RSL_CRITICALITY_DEFAULT, &d),
+    EXPECT_STATUS(rsl_adaptive_limiter_acquire(NULL, RSL_CRITICALITY_DEFAULT, &d, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_adaptive_limiter_acquire_at(l, 0, RSL_CRITICALITY_DEFAULT, NULL),
+    EXPECT_STATUS(rsl_adaptive_limiter_acquire_at(l, 0, RSL_CRITICALITY_DEFAULT, NULL, NULL),
                   RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_adaptive_limiter_acquire(l, RSL_CRITICALITY_DEFAULT, NULL),
+    EXPECT_STATUS(rsl_adaptive_limiter_acquire(l, RSL_CRITICALITY_DEFAULT, NULL, NULL),
                   RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_adaptive_limiter_acquire_at(l, 0, 15, &d), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_adaptive_limiter_acquire_at(l, 0, 15, &d, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "criticality");
-    EXPECT_OK(rsl_adaptive_limiter_acquire_at(l, 0, RSL_CRITICALITY_DEFAULT, &d));
+    EXPECT_OK(rsl_adaptive_limiter_acquire_at(l, 0, RSL_CRITICALITY_DEFAULT, &d, NULL));
     EXPECT(d.allowed == 1 && d.inflight == 0, "first acquire admitted");
     token = d.token;
-    EXPECT_STATUS(rsl_adaptive_limiter_release_at(NULL, 0, &token, RSL_OUTCOME_SUCCESS, &r),
+    EXPECT_STATUS(rsl_adaptive_limiter_record_at(NULL, 0, &token, RSL_OUTCOME_SUCCESS, &r, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_adaptive_limiter_release(NULL, &token, RSL_OUTCOME_SUCCESS, &r),
+    EXPECT_STATUS(rsl_adaptive_limiter_record(NULL, &token, RSL_OUTCOME_SUCCESS, &r, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_adaptive_limiter_release_at(l, 0, NULL, RSL_OUTCOME_SUCCESS, &r),
+    EXPECT_STATUS(rsl_adaptive_limiter_record_at(l, 0, NULL, RSL_OUTCOME_SUCCESS, &r, NULL),
                   RSL_ERR_NULL_ARGUMENT, "token");
-    EXPECT_STATUS(rsl_adaptive_limiter_release(l, NULL, RSL_OUTCOME_SUCCESS, &r),
+    EXPECT_STATUS(rsl_adaptive_limiter_record(l, NULL, RSL_OUTCOME_SUCCESS, &r, NULL),
                   RSL_ERR_NULL_ARGUMENT, "token");
-    EXPECT_STATUS(rsl_adaptive_limiter_release_at(l, 0, &token, 0, &r), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_adaptive_limiter_record_at(l, 0, &token, 0, &r, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "outcome");
-    EXPECT_STATUS(rsl_adaptive_limiter_release_at(l, 0, &token, 5, &r), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_adaptive_limiter_record_at(l, 0, &token, 5, &r, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "outcome");
     /* out may be NULL. */
-    EXPECT_OK(rsl_adaptive_limiter_release_at(l, 2000000, &token, RSL_OUTCOME_SUCCESS, NULL));
-    EXPECT_OK(rsl_adaptive_limiter_acquire(l, RSL_CRITICALITY_SHEDDABLE, &d));
-    EXPECT_OK(rsl_adaptive_limiter_release(l, &d.token, RSL_OUTCOME_IGNORED, &r));
+    EXPECT_OK(rsl_adaptive_limiter_record_at(l, 2000000, &token, RSL_OUTCOME_SUCCESS, NULL, NULL));
+    EXPECT_OK(rsl_adaptive_limiter_acquire(l, RSL_CRITICALITY_SHEDDABLE, &d, NULL));
+    EXPECT_OK(rsl_adaptive_limiter_record(l, &d.token, RSL_OUTCOME_IGNORED, &r, NULL));
     EXPECT(r.counted == 0 && r.rt_ms == 0, "ignored is not counted");
 
-    EXPECT_STATUS(rsl_adaptive_limiter_set_cpu(NULL, 10), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_adaptive_limiter_set_cpu(l, 1001), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_adaptive_limiter_set_cpu(NULL, 10, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_limiter_set_cpu(l, 1001, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "cpu_permille");
-    EXPECT_OK(rsl_adaptive_limiter_set_cpu(l, 1000));
+    EXPECT_OK(rsl_adaptive_limiter_set_cpu(l, 1000, NULL));
 
     m.struct_size = sizeof m;
-    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics_at(NULL, 0, &m), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics_at(NULL, 0, &m, NULL), RSL_ERR_NULL_ARGUMENT,
                   "handle");
-    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics(NULL, &m), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics_at(l, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics(l, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics(NULL, &m, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics_at(l, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics(l, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
     m.struct_size = 7;
-    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics_at(l, 0, &m), RSL_ERR_CONFIG_SIZE,
+    EXPECT_STATUS(rsl_adaptive_limiter_get_metrics_at(l, 0, &m, NULL), RSL_ERR_CONFIG_SIZE,
                   "out.struct_size");
     m.struct_size = sizeof m;
-    EXPECT_OK(rsl_adaptive_limiter_get_metrics_at(l, 0, &m));
+    EXPECT_OK(rsl_adaptive_limiter_get_metrics_at(l, 0, &m, NULL));
     EXPECT(m.cpu_permille == 1000 && m.inflight == 0 && m.allowed_total == 2,
            "metrics: cpu %u inflight %llu allowed %llu", (unsigned)m.cpu_permille,
            (unsigned long long)m.inflight, (unsigned long long)m.allowed_total);
@@ -1053,10 +1053,10 @@ static void test_adaptive_limiter(void) {
 #define BAD_LIMITER(stmt, field)                                               \
     do {                                                                       \
         rsl_adaptive_limiter *o = LIMITER_SENTINEL;                            \
-        EXPECT_OK(rsl_adaptive_limiter_config_init(&cfg));                     \
+        EXPECT_OK(rsl_adaptive_limiter_config_init(&cfg, NULL));                     \
         cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;                                \
         stmt;                                                                  \
-        EXPECT_STATUS(rsl_adaptive_limiter_new(&cfg, &o), RSL_ERR_INVALID_CONFIG, field); \
+        EXPECT_STATUS(rsl_adaptive_limiter_new(&cfg, &o, NULL), RSL_ERR_INVALID_CONFIG, field); \
         EXPECT(o == LIMITER_SENTINEL, "*out untouched (%s)", field);           \
     } while (0)
     BAD_LIMITER(cfg.cpu_source = 0, "cpu_source");
@@ -1086,13 +1086,13 @@ static void test_limiter_config_sizes(void) {
         rsl_adaptive_limiter_config lc;
         rsl_window_limiter *wo = WINDOW_SENTINEL;
         rsl_adaptive_limiter *lo = LIMITER_SENTINEL;
-        rsl_window_limiter_config_init(&wc);
+        EXPECT_OK(rsl_window_limiter_config_init(&wc, NULL));
         wc.struct_size = bad[i];
-        EXPECT_STATUS(rsl_window_limiter_new(&wc, &wo), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT_STATUS(rsl_window_limiter_new(&wc, &wo, NULL), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
         EXPECT(wo == WINDOW_SENTINEL, "*out untouched");
-        rsl_adaptive_limiter_config_init(&lc);
+        EXPECT_OK(rsl_adaptive_limiter_config_init(&lc, NULL));
         lc.struct_size = bad[i];
-        EXPECT_STATUS(rsl_adaptive_limiter_new(&lc, &lo), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT_STATUS(rsl_adaptive_limiter_new(&lc, &lo, NULL), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
         EXPECT(lo == LIMITER_SENTINEL, "*out untouched");
     }
     {
@@ -1102,13 +1102,13 @@ static void test_limiter_config_sizes(void) {
         } big;
         rsl_window_limiter *w = WINDOW_SENTINEL;
         memset(&big, 0, sizeof big);
-        rsl_window_limiter_config_init(&big.cfg);
+        EXPECT_OK(rsl_window_limiter_config_init(&big.cfg, NULL));
         big.cfg.struct_size = sizeof big;
-        EXPECT_OK(rsl_window_limiter_new(&big.cfg, &w));
+        EXPECT_OK(rsl_window_limiter_new(&big.cfg, &w, NULL));
         rsl_window_limiter_free(w);
         w = WINDOW_SENTINEL;
         big.bytes[sizeof(rsl_window_limiter_config) + 3] = 1;
-        EXPECT_STATUS(rsl_window_limiter_new(&big.cfg, &w), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT_STATUS(rsl_window_limiter_new(&big.cfg, &w, NULL), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
         EXPECT(w == WINDOW_SENTINEL, "*out untouched");
     }
     {
@@ -1118,34 +1118,34 @@ static void test_limiter_config_sizes(void) {
         } big;
         rsl_adaptive_limiter *l = LIMITER_SENTINEL;
         memset(&big, 0, sizeof big);
-        rsl_adaptive_limiter_config_init(&big.cfg);
+        EXPECT_OK(rsl_adaptive_limiter_config_init(&big.cfg, NULL));
         big.cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;
         big.cfg.struct_size = sizeof big;
-        EXPECT_OK(rsl_adaptive_limiter_new(&big.cfg, &l));
+        EXPECT_OK(rsl_adaptive_limiter_new(&big.cfg, &l, NULL));
         rsl_adaptive_limiter_free(l);
         l = LIMITER_SENTINEL;
         big.bytes[sizeof(rsl_adaptive_limiter_config)] = 1;
-        EXPECT_STATUS(rsl_adaptive_limiter_new(&big.cfg, &l), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT_STATUS(rsl_adaptive_limiter_new(&big.cfg, &l, NULL), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
         EXPECT(l == LIMITER_SENTINEL, "*out untouched");
     }
 }
 
 static void test_cpu_sampler(void) {
     rsl_cpu_sampler_stats st;
-    EXPECT_STATUS(rsl_cpu_sampler_get_stats(NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_cpu_sampler_get_stats(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
     st.struct_size = 2;
-    EXPECT_STATUS(rsl_cpu_sampler_get_stats(&st), RSL_ERR_CONFIG_SIZE, "out.struct_size");
-    EXPECT_STATUS(rsl_cpu_sampler_stop(), RSL_ERR_INVALID_ARGUMENT, "sampler");
-    EXPECT_OK(rsl_cpu_sampler_start());
+    EXPECT_STATUS(rsl_cpu_sampler_get_stats(&st, NULL), RSL_ERR_CONFIG_SIZE, "out.struct_size");
+    EXPECT_STATUS(rsl_cpu_sampler_stop(NULL), RSL_ERR_INVALID_ARGUMENT, "sampler");
+    EXPECT_OK(rsl_cpu_sampler_start(NULL));
     st.struct_size = sizeof st;
-    EXPECT_OK(rsl_cpu_sampler_get_stats(&st));
+    EXPECT_OK(rsl_cpu_sampler_get_stats(&st, NULL));
     EXPECT(st.refs == 1 && st.cpu_permille <= 1000 && st.source <= RSL_CPU_SAMPLER_SOURCE_PROC_STAT,
            "sampler stats: refs %llu cpu %u source %u", (unsigned long long)st.refs,
            (unsigned)st.cpu_permille, (unsigned)st.source);
-    EXPECT_OK(rsl_cpu_sampler_stop());
-    EXPECT_OK(rsl_cpu_sampler_get_stats(&st));
+    EXPECT_OK(rsl_cpu_sampler_stop(NULL));
+    EXPECT_OK(rsl_cpu_sampler_get_stats(&st, NULL));
     EXPECT(st.refs == 0, "sampler stopped");
-    EXPECT_STATUS(rsl_cpu_sampler_stop(), RSL_ERR_INVALID_ARGUMENT, "sampler");
+    EXPECT_STATUS(rsl_cpu_sampler_stop(NULL), RSL_ERR_INVALID_ARGUMENT, "sampler");
 }
 
 static void test_criticality(void) {
@@ -1160,22 +1160,22 @@ static void test_criticality(void) {
         EXPECT(name != NULL, "name of %u", (unsigned)levels[i]);
         if (name == NULL) continue;
         level = 0;
-        EXPECT_OK(rsl_criticality_parse(name, strlen(name), &level));
+        EXPECT_OK(rsl_criticality_parse(name, strlen(name), &level, NULL));
         EXPECT(level == levels[i], "round trip %s", name);
     }
     EXPECT(rsl_criticality_name(0) == NULL && rsl_criticality_name(25) == NULL,
            "unknown levels have no name");
-    EXPECT_STATUS(rsl_criticality_parse("CRITICAL", 8, NULL), RSL_ERR_NULL_ARGUMENT, "out_level");
+    EXPECT_STATUS(rsl_criticality_parse("CRITICAL", 8, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_level");
     level = 77;
-    EXPECT_STATUS(rsl_criticality_parse(NULL, 1, &level), RSL_ERR_NULL_ARGUMENT, "value");
+    EXPECT_STATUS(rsl_criticality_parse(NULL, 1, &level, NULL), RSL_ERR_NULL_ARGUMENT, "value");
     EXPECT(level == 77, "*out_level untouched");
-    EXPECT_OK(rsl_criticality_parse(NULL, 0, &level));
+    EXPECT_OK(rsl_criticality_parse(NULL, 0, &level, NULL));
     EXPECT(level == RSL_CRITICALITY_DEFAULT, "absent = default");
     level = 77;
-    EXPECT_STATUS(rsl_criticality_parse("LOW", 3, &level), RSL_ERR_INVALID_ARGUMENT, "value");
+    EXPECT_STATUS(rsl_criticality_parse("LOW", 3, &level, NULL), RSL_ERR_INVALID_ARGUMENT, "value");
     EXPECT(level == 77, "*out_level untouched");
     /* Not NUL-terminated: only len bytes are read. */
-    EXPECT_OK(rsl_criticality_parse("SHEDDABLE_PLUS", 9, &level));
+    EXPECT_OK(rsl_criticality_parse("SHEDDABLE_PLUS", 9, &level, NULL));
     EXPECT(level == RSL_CRITICALITY_SHEDDABLE, "only len bytes are parsed");
 }
 
@@ -1186,7 +1186,7 @@ static void test_defaults_and_free(void) {
     rsl_breaker_free(NULL);
     rsl_adaptive_throttle_free(NULL);
 
-    EXPECT_OK(rsl_breaker_config_init(&cfg));
+    EXPECT_OK(rsl_breaker_config_init(&cfg, NULL));
     EXPECT(cfg.struct_size == sizeof cfg, "breaker struct_size %u", (unsigned)cfg.struct_size);
     EXPECT(cfg.policy == RSL_BREAKER_POLICY_CONSECUTIVE && cfg.consecutive_failures == 5 &&
                cfg.wait_duration_ns == 60 * SEC && cfg.half_open_max_calls == 1 &&
@@ -1196,10 +1196,10 @@ static void test_defaults_and_free(void) {
            (unsigned)cfg.half_open_max_calls);
     {
         rsl_breaker_config preset;
-        EXPECT_OK(rsl_breaker_config_preset(&preset, RSL_BREAKER_PRESET_DEFAULT));
+        EXPECT_OK(rsl_breaker_config_preset(&preset, RSL_BREAKER_PRESET_DEFAULT, NULL));
         EXPECT(memcmp(&preset, &cfg, sizeof cfg) == 0, "config_init == preset DEFAULT");
     }
-    EXPECT_OK(rsl_adaptive_throttle_config_init(&tcfg));
+    EXPECT_OK(rsl_adaptive_throttle_config_init(&tcfg, NULL));
     EXPECT(tcfg.struct_size == sizeof tcfg && tcfg.k == 2.0 && tcfg.window_ns == 120 * SEC &&
                tcfg.accounting == RSL_ACCOUNTING_ON_ADMIT,
            "throttle defaults");
@@ -1210,16 +1210,16 @@ static void test_defaults_and_free(void) {
         rsl_breaker_acquire_result a;
         rsl_breaker_record_result r;
         int i;
-        EXPECT_OK(rsl_breaker_new_at(NULL, 1000, &b));
+        EXPECT_OK(rsl_breaker_new_at(NULL, 1000, &b, NULL));
         if (b != NULL) {
             for (i = 0; i < 5; i++) {
-                EXPECT_OK(rsl_breaker_acquire_at(b, 1000 + i, &a));
+                EXPECT_OK(rsl_breaker_acquire_at(b, 1000 + i, &a, NULL));
                 EXPECT(a.admitted == 1, "admitted while closed");
-                EXPECT_OK(rsl_breaker_record_at(b, 1000 + i, &a.permit, RSL_OUTCOME_FAILURE, &r));
+                EXPECT_OK(rsl_breaker_record_at(b, 1000 + i, &a.permit, RSL_OUTCOME_FAILURE, &r, NULL));
                 EXPECT(r.state == (i < 4 ? RSL_BREAKER_CLOSED : RSL_BREAKER_OPEN),
                        "after failure %d state %u", i + 1, (unsigned)r.state);
             }
-            EXPECT_OK(rsl_breaker_acquire_at(b, 1004 + 30 * SEC, &a));
+            EXPECT_OK(rsl_breaker_acquire_at(b, 1004 + 30 * SEC, &a, NULL));
             EXPECT(a.admitted == 0 && a.reject_reason == RSL_BREAKER_REJECT_OPEN &&
                        a.retry_after_ns == 30 * SEC,
                    "open rejects with retry_after 30 s: admitted %u reason %u retry %lld",
@@ -1229,8 +1229,8 @@ static void test_defaults_and_free(void) {
     }
 
     /* A failure leaves a message; a later failure replaces it. */
-    EXPECT_STATUS(rsl_breaker_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_breaker_acquire(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_breaker_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_breaker_acquire(NULL, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1265,40 +1265,40 @@ static void test_null_arguments_retry(void) {
     rsl_outcome o = 0;
     const char *value = NULL;
 
-    EXPECT_STATUS(rsl_backoff_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_backoff_config_preset(NULL, RSL_BACKOFF_PRESET_GRPC_CONNECTION),
+    EXPECT_STATUS(rsl_backoff_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_backoff_config_preset(NULL, RSL_BACKOFF_PRESET_GRPC_CONNECTION, NULL),
                   RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_backoff_state_init(NULL), RSL_ERR_NULL_ARGUMENT, "state");
-    EXPECT_STATUS(rsl_retry_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_retry_config_preset(NULL, &bcfg, RSL_RETRY_PRESET_GRPC),
+    EXPECT_STATUS(rsl_backoff_state_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "state");
+    EXPECT_STATUS(rsl_retry_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_retry_config_preset(NULL, &bcfg, RSL_RETRY_PRESET_GRPC, NULL),
                   RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_retry_budget_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_retry_budget_config_preset(NULL, RSL_RETRY_BUDGET_PRESET_GRPC),
+    EXPECT_STATUS(rsl_retry_budget_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_retry_budget_config_preset(NULL, RSL_RETRY_BUDGET_PRESET_GRPC, NULL),
                   RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_OK(rsl_backoff_config_preset(&bcfg, RSL_BACKOFF_PRESET_AWS_DECORRELATED));
-    EXPECT_OK(rsl_retry_config_preset(&rcfg, NULL, RSL_RETRY_PRESET_DEFAULT));
-    EXPECT_OK(rsl_retry_budget_config_init(&gcfg));
-    EXPECT_OK(rsl_backoff_state_init(&bst));
+    EXPECT_OK(rsl_backoff_config_preset(&bcfg, RSL_BACKOFF_PRESET_AWS_DECORRELATED, NULL));
+    EXPECT_OK(rsl_retry_config_preset(&rcfg, NULL, RSL_RETRY_PRESET_DEFAULT, NULL));
+    EXPECT_OK(rsl_retry_budget_config_init(&gcfg, NULL));
+    EXPECT_OK(rsl_backoff_state_init(&bst, NULL));
 
     /* Constructors: out required, NULL config = defaults, *out untouched. */
-    EXPECT_STATUS(rsl_backoff_new(&bcfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_retry_new(&rcfg, &bcfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_retry_budget_new(&gcfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_OK(rsl_backoff_new(NULL, &bout));
-    EXPECT(bout != NULL && bout != BACKOFF_SENTINEL, "rsl_backoff_new(NULL) set *out");
+    EXPECT_STATUS(rsl_backoff_new(&bcfg, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_retry_new(&rcfg, &bcfg, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_retry_budget_new(&gcfg, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_backoff_new(NULL, &bout, NULL));
+    EXPECT(bout != NULL && bout != BACKOFF_SENTINEL, "rsl_backoff_new(NULL, NULL) set *out");
     rsl_backoff_free(bout);
-    EXPECT_OK(rsl_retry_new(NULL, NULL, &pout));
-    EXPECT(pout != NULL && pout != RETRY_SENTINEL, "rsl_retry_new(NULL, NULL) set *out");
+    EXPECT_OK(rsl_retry_new(NULL, NULL, &pout, NULL));
+    EXPECT(pout != NULL && pout != RETRY_SENTINEL, "rsl_retry_new(NULL, NULL, NULL) set *out");
     rsl_retry_free(pout);
-    EXPECT_OK(rsl_retry_budget_new(NULL, &gout));
-    EXPECT(gout != NULL && gout != BUDGET_SENTINEL, "rsl_retry_budget_new(NULL) set *out");
+    EXPECT_OK(rsl_retry_budget_new(NULL, &gout, NULL));
+    EXPECT(gout != NULL && gout != BUDGET_SENTINEL, "rsl_retry_budget_new(NULL, NULL) set *out");
     rsl_retry_budget_free(gout);
     rsl_backoff_free(NULL);
     rsl_retry_free(NULL);
     rsl_retry_budget_free(NULL);
-    EXPECT_OK(rsl_backoff_new(&bcfg, &b));
-    EXPECT_OK(rsl_retry_new(&rcfg, &bcfg, &p));
-    EXPECT_OK(rsl_retry_budget_new(&gcfg, &g));
+    EXPECT_OK(rsl_backoff_new(&bcfg, &b, NULL));
+    EXPECT_OK(rsl_retry_new(&rcfg, &bcfg, &p, NULL));
+    EXPECT_OK(rsl_retry_budget_new(&gcfg, &g, NULL));
     if (b == NULL || p == NULL || g == NULL) {
         rsl_backoff_free(b);
         rsl_retry_free(p);
@@ -1307,94 +1307,94 @@ static void test_null_arguments_retry(void) {
     }
 
     /* Backoff. */
-    EXPECT_STATUS(rsl_backoff_next(NULL, 1, &bst, &delay), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_backoff_next(b, 1, &bst, NULL), RSL_ERR_NULL_ARGUMENT, "out_delay_ns");
-    EXPECT_STATUS(rsl_backoff_next(b, 1, NULL, &delay), RSL_ERR_NULL_ARGUMENT, "state");
-    EXPECT_STATUS(rsl_backoff_delay_with_u(NULL, 1, 0.5, &bst, &delay), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_backoff_next(NULL, 1, &bst, &delay, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_backoff_next(b, 1, &bst, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_delay_ns");
+    EXPECT_STATUS(rsl_backoff_next(b, 1, NULL, &delay, NULL), RSL_ERR_NULL_ARGUMENT, "state");
+    EXPECT_STATUS(rsl_backoff_delay_with_u(NULL, 1, 0.5, &bst, &delay, NULL), RSL_ERR_NULL_ARGUMENT,
                   "cfg");
-    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, 0.5, &bst, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, 0.5, &bst, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_delay_ns");
-    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, 0.5, NULL, &delay), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, 0.5, NULL, &delay, NULL), RSL_ERR_NULL_ARGUMENT,
                   "state");
-    EXPECT_STATUS(rsl_backoff_draws(NULL, 1, &draws), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_backoff_draws(&bcfg, 1, NULL), RSL_ERR_NULL_ARGUMENT, "out_draws");
-    EXPECT_OK(rsl_backoff_next(b, 1, &bst, &delay));
+    EXPECT_STATUS(rsl_backoff_draws(NULL, 1, &draws, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_backoff_draws(&bcfg, 1, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_draws");
+    EXPECT_OK(rsl_backoff_next(b, 1, &bst, &delay, NULL));
     EXPECT(delay >= 5000000 && delay < 15000000, "decorrelated first delay in [5, 15) ms: %lld",
            (long long)delay);
 
     /* Retry policy. */
-    EXPECT_STATUS(rsl_retry_begin_at(NULL, NULL, 0, RSL_NO_DEADLINE, &st), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_retry_begin_at(NULL, NULL, 0, RSL_NO_DEADLINE, &st, NULL), RSL_ERR_NULL_ARGUMENT,
                   "handle");
-    EXPECT_STATUS(rsl_retry_begin(NULL, NULL, RSL_NO_DEADLINE, &st), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_retry_begin(NULL, NULL, RSL_NO_DEADLINE, &st, NULL), RSL_ERR_NULL_ARGUMENT,
                   "handle");
-    EXPECT_STATUS(rsl_retry_begin_at(p, NULL, 0, RSL_NO_DEADLINE, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_retry_begin_at(p, NULL, 0, RSL_NO_DEADLINE, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "state");
-    EXPECT_STATUS(rsl_retry_begin(p, NULL, RSL_NO_DEADLINE, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_retry_begin(p, NULL, RSL_NO_DEADLINE, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "state");
-    EXPECT_OK(rsl_retry_begin_at(p, g, 0, RSL_NO_DEADLINE, &st));
+    EXPECT_OK(rsl_retry_begin_at(p, g, 0, RSL_NO_DEADLINE, &st, NULL));
     EXPECT_STATUS(rsl_retry_next_at(NULL, g, &st, 0, RSL_OUTCOME_FAILURE, 0,
-                                    RSL_RETRY_AFTER_NONE, &d),
+                                    RSL_RETRY_AFTER_NONE, &d, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_retry_next(NULL, g, &st, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE, &d),
+    EXPECT_STATUS(rsl_retry_next(NULL, g, &st, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE, &d, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
     EXPECT_STATUS(rsl_retry_next_at(p, g, NULL, 0, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE,
-                                    &d),
+                                    &d, NULL),
                   RSL_ERR_NULL_ARGUMENT, "state");
     EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE,
-                                    NULL),
+                                    NULL, NULL),
                   RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_retry_next(p, g, &st, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE, NULL),
+    EXPECT_STATUS(rsl_retry_next(p, g, &st, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE, NULL, NULL),
                   RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_OK(rsl_retry_next(p, g, &st, RSL_OUTCOME_SUCCESS, 0, RSL_RETRY_AFTER_NONE, &d));
+    EXPECT_OK(rsl_retry_next(p, g, &st, RSL_OUTCOME_SUCCESS, 0, RSL_RETRY_AFTER_NONE, &d, NULL));
     EXPECT(d.retry == 0 && d.reason == RSL_RETRY_REASON_SUCCESS, "success stops");
 
     /* Wire helpers: NULL value = absent; the out pointer is required. */
-    EXPECT_STATUS(rsl_retry_header_parse("overloaded", 10, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_retry_header_parse("overloaded", 10, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_outcome");
-    EXPECT_OK(rsl_retry_header_parse(NULL, 0, &o));
+    EXPECT_OK(rsl_retry_header_parse(NULL, 0, &o, NULL));
     EXPECT(o == RSL_OUTCOME_FAILURE, "an absent header reads as FAILURE");
-    EXPECT_STATUS(rsl_retry_header_format(RSL_OUTCOME_OVERLOADED, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_retry_header_format(RSL_OUTCOME_OVERLOADED, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_value");
-    EXPECT_OK(rsl_retry_header_format(RSL_OUTCOME_OVERLOADED, &value));
+    EXPECT_OK(rsl_retry_header_format(RSL_OUTCOME_OVERLOADED, &value, NULL));
     EXPECT(value != NULL && strcmp(value, "overloaded") == 0, "header value \"overloaded\"");
     EXPECT(strcmp(rsl_retry_header_name(), "x-rsl-retry") == 0, "header name");
-    EXPECT_STATUS(rsl_retry_pushback_parse("5", 1, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_retry_pushback_parse("5", 1, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_retry_after_ns");
-    EXPECT_STATUS(rsl_retry_after_parse_http("5", 1, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_retry_after_parse_http("5", 1, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_retry_after_ns");
-    EXPECT_OK(rsl_retry_pushback_parse(NULL, 3, &delay));
+    EXPECT_OK(rsl_retry_pushback_parse(NULL, 3, &delay, NULL));
     EXPECT(delay == RSL_RETRY_AFTER_NONE, "absent pushback = none");
 
     /* Budget. */
-    EXPECT_STATUS(rsl_retry_budget_deposit_at(NULL, 0, &ticket), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_retry_budget_deposit(NULL, &ticket), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_OK(rsl_retry_budget_deposit_at(g, 0, NULL)); /* the ticket is optional */
-    EXPECT_STATUS(rsl_retry_budget_try_withdraw_at(NULL, 0, 0, &granted, &ticket),
+    EXPECT_STATUS(rsl_retry_budget_deposit_at(NULL, 0, &ticket, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_budget_deposit(NULL, &ticket, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_OK(rsl_retry_budget_deposit_at(g, 0, NULL, NULL)); /* the ticket is optional */
+    EXPECT_STATUS(rsl_retry_budget_try_withdraw_at(NULL, 0, 0, &granted, &ticket, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_retry_budget_try_withdraw(NULL, 0, &granted, &ticket),
+    EXPECT_STATUS(rsl_retry_budget_try_withdraw(NULL, 0, &granted, &ticket, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_retry_budget_try_withdraw_at(g, 0, 0, NULL, &ticket),
+    EXPECT_STATUS(rsl_retry_budget_try_withdraw_at(g, 0, 0, NULL, &ticket, NULL),
                   RSL_ERR_NULL_ARGUMENT, "out_granted");
-    EXPECT_STATUS(rsl_retry_budget_try_withdraw(g, 0, NULL, &ticket), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_retry_budget_try_withdraw(g, 0, NULL, &ticket, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_granted");
-    EXPECT_OK(rsl_retry_budget_try_withdraw_at(g, 0, 0, &granted, NULL));
-    EXPECT_OK(rsl_retry_budget_try_withdraw(g, 0, &granted, &ticket));
-    EXPECT_STATUS(rsl_retry_budget_record_at(NULL, 0, &ticket, RSL_OUTCOME_SUCCESS),
+    EXPECT_OK(rsl_retry_budget_try_withdraw_at(g, 0, 0, &granted, NULL, NULL));
+    EXPECT_OK(rsl_retry_budget_try_withdraw(g, 0, &granted, &ticket, NULL));
+    EXPECT_STATUS(rsl_retry_budget_record_at(NULL, 0, &ticket, RSL_OUTCOME_SUCCESS, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_retry_budget_record(NULL, &ticket, RSL_OUTCOME_SUCCESS),
+    EXPECT_STATUS(rsl_retry_budget_record(NULL, &ticket, RSL_OUTCOME_SUCCESS, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_retry_budget_record_at(g, 0, NULL, RSL_OUTCOME_SUCCESS),
+    EXPECT_STATUS(rsl_retry_budget_record_at(g, 0, NULL, RSL_OUTCOME_SUCCESS, NULL),
                   RSL_ERR_NULL_ARGUMENT, "ticket");
-    EXPECT_STATUS(rsl_retry_budget_record(g, NULL, RSL_OUTCOME_SUCCESS), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_retry_budget_record(g, NULL, RSL_OUTCOME_SUCCESS, NULL), RSL_ERR_NULL_ARGUMENT,
                   "ticket");
-    EXPECT_OK(rsl_retry_budget_record(g, &ticket, RSL_OUTCOME_SUCCESS));
+    EXPECT_OK(rsl_retry_budget_record(g, &ticket, RSL_OUTCOME_SUCCESS, NULL));
     memset(&m, 0, sizeof m);
     m.struct_size = sizeof m;
-    EXPECT_STATUS(rsl_retry_budget_get_metrics_at(NULL, 0, &m), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_retry_budget_get_metrics(NULL, &m), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_retry_budget_get_metrics_at(g, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_retry_budget_get_metrics(g, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_OK(rsl_retry_budget_get_metrics_at(g, 0, &m));
+    EXPECT_STATUS(rsl_retry_budget_get_metrics_at(NULL, 0, &m, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_budget_get_metrics(NULL, &m, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_retry_budget_get_metrics_at(g, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_retry_budget_get_metrics(g, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_retry_budget_get_metrics_at(g, 0, &m, NULL));
     EXPECT(m.deposits_total == 2 && m.granted_total == 2, "budget counts: %llu deposits, %llu grants",
            (unsigned long long)m.deposits_total, (unsigned long long)m.granted_total);
 
@@ -1419,31 +1419,31 @@ static void test_invalid_arguments_retry(void) {
     const char *value = "unset";
 
     memset(&bst, 0, sizeof bst);
-    EXPECT_OK(rsl_backoff_config_init(&bcfg));
+    EXPECT_OK(rsl_backoff_config_init(&bcfg, NULL));
     before = bcfg;
-    EXPECT_STATUS(rsl_backoff_config_preset(&bcfg, 14), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT_STATUS(rsl_backoff_config_preset(&bcfg, 14, NULL), RSL_ERR_INVALID_ARGUMENT, "preset");
     EXPECT(memcmp(&bcfg, &before, sizeof bcfg) == 0, "an unknown backoff preset leaves cfg");
-    EXPECT_STATUS(rsl_retry_config_preset(&rcfg, &bcfg, 6), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT_STATUS(rsl_retry_config_preset(&rcfg, &bcfg, 6, NULL), RSL_ERR_INVALID_ARGUMENT, "preset");
     EXPECT(memcmp(&bcfg, &before, sizeof bcfg) == 0, "an unknown retry preset leaves backoff");
-    EXPECT_STATUS(rsl_retry_budget_config_preset(&gcfg, 6), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT_STATUS(rsl_retry_budget_config_preset(&gcfg, 6, NULL), RSL_ERR_INVALID_ARGUMENT, "preset");
 
-    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 0, 0.5, &bst, &delay),
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 0, 0.5, &bst, &delay, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "attempt");
-    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, 1.0, &bst, &delay),
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, 1.0, &bst, &delay, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "u");
-    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, -0.0001, &bst, &delay),
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, -0.0001, &bst, &delay, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "u");
-    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, NAN, &bst, &delay),
+    EXPECT_STATUS(rsl_backoff_delay_with_u(&bcfg, 1, NAN, &bst, &delay, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "u");
-    EXPECT_STATUS(rsl_backoff_draws(&bcfg, 0, &draws), RSL_ERR_INVALID_ARGUMENT, "attempt");
-    EXPECT_OK(rsl_backoff_new(&bcfg, &b));
-    EXPECT_STATUS(rsl_backoff_next(b, 0, &bst, &delay), RSL_ERR_INVALID_ARGUMENT, "attempt");
+    EXPECT_STATUS(rsl_backoff_draws(&bcfg, 0, &draws, NULL), RSL_ERR_INVALID_ARGUMENT, "attempt");
+    EXPECT_OK(rsl_backoff_new(&bcfg, &b, NULL));
+    EXPECT_STATUS(rsl_backoff_next(b, 0, &bst, &delay, NULL), RSL_ERR_INVALID_ARGUMENT, "attempt");
     rsl_backoff_free(b);
 
-    EXPECT_OK(rsl_retry_config_init(&rcfg));
-    EXPECT_OK(rsl_retry_new(&rcfg, &bcfg, &p));
-    EXPECT_OK(rsl_retry_budget_config_preset(&gcfg, RSL_RETRY_BUDGET_PRESET_AWS_STANDARD));
-    EXPECT_OK(rsl_retry_budget_new(&gcfg, &g));
+    EXPECT_OK(rsl_retry_config_init(&rcfg, NULL));
+    EXPECT_OK(rsl_retry_new(&rcfg, &bcfg, &p, NULL));
+    EXPECT_OK(rsl_retry_budget_config_preset(&gcfg, RSL_RETRY_BUDGET_PRESET_AWS_STANDARD, NULL));
+    EXPECT_OK(rsl_retry_budget_new(&gcfg, &g, NULL));
     if (p == NULL || g == NULL) {
         rsl_retry_free(p);
         rsl_retry_budget_free(g);
@@ -1451,44 +1451,44 @@ static void test_invalid_arguments_retry(void) {
     }
     /* A state never begun, a wrong struct_size, then a finished state. */
     EXPECT_STATUS(rsl_retry_next_at(p, NULL, &st, 0, RSL_OUTCOME_FAILURE, 0,
-                                    RSL_RETRY_AFTER_NONE, &d),
+                                    RSL_RETRY_AFTER_NONE, &d, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "state");
     st.struct_size = 8;
-    EXPECT_STATUS(rsl_retry_begin_at(p, NULL, 0, RSL_NO_DEADLINE, &st), RSL_ERR_CONFIG_SIZE,
+    EXPECT_STATUS(rsl_retry_begin_at(p, NULL, 0, RSL_NO_DEADLINE, &st, NULL), RSL_ERR_CONFIG_SIZE,
                   "state.struct_size");
     st = retry_state_for();
-    EXPECT_OK(rsl_retry_begin_at(p, g, 0, RSL_NO_DEADLINE, &st));
-    EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, 0, 0, RSL_RETRY_AFTER_NONE, &d),
+    EXPECT_OK(rsl_retry_begin_at(p, g, 0, RSL_NO_DEADLINE, &st, NULL));
+    EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, 0, 0, RSL_RETRY_AFTER_NONE, &d, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "outcome");
-    EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, 5, 0, RSL_RETRY_AFTER_NONE, &d),
+    EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, 5, 0, RSL_RETRY_AFTER_NONE, &d, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "outcome");
     EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, RSL_OUTCOME_FAILURE, 2, RSL_RETRY_AFTER_NONE,
-                                    &d),
+                                    &d, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "flags");
     st.ticket.kind = 9;
     EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE,
-                                    &d),
+                                    &d, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "ticket");
     st.ticket.kind = RSL_RETRY_TICKET_ORIGINAL;
     EXPECT_OK(rsl_retry_next_at(p, g, &st, 0, RSL_OUTCOME_OVERLOADED, 0, RSL_RETRY_AFTER_NONE,
-                                &d));
+                                &d, NULL));
     EXPECT(d.retry == 0 && d.reason == RSL_RETRY_REASON_OVERLOADED &&
                d.report_outcome == RSL_OUTCOME_OVERLOADED,
            "overloaded stops and is reported");
     EXPECT_STATUS(rsl_retry_next_at(p, g, &st, 0, RSL_OUTCOME_FAILURE, 0, RSL_RETRY_AFTER_NONE,
-                                    &d),
+                                    &d, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "state");
 
-    EXPECT_STATUS(rsl_retry_header_format(7, &value), RSL_ERR_INVALID_ARGUMENT, "outcome");
+    EXPECT_STATUS(rsl_retry_header_format(7, &value, NULL), RSL_ERR_INVALID_ARGUMENT, "outcome");
     EXPECT(strcmp(value, "unset") == 0, "*out_value untouched on failure");
-    EXPECT_STATUS(rsl_retry_budget_try_withdraw_at(g, 0, 4, &granted, &ticket),
+    EXPECT_STATUS(rsl_retry_budget_try_withdraw_at(g, 0, 4, &granted, &ticket, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "flags");
     memset(&ticket, 0, sizeof ticket);
     ticket.kind = 3;
-    EXPECT_STATUS(rsl_retry_budget_record_at(g, 0, &ticket, RSL_OUTCOME_SUCCESS),
+    EXPECT_STATUS(rsl_retry_budget_record_at(g, 0, &ticket, RSL_OUTCOME_SUCCESS, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "ticket");
     ticket.kind = RSL_RETRY_TICKET_RETRY;
-    EXPECT_STATUS(rsl_retry_budget_record_at(g, 0, &ticket, 0), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_retry_budget_record_at(g, 0, &ticket, 0, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "outcome");
     rsl_retry_free(p);
     rsl_retry_budget_free(g);
@@ -1562,21 +1562,21 @@ static void test_invalid_config_retry(void) {
         rsl_retry *pout = RETRY_SENTINEL;
         rsl_backoff_state st;
         int64_t d = -7;
-        rsl_backoff_config_preset(&cfg, k->preset);
+        EXPECT_OK(rsl_backoff_config_preset(&cfg, k->preset, NULL));
         set_backoff_field(&cfg, k);
         if (k->expect_field == NULL) {
             /* A linear strategy with a negative increment: */
             cfg.increment_ns = -1;
-            EXPECT_STATUS(rsl_backoff_new(&cfg, &out), RSL_ERR_INVALID_CONFIG, "increment_ns");
+            EXPECT_STATUS(rsl_backoff_new(&cfg, &out, NULL), RSL_ERR_INVALID_CONFIG, "increment_ns");
             continue;
         }
-        EXPECT_STATUS(rsl_backoff_new(&cfg, &out), RSL_ERR_INVALID_CONFIG, k->expect_field);
+        EXPECT_STATUS(rsl_backoff_new(&cfg, &out, NULL), RSL_ERR_INVALID_CONFIG, k->expect_field);
         EXPECT(out == BACKOFF_SENTINEL, "backoff case %zu: *out untouched", i);
         memset(&st, 0, sizeof st);
-        EXPECT_STATUS(rsl_backoff_delay_with_u(&cfg, 1, 0.5, &st, &d), RSL_ERR_INVALID_CONFIG,
+        EXPECT_STATUS(rsl_backoff_delay_with_u(&cfg, 1, 0.5, &st, &d, NULL), RSL_ERR_INVALID_CONFIG,
                       k->expect_field);
         EXPECT(d == -7, "backoff case %zu: delay untouched", i);
-        EXPECT_STATUS(rsl_retry_new(NULL, &cfg, &pout), RSL_ERR_INVALID_CONFIG, k->expect_field);
+        EXPECT_STATUS(rsl_retry_new(NULL, &cfg, &pout, NULL), RSL_ERR_INVALID_CONFIG, k->expect_field);
         EXPECT(pout == RETRY_SENTINEL, "backoff case %zu: retry *out untouched", i);
     }
 
@@ -1584,23 +1584,23 @@ static void test_invalid_config_retry(void) {
     {
         rsl_retry_config cfg;
         rsl_retry *out = RETRY_SENTINEL;
-        rsl_retry_config_init(&cfg);
+        EXPECT_OK(rsl_retry_config_init(&cfg, NULL));
         cfg.max_attempts = 0;
-        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out), RSL_ERR_INVALID_CONFIG, "max_attempts");
-        rsl_retry_config_init(&cfg);
+        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out, NULL), RSL_ERR_INVALID_CONFIG, "max_attempts");
+        EXPECT_OK(rsl_retry_config_init(&cfg, NULL));
         cfg.max_elapsed_ns = -1;
-        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out), RSL_ERR_INVALID_CONFIG, "max_elapsed_ns");
-        rsl_retry_config_init(&cfg);
+        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out, NULL), RSL_ERR_INVALID_CONFIG, "max_elapsed_ns");
+        EXPECT_OK(rsl_retry_config_init(&cfg, NULL));
         cfg.expected_attempt_ns = INT64_MIN;
-        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out), RSL_ERR_INVALID_CONFIG,
+        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out, NULL), RSL_ERR_INVALID_CONFIG,
                       "expected_attempt_ns");
-        rsl_retry_config_init(&cfg);
+        EXPECT_OK(rsl_retry_config_init(&cfg, NULL));
         cfg.retry_after_resets = 7;
-        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out), RSL_ERR_INVALID_CONFIG,
+        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out, NULL), RSL_ERR_INVALID_CONFIG,
                       "retry_after_resets");
-        rsl_retry_config_init(&cfg);
+        EXPECT_OK(rsl_retry_config_init(&cfg, NULL));
         cfg.overloaded_on_give_up = 2;
-        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out), RSL_ERR_INVALID_CONFIG,
+        EXPECT_STATUS(rsl_retry_new(&cfg, NULL, &out, NULL), RSL_ERR_INVALID_CONFIG,
                       "overloaded_on_give_up");
         EXPECT(out == RETRY_SENTINEL, "retry *out untouched");
     }
@@ -1638,7 +1638,7 @@ static void test_invalid_config_retry(void) {
             rsl_retry_budget_config cfg;
             rsl_retry_budget *out = BUDGET_SENTINEL;
             double v = gcases[i].value;
-            rsl_retry_budget_config_preset(&cfg, gcases[i].preset);
+            EXPECT_OK(rsl_retry_budget_config_preset(&cfg, gcases[i].preset, NULL));
             switch (gcases[i].field) {
             case 0: cfg.kind = (uint32_t)v; break;
             case 1: cfg.ratio = v; break;
@@ -1652,7 +1652,7 @@ static void test_invalid_config_retry(void) {
             case 9: cfg.success_increment = (uint32_t)v; break;
             default: cfg.reserved0 = (uint32_t)v; break;
             }
-            EXPECT_STATUS(rsl_retry_budget_new(&cfg, &out), RSL_ERR_INVALID_CONFIG,
+            EXPECT_STATUS(rsl_retry_budget_new(&cfg, &out, NULL), RSL_ERR_INVALID_CONFIG,
                           gcases[i].expect_field);
             EXPECT(out == BUDGET_SENTINEL, "budget case %zu: *out untouched", i);
         }
@@ -1672,24 +1672,24 @@ static void test_config_size_retry(void) {
         rsl_retry_budget_metrics m;
         rsl_retry_budget *budget = NULL;
         int64_t d;
-        rsl_backoff_config_init(&b);
-        rsl_retry_config_init(&r);
-        rsl_retry_budget_config_init(&g);
+        EXPECT_OK(rsl_backoff_config_init(&b, NULL));
+        EXPECT_OK(rsl_retry_config_init(&r, NULL));
+        EXPECT_OK(rsl_retry_budget_config_init(&g, NULL));
         b.struct_size = bad[i];
-        EXPECT_STATUS(rsl_backoff_new(&b, &bout), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
-        EXPECT_STATUS(rsl_backoff_delay_with_u(&b, 1, 0.5, NULL, &d), RSL_ERR_CONFIG_SIZE,
+        EXPECT_STATUS(rsl_backoff_new(&b, &bout, NULL), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT_STATUS(rsl_backoff_delay_with_u(&b, 1, 0.5, NULL, &d, NULL), RSL_ERR_CONFIG_SIZE,
                       "cfg.struct_size");
-        EXPECT_STATUS(rsl_retry_new(&r, &b, &rout), RSL_ERR_CONFIG_SIZE, "backoff.struct_size");
+        EXPECT_STATUS(rsl_retry_new(&r, &b, &rout, NULL), RSL_ERR_CONFIG_SIZE, "backoff.struct_size");
         r.struct_size = bad[i];
-        EXPECT_STATUS(rsl_retry_new(&r, NULL, &rout), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT_STATUS(rsl_retry_new(&r, NULL, &rout, NULL), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
         g.struct_size = bad[i];
-        EXPECT_STATUS(rsl_retry_budget_new(&g, &gout), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT_STATUS(rsl_retry_budget_new(&g, &gout, NULL), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
         EXPECT(bout == BACKOFF_SENTINEL && rout == RETRY_SENTINEL && gout == BUDGET_SENTINEL,
                "*out untouched (struct_size %u)", (unsigned)bad[i]);
-        EXPECT_OK(rsl_retry_budget_new(NULL, &budget));
+        EXPECT_OK(rsl_retry_budget_new(NULL, &budget, NULL));
         memset(&m, 0, sizeof m);
         m.struct_size = bad[i];
-        EXPECT_STATUS(rsl_retry_budget_get_metrics_at(budget, 0, &m), RSL_ERR_CONFIG_SIZE,
+        EXPECT_STATUS(rsl_retry_budget_get_metrics_at(budget, 0, &m, NULL), RSL_ERR_CONFIG_SIZE,
                       "out.struct_size");
         rsl_retry_budget_free(budget);
     }
@@ -1706,19 +1706,19 @@ static void test_config_size_retry(void) {
         rsl_backoff *b = NULL;
         rsl_retry_budget *g = NULL;
         memset(&big, 0, sizeof big);
-        rsl_backoff_config_init(&big.cfg);
+        EXPECT_OK(rsl_backoff_config_init(&big.cfg, NULL));
         big.cfg.struct_size = sizeof big;
-        EXPECT_OK(rsl_backoff_new(&big.cfg, &b));
+        EXPECT_OK(rsl_backoff_new(&big.cfg, &b, NULL));
         rsl_backoff_free(b);
         big.bytes[sizeof(rsl_backoff_config) + 3] = 1;
         b = BACKOFF_SENTINEL;
-        EXPECT_STATUS(rsl_backoff_new(&big.cfg, &b), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT_STATUS(rsl_backoff_new(&big.cfg, &b, NULL), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
         EXPECT(b == BACKOFF_SENTINEL, "*out untouched (unsupported)");
         memset(&gbig, 0, sizeof gbig);
-        rsl_retry_budget_config_init(&gbig.cfg);
+        EXPECT_OK(rsl_retry_budget_config_init(&gbig.cfg, NULL));
         gbig.cfg.struct_size = sizeof gbig;
         gbig.bytes[sizeof(rsl_retry_budget_config)] = 9;
-        EXPECT_STATUS(rsl_retry_budget_new(&gbig.cfg, &g), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT_STATUS(rsl_retry_budget_new(&gbig.cfg, &g, NULL), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
     }
 }
 
@@ -1733,7 +1733,7 @@ static uint32_t bulkhead_in_use(const rsl_bulkhead *h) {
     rsl_bulkhead_metrics m;
     memset(&m, 0, sizeof m);
     m.struct_size = sizeof m;
-    EXPECT_OK(rsl_bulkhead_get_metrics_at(h, 0, &m));
+    EXPECT_OK(rsl_bulkhead_get_metrics_at(h, 0, &m, NULL));
     return m.in_use;
 }
 
@@ -1748,87 +1748,87 @@ static void test_bulkhead_abi(void) {
 
     /* NULL arguments, everywhere. */
     rsl_bulkhead_free(NULL);
-    EXPECT_STATUS(rsl_bulkhead_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_bulkhead_config_preset(NULL, RSL_BULKHEAD_PRESET_HYSTRIX),
+    EXPECT_STATUS(rsl_bulkhead_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_bulkhead_config_preset(NULL, RSL_BULKHEAD_PRESET_HYSTRIX, NULL),
                   RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_OK(rsl_bulkhead_config_init(&cfg));
+    EXPECT_OK(rsl_bulkhead_config_init(&cfg, NULL));
     before = cfg;
-    EXPECT_STATUS(rsl_bulkhead_config_preset(&cfg, 99), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT_STATUS(rsl_bulkhead_config_preset(&cfg, 99, NULL), RSL_ERR_INVALID_ARGUMENT, "preset");
     EXPECT(memcmp(&cfg, &before, sizeof cfg) == 0, "an unknown preset leaves cfg untouched");
-    EXPECT_STATUS(rsl_bulkhead_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_OK(rsl_bulkhead_new(NULL, &out));
-    EXPECT(out != NULL && out != BULKHEAD_SENTINEL, "rsl_bulkhead_new(NULL) set *out");
+    EXPECT_STATUS(rsl_bulkhead_new(&cfg, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_bulkhead_new(NULL, &out, NULL));
+    EXPECT(out != NULL && out != BULKHEAD_SENTINEL, "rsl_bulkhead_new(NULL, NULL) set *out");
     rsl_bulkhead_free(out);
     cfg.max_concurrent = 1;
     cfg.max_waiters = 1;
-    EXPECT_OK(rsl_bulkhead_new(&cfg, &h));
+    EXPECT_OK(rsl_bulkhead_new(&cfg, &h, NULL));
     if (h == NULL) return;
 
-    EXPECT_STATUS(rsl_bulkhead_try_enter_at(NULL, 0, &p, &entered), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_bulkhead_try_enter_at(NULL, 0, &p, &entered, NULL), RSL_ERR_NULL_ARGUMENT,
                   "handle");
-    EXPECT_STATUS(rsl_bulkhead_try_enter(NULL, &p, &entered), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_bulkhead_try_enter_at(h, 0, NULL, &entered), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_bulkhead_try_enter(NULL, &p, &entered, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_try_enter_at(h, 0, NULL, &entered, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_permit");
-    EXPECT_STATUS(rsl_bulkhead_try_enter_at(h, 0, &p, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_bulkhead_try_enter_at(h, 0, &p, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_entered");
-    EXPECT_STATUS(rsl_bulkhead_try_enter(h, NULL, &entered), RSL_ERR_NULL_ARGUMENT, "out_permit");
-    EXPECT_STATUS(rsl_bulkhead_enter_wait(NULL, 0, &p, &entered), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_bulkhead_try_enter(h, NULL, &entered, NULL), RSL_ERR_NULL_ARGUMENT, "out_permit");
+    EXPECT_STATUS(rsl_bulkhead_enter_wait(NULL, 0, &p, &entered, NULL), RSL_ERR_NULL_ARGUMENT,
                   "handle");
-    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, 0, NULL, &entered), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, 0, NULL, &entered, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_permit");
-    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, 0, &p, NULL), RSL_ERR_NULL_ARGUMENT, "out_entered");
+    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, 0, &p, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_entered");
     EXPECT(bulkhead_in_use(h) == 0, "a call failing on a NULL out pointer enters nothing");
-    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, -1, &p, &entered), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_bulkhead_enter_wait(h, -1, &p, &entered, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "timeout_ns");
     EXPECT(bulkhead_in_use(h) == 0, "a negative timeout enters nothing");
 
-    EXPECT_OK(rsl_bulkhead_try_enter_at(h, 10, &p, &entered));
+    EXPECT_OK(rsl_bulkhead_try_enter_at(h, 10, &p, &entered, NULL));
     EXPECT(entered == 1 && p.entered_at_ns == 10 && p.id % 2 == 1 && p.reserved0 == 0,
            "entered: %u at %lld id %llu", (unsigned)entered, (long long)p.entered_at_ns,
            (unsigned long long)p.id);
     /* Full: a result, with a zeroed permit. */
     memset(&q, 0xab, sizeof q);
-    EXPECT_OK(rsl_bulkhead_try_enter_at(h, 11, &q, &entered));
+    EXPECT_OK(rsl_bulkhead_try_enter_at(h, 11, &q, &entered, NULL));
     EXPECT(entered == 0 && q.owner == 0 && q.id == 0 && q.slot == 0 && q.entered_at_ns == 0,
            "full leaves a zeroed permit");
-    EXPECT_OK(rsl_bulkhead_enter_wait(h, 0, &q, &entered));
+    EXPECT_OK(rsl_bulkhead_enter_wait(h, 0, &q, &entered, NULL));
     EXPECT(entered == 0, "enter_wait(0) on a full bulkhead returns full at once");
 
-    EXPECT_STATUS(rsl_bulkhead_exit_at(NULL, 0, &p, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_bulkhead_exit(NULL, &p, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, NULL, &held), RSL_ERR_NULL_ARGUMENT, "permit");
-    EXPECT_STATUS(rsl_bulkhead_exit(h, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "permit");
+    EXPECT_STATUS(rsl_bulkhead_exit_at(NULL, 0, &p, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_exit(NULL, &p, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, NULL, &held, NULL), RSL_ERR_NULL_ARGUMENT, "permit");
+    EXPECT_STATUS(rsl_bulkhead_exit(h, NULL, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "permit");
     q = p;
     q.slot = 5;
-    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, &q, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, &q, NULL, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
     q = p;
     q.reserved0 = 1;
-    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, &q, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 0, &q, NULL, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
     EXPECT(bulkhead_in_use(h) == 1, "refused exits release nothing");
-    EXPECT_OK(rsl_bulkhead_exit_at(h, 25, &p, &held));
+    EXPECT_OK(rsl_bulkhead_exit_at(h, 25, &p, &held, NULL));
     EXPECT(held == 15, "held_ns %lld", (long long)held);
-    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 26, &p, &held), RSL_ERR_INVALID_ARGUMENT, "permit");
+    EXPECT_STATUS(rsl_bulkhead_exit_at(h, 26, &p, &held, NULL), RSL_ERR_INVALID_ARGUMENT, "permit");
     EXPECT(bulkhead_in_use(h) == 0, "a double exit releases nothing");
 
     /* The plain twins read the library clock. */
-    EXPECT_OK(rsl_bulkhead_try_enter(h, &p, &entered));
+    EXPECT_OK(rsl_bulkhead_try_enter(h, &p, &entered, NULL));
     EXPECT(entered == 1, "try_enter entered");
-    EXPECT_OK(rsl_bulkhead_exit(h, &p, NULL));
-    EXPECT_OK(rsl_bulkhead_enter_wait(h, 1000, &p, &entered));
+    EXPECT_OK(rsl_bulkhead_exit(h, &p, NULL, NULL));
+    EXPECT_OK(rsl_bulkhead_enter_wait(h, 1000, &p, &entered, NULL));
     EXPECT(entered == 1, "enter_wait with a free slot entered");
-    EXPECT_OK(rsl_bulkhead_exit(h, &p, &held));
+    EXPECT_OK(rsl_bulkhead_exit(h, &p, &held, NULL));
     EXPECT(held >= 0, "held_ns never negative");
 
-    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(NULL, 0, &m), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_bulkhead_get_metrics(NULL, &m), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(h, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_bulkhead_get_metrics(h, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(NULL, 0, &m, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_get_metrics(NULL, &m, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(h, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_bulkhead_get_metrics(h, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
     memset(&m, 0, sizeof m);
-    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(h, 0, &m), RSL_ERR_CONFIG_SIZE, "out.struct_size");
+    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(h, 0, &m, NULL), RSL_ERR_CONFIG_SIZE, "out.struct_size");
     m.struct_size = sizeof m - 1;
-    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(h, 0, &m), RSL_ERR_CONFIG_SIZE, "out.struct_size");
+    EXPECT_STATUS(rsl_bulkhead_get_metrics_at(h, 0, &m, NULL), RSL_ERR_CONFIG_SIZE, "out.struct_size");
     m.struct_size = sizeof m;
-    EXPECT_OK(rsl_bulkhead_get_metrics(h, &m));
+    EXPECT_OK(rsl_bulkhead_get_metrics(h, &m, NULL));
     EXPECT(m.struct_size == sizeof m && m.max_concurrent == 1 && m.in_use == 0 &&
                m.entered_total == 3 && m.exited_total == 3 && m.rejected_total == 2 &&
                m.reserved0 == 0,
@@ -1853,23 +1853,23 @@ static void test_bulkhead_abi(void) {
         };
         for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             out = BULKHEAD_SENTINEL;
-            rsl_bulkhead_config_init(&cfg);
+            EXPECT_OK(rsl_bulkhead_config_init(&cfg, NULL));
             if (bad[i].wide) {
                 memcpy((unsigned char *)&cfg + bad[i].offset, &bad[i].value, sizeof(int64_t));
             } else {
                 uint32_t v = (uint32_t)bad[i].value;
                 memcpy((unsigned char *)&cfg + bad[i].offset, &v, sizeof v);
             }
-            EXPECT_STATUS(rsl_bulkhead_new(&cfg, &out), RSL_ERR_INVALID_CONFIG, bad[i].field);
+            EXPECT_STATUS(rsl_bulkhead_new(&cfg, &out, NULL), RSL_ERR_INVALID_CONFIG, bad[i].field);
             EXPECT(out == BULKHEAD_SENTINEL, "*out untouched (bulkhead case %zu)", i);
         }
-        rsl_bulkhead_config_init(&cfg);
+        EXPECT_OK(rsl_bulkhead_config_init(&cfg, NULL));
         cfg.max_concurrent = 65536;
         cfg.max_waiters = 65536;
         cfg.max_hold_ns = INT64_MAX;
         cfg.fair = 0;
         out = NULL;
-        EXPECT_OK(rsl_bulkhead_new(&cfg, &out));
+        EXPECT_OK(rsl_bulkhead_new(&cfg, &out, NULL));
         rsl_bulkhead_free(out);
     }
 
@@ -1883,41 +1883,41 @@ static void test_bulkhead_abi(void) {
         } big;
         for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             out = BULKHEAD_SENTINEL;
-            rsl_bulkhead_config_init(&cfg);
+            EXPECT_OK(rsl_bulkhead_config_init(&cfg, NULL));
             cfg.struct_size = sizes[i];
-            EXPECT_STATUS(rsl_bulkhead_new(&cfg, &out), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+            EXPECT_STATUS(rsl_bulkhead_new(&cfg, &out, NULL), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
             EXPECT(out == BULKHEAD_SENTINEL, "*out untouched (struct_size %u)", (unsigned)sizes[i]);
         }
         memset(&big, 0, sizeof big);
-        rsl_bulkhead_config_init(&big.cfg);
+        EXPECT_OK(rsl_bulkhead_config_init(&big.cfg, NULL));
         big.cfg.struct_size = (uint32_t)sizeof big;
         big.bytes[sizeof(rsl_bulkhead_config) + 3] = 1;
         out = BULKHEAD_SENTINEL;
-        EXPECT_STATUS(rsl_bulkhead_new(&big.cfg, &out), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT_STATUS(rsl_bulkhead_new(&big.cfg, &out, NULL), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
         EXPECT(out == BULKHEAD_SENTINEL, "*out untouched (unsupported bulkhead tail)");
         big.bytes[sizeof(rsl_bulkhead_config) + 3] = 0;
         out = NULL;
-        EXPECT_OK(rsl_bulkhead_new(&big.cfg, &out));
+        EXPECT_OK(rsl_bulkhead_new(&big.cfg, &out, NULL));
         rsl_bulkhead_free(out);
     }
 
     /* Defaults and presets (docs/semantics.md, "Bulkhead"). */
     {
         rsl_bulkhead_config preset;
-        EXPECT_OK(rsl_bulkhead_config_init(&cfg));
+        EXPECT_OK(rsl_bulkhead_config_init(&cfg, NULL));
         EXPECT(cfg.struct_size == sizeof cfg && cfg.max_concurrent == 10 && cfg.fair == 1 &&
                    cfg.max_waiters == 0 && cfg.max_hold_ns == 0,
                "bulkhead defaults");
-        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_DEFAULT));
+        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_DEFAULT, NULL));
         EXPECT(memcmp(&preset, &cfg, sizeof cfg) == 0, "config_init == preset DEFAULT");
-        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_RESILIENCE4J));
+        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_RESILIENCE4J, NULL));
         EXPECT(preset.max_concurrent == 25 && preset.fair == 1 && preset.max_waiters == 0,
                "Resilience4j preset");
-        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_HYSTRIX));
+        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_HYSTRIX, NULL));
         EXPECT(preset.max_concurrent == 10 && preset.fair == 0, "hystrix preset");
-        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_FAILSAFE_GO));
+        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_FAILSAFE_GO, NULL));
         EXPECT(preset.max_concurrent == 10 && preset.max_waiters == 0, "failsafe-go preset");
-        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_POLLY_V8));
+        EXPECT_OK(rsl_bulkhead_config_preset(&preset, RSL_BULKHEAD_PRESET_POLLY_V8, NULL));
         EXPECT(preset.max_concurrent == 1000 && preset.max_waiters == 0, "Polly preset");
     }
 }
@@ -1936,14 +1936,14 @@ static void test_deadline_abi(void) {
     rsl_deadline_call_plan plan;
 
     /* The pure functions. */
-    EXPECT_STATUS(rsl_deadline_from_timeout_at(0, 5, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_deadline_from_timeout_at(0, 5, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out_deadline_ns");
-    EXPECT_STATUS(rsl_deadline_from_timeout(5, NULL), RSL_ERR_NULL_ARGUMENT, "out_deadline_ns");
-    EXPECT_STATUS(rsl_deadline_from_timeout_at(0, -1, &d), RSL_ERR_INVALID_ARGUMENT, "timeout_ns");
+    EXPECT_STATUS(rsl_deadline_from_timeout(5, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_deadline_ns");
+    EXPECT_STATUS(rsl_deadline_from_timeout_at(0, -1, &d, NULL), RSL_ERR_INVALID_ARGUMENT, "timeout_ns");
     EXPECT(d == 12345, "a failed from_timeout leaves its out untouched");
-    EXPECT_OK(rsl_deadline_from_timeout_at(100, 50, &d));
+    EXPECT_OK(rsl_deadline_from_timeout_at(100, 50, &d, NULL));
     EXPECT(d == 150, "from_timeout_at: %lld", (long long)d);
-    EXPECT_OK(rsl_deadline_from_timeout(INT64_MAX, &d));
+    EXPECT_OK(rsl_deadline_from_timeout(INT64_MAX, &d, NULL));
     EXPECT(d == RSL_DEADLINE_NONE, "a timeout past INT64_MAX is no deadline");
     EXPECT(rsl_deadline_remaining(RSL_DEADLINE_NONE) == RSL_DEADLINE_NONE, "NONE remaining");
     EXPECT(rsl_deadline_expired(RSL_DEADLINE_NONE) == 0, "NONE never expires");
@@ -1951,83 +1951,83 @@ static void test_deadline_abi(void) {
     EXPECT(rsl_deadline_remaining_at(INT64_MIN, 1) == INT64_MIN, "remaining saturates");
     EXPECT(rsl_deadline_expired_at(10, 10) == 1 && rsl_deadline_expired_at(10, 9) == 0,
            "deadlines are inclusive");
-    EXPECT_STATUS(rsl_deadline_shrink(10, 5, NULL), RSL_ERR_NULL_ARGUMENT, "out_timeout_ns");
-    EXPECT_STATUS(rsl_deadline_shrink(10, 0, &t), RSL_ERR_INVALID_ARGUMENT, "per_call_timeout_ns");
+    EXPECT_STATUS(rsl_deadline_shrink(10, 5, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out_timeout_ns");
+    EXPECT_STATUS(rsl_deadline_shrink(10, 0, &t, NULL), RSL_ERR_INVALID_ARGUMENT, "per_call_timeout_ns");
     EXPECT(t == 12345, "a failed shrink leaves its out untouched");
-    EXPECT_OK(rsl_deadline_shrink(10, 5, &t));
+    EXPECT_OK(rsl_deadline_shrink(10, 5, &t, NULL));
     EXPECT(t == 5, "shrink: %lld", (long long)t);
 
     /* grpc-timeout and milliseconds. */
-    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(SEC, NULL, sizeof buf, &len),
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(SEC, NULL, sizeof buf, &len, NULL),
                   RSL_ERR_NULL_ARGUMENT, "buf");
-    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(0, buf, sizeof buf, &len),
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(0, buf, sizeof buf, &len, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "timeout_ns");
-    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(SEC, buf, 2, &len), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(SEC, buf, 2, &len, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "buf_len");
-    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(SEC, buf, 0, &len), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_encode(SEC, buf, 0, &len, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "buf_len");
-    EXPECT_OK(rsl_deadline_grpc_timeout_encode(SEC, buf, sizeof buf, NULL));
+    EXPECT_OK(rsl_deadline_grpc_timeout_encode(SEC, buf, sizeof buf, NULL, NULL));
     EXPECT(strcmp(buf, "1S") == 0, "1 s is 1S, got %s", buf);
-    EXPECT_OK(rsl_deadline_grpc_timeout_encode(INT64_MAX, buf, sizeof buf, &len));
+    EXPECT_OK(rsl_deadline_grpc_timeout_encode(INT64_MAX, buf, sizeof buf, &len, NULL));
     EXPECT(strcmp(buf, "2562048H") == 0 && len == 8, "INT64_MAX is 2562048H, got %s", buf);
-    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode("1S", 2, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode(NULL, 2, &dec), RSL_ERR_NULL_ARGUMENT, "value");
-    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode(NULL, 0, &dec), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode("1S", 2, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode(NULL, 2, &dec, NULL), RSL_ERR_NULL_ARGUMENT, "value");
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode(NULL, 0, &dec, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "value");
-    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode("1s", 2, &dec), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_deadline_grpc_timeout_decode("1s", 2, &dec, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "value");
     /* Only `len` bytes are read: "1S" inside a longer string. */
-    EXPECT_OK(rsl_deadline_grpc_timeout_decode("1Sxyz", 2, &dec));
+    EXPECT_OK(rsl_deadline_grpc_timeout_decode("1Sxyz", 2, &dec, NULL));
     EXPECT(dec.timeout_ns == SEC && dec.saturated == 0 && dec.reserved0 == 0, "1S decoded");
-    EXPECT_OK(rsl_deadline_grpc_timeout_decode("99999999H", 9, &dec));
+    EXPECT_OK(rsl_deadline_grpc_timeout_decode("99999999H", 9, &dec, NULL));
     EXPECT(dec.timeout_ns == INT64_MAX && dec.saturated == 1, "hours saturate, flagged");
-    EXPECT_STATUS(rsl_deadline_http_timeout_encode(SEC, NULL, sizeof buf, &len),
+    EXPECT_STATUS(rsl_deadline_http_timeout_encode(SEC, NULL, sizeof buf, &len, NULL),
                   RSL_ERR_NULL_ARGUMENT, "buf");
-    EXPECT_STATUS(rsl_deadline_http_timeout_encode(-1, buf, sizeof buf, &len),
+    EXPECT_STATUS(rsl_deadline_http_timeout_encode(-1, buf, sizeof buf, &len, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "timeout_ns");
-    EXPECT_STATUS(rsl_deadline_http_timeout_encode(INT64_MAX, buf, 13, &len),
+    EXPECT_STATUS(rsl_deadline_http_timeout_encode(INT64_MAX, buf, 13, &len, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "buf_len");
-    EXPECT_OK(rsl_deadline_http_timeout_encode(INT64_MAX, buf, 14, &len));
+    EXPECT_OK(rsl_deadline_http_timeout_encode(INT64_MAX, buf, 14, &len, NULL));
     EXPECT(strcmp(buf, "9223372036855") == 0 && len == 13, "INT64_MAX in ms, got %s", buf);
-    EXPECT_STATUS(rsl_deadline_http_timeout_decode("15", 2, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_deadline_http_timeout_decode(NULL, 1, &dec), RSL_ERR_NULL_ARGUMENT, "value");
-    EXPECT_STATUS(rsl_deadline_http_timeout_decode("1.5", 3, &dec), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_deadline_http_timeout_decode("15", 2, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_deadline_http_timeout_decode(NULL, 1, &dec, NULL), RSL_ERR_NULL_ARGUMENT, "value");
+    EXPECT_STATUS(rsl_deadline_http_timeout_decode("1.5", 3, &dec, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "value");
-    EXPECT_OK(rsl_deadline_http_timeout_decode("1500", 4, &dec));
+    EXPECT_OK(rsl_deadline_http_timeout_decode("1500", 4, &dec, NULL));
     EXPECT(dec.timeout_ns == 1500 * 1000000LL && dec.saturated == 0, "1500 ms decoded");
 
     /* The policy handle. */
     rsl_deadline_policy_free(NULL);
-    EXPECT_STATUS(rsl_deadline_policy_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_STATUS(rsl_deadline_policy_config_preset(NULL, RSL_DEADLINE_PRESET_POLLY_V8),
+    EXPECT_STATUS(rsl_deadline_policy_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_STATUS(rsl_deadline_policy_config_preset(NULL, RSL_DEADLINE_PRESET_POLLY_V8, NULL),
                   RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_OK(rsl_deadline_policy_config_init(&cfg));
+    EXPECT_OK(rsl_deadline_policy_config_init(&cfg, NULL));
     before = cfg;
-    EXPECT_STATUS(rsl_deadline_policy_config_preset(&cfg, 99), RSL_ERR_INVALID_ARGUMENT, "preset");
+    EXPECT_STATUS(rsl_deadline_policy_config_preset(&cfg, 99, NULL), RSL_ERR_INVALID_ARGUMENT, "preset");
     EXPECT(memcmp(&cfg, &before, sizeof cfg) == 0, "an unknown preset leaves cfg untouched");
     EXPECT(cfg.struct_size == sizeof cfg && cfg.default_timeout_ns == 100 * 1000000LL &&
                cfg.min_timeout_ns == 1000000 && cfg.max_timeout_ns == 10 * SEC &&
                cfg.min_budget_ns == 0 && cfg.reserved0 == 0,
            "deadline policy defaults");
-    EXPECT_STATUS(rsl_deadline_policy_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_OK(rsl_deadline_policy_new(NULL, &p));
-    EXPECT(p != NULL, "rsl_deadline_policy_new(NULL) set *out");
+    EXPECT_STATUS(rsl_deadline_policy_new(&cfg, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_deadline_policy_new(NULL, &p, NULL));
+    EXPECT(p != NULL, "rsl_deadline_policy_new(NULL, NULL) set *out");
     if (p == NULL) return;
-    EXPECT_STATUS(rsl_deadline_policy_call_at(NULL, 0, RSL_DEADLINE_NONE, 0, &plan),
+    EXPECT_STATUS(rsl_deadline_policy_call_at(NULL, 0, RSL_DEADLINE_NONE, 0, &plan, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_deadline_policy_call(NULL, RSL_DEADLINE_NONE, 0, &plan),
+    EXPECT_STATUS(rsl_deadline_policy_call(NULL, RSL_DEADLINE_NONE, 0, &plan, NULL),
                   RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_deadline_policy_call_at(p, 0, RSL_DEADLINE_NONE, 0, NULL),
+    EXPECT_STATUS(rsl_deadline_policy_call_at(p, 0, RSL_DEADLINE_NONE, 0, NULL, NULL),
                   RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_deadline_policy_call(p, RSL_DEADLINE_NONE, 0, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_deadline_policy_call(p, RSL_DEADLINE_NONE, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "out");
-    EXPECT_STATUS(rsl_deadline_policy_call_at(p, 0, RSL_DEADLINE_NONE, -1, &plan),
+    EXPECT_STATUS(rsl_deadline_policy_call_at(p, 0, RSL_DEADLINE_NONE, -1, &plan, NULL),
                   RSL_ERR_INVALID_ARGUMENT, "per_call_timeout_ns");
-    EXPECT_OK(rsl_deadline_policy_call_at(p, 0, RSL_DEADLINE_NONE, 60 * SEC, &plan));
+    EXPECT_OK(rsl_deadline_policy_call_at(p, 0, RSL_DEADLINE_NONE, 60 * SEC, &plan, NULL));
     EXPECT(plan.decision == RSL_DEADLINE_CALL_ABOVE_MAX && plan.timeout_ns == 0 &&
                plan.requested_timeout_ns == 60 * SEC,
            "60 s is refused, not clamped");
-    EXPECT_OK(rsl_deadline_policy_call(p, RSL_DEADLINE_NONE, 0, &plan));
+    EXPECT_OK(rsl_deadline_policy_call(p, RSL_DEADLINE_NONE, 0, &plan, NULL));
     EXPECT(plan.decision == RSL_DEADLINE_CALL_PROCEED && plan.timeout_ns == 100 * 1000000LL &&
                plan.limited_by == RSL_DEADLINE_LIMIT_CALL_TIMEOUT,
            "the default applies");
@@ -2056,14 +2056,14 @@ static void test_deadline_abi(void) {
         };
         for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             out = POLICY_SENTINEL;
-            rsl_deadline_policy_config_init(&cfg);
+            EXPECT_OK(rsl_deadline_policy_config_init(&cfg, NULL));
             if (bad[i].wide) {
                 memcpy((unsigned char *)&cfg + bad[i].offset, &bad[i].value, sizeof(int64_t));
             } else {
                 uint32_t v = (uint32_t)bad[i].value;
                 memcpy((unsigned char *)&cfg + bad[i].offset, &v, sizeof v);
             }
-            EXPECT_STATUS(rsl_deadline_policy_new(&cfg, &out), RSL_ERR_INVALID_CONFIG,
+            EXPECT_STATUS(rsl_deadline_policy_new(&cfg, &out, NULL), RSL_ERR_INVALID_CONFIG,
                           bad[i].field);
             EXPECT(out == POLICY_SENTINEL, "*out untouched (policy case %zu)", i);
         }
@@ -2077,32 +2077,32 @@ static void test_deadline_abi(void) {
         } big;
         for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             out = POLICY_SENTINEL;
-            rsl_deadline_policy_config_init(&cfg);
+            EXPECT_OK(rsl_deadline_policy_config_init(&cfg, NULL));
             cfg.struct_size = sizes[i];
-            EXPECT_STATUS(rsl_deadline_policy_new(&cfg, &out), RSL_ERR_CONFIG_SIZE,
+            EXPECT_STATUS(rsl_deadline_policy_new(&cfg, &out, NULL), RSL_ERR_CONFIG_SIZE,
                           "cfg.struct_size");
             EXPECT(out == POLICY_SENTINEL, "*out untouched (struct_size %u)", (unsigned)sizes[i]);
         }
         memset(&big, 0, sizeof big);
-        rsl_deadline_policy_config_init(&big.cfg);
+        EXPECT_OK(rsl_deadline_policy_config_init(&big.cfg, NULL));
         big.cfg.struct_size = (uint32_t)sizeof big;
         big.bytes[sizeof(rsl_deadline_policy_config)] = 1;
         out = POLICY_SENTINEL;
-        EXPECT_STATUS(rsl_deadline_policy_new(&big.cfg, &out), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT_STATUS(rsl_deadline_policy_new(&big.cfg, &out, NULL), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
         EXPECT(out == POLICY_SENTINEL, "*out untouched (unsupported policy tail)");
     }
     {
         rsl_deadline_policy_config preset;
-        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_DEFAULT));
-        rsl_deadline_policy_config_init(&cfg);
+        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_DEFAULT, NULL));
+        EXPECT_OK(rsl_deadline_policy_config_init(&cfg, NULL));
         EXPECT(memcmp(&preset, &cfg, sizeof cfg) == 0, "config_init == preset DEFAULT");
-        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_POLLY_V8));
+        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_POLLY_V8, NULL));
         EXPECT(preset.default_timeout_ns == 30 * SEC && preset.min_timeout_ns == 10000000 &&
                    preset.max_timeout_ns == 86400 * SEC,
                "Polly preset");
-        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_RESILIENCE4J));
+        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_RESILIENCE4J, NULL));
         EXPECT(preset.default_timeout_ns == SEC && preset.max_timeout_ns == 0, "R4j preset");
-        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_HYSTRIX));
+        EXPECT_OK(rsl_deadline_policy_config_preset(&preset, RSL_DEADLINE_PRESET_HYSTRIX, NULL));
         EXPECT(preset.default_timeout_ns == SEC, "hystrix preset");
     }
 }
@@ -2126,8 +2126,8 @@ static void test_token_bucket(void) {
 
     memset(&r, 0, sizeof r);
     /* Config init and defaults (x/time/rate's zero Limiter). */
-    EXPECT_STATUS(rsl_token_bucket_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_OK(rsl_token_bucket_config_init(&cfg));
+    EXPECT_STATUS(rsl_token_bucket_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_OK(rsl_token_bucket_config_init(&cfg, NULL));
     EXPECT(cfg.struct_size == sizeof cfg && cfg.rate_per_sec == 0.0 && cfg.burst == 0 &&
                cfg.reserved0 == 0,
            "token bucket defaults");
@@ -2135,11 +2135,11 @@ static void test_token_bucket(void) {
     EXPECT(RSL_TOKEN_BUCKET_INF_DURATION == INT64_MAX, "RSL_TOKEN_BUCKET_INF_DURATION");
 
     /* NULL out; NULL config = defaults. */
-    EXPECT_STATUS(rsl_token_bucket_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_OK(rsl_token_bucket_new(NULL, &out));
-    EXPECT(out != NULL && out != TOKEN_SENTINEL, "rsl_token_bucket_new(NULL cfg) set *out");
+    EXPECT_STATUS(rsl_token_bucket_new(&cfg, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_token_bucket_new(NULL, &out, NULL));
+    EXPECT(out != NULL && out != TOKEN_SENTINEL, "rsl_token_bucket_new(NULL cfg, NULL) set *out");
     if (out != NULL && out != TOKEN_SENTINEL) {
-        EXPECT_OK(rsl_token_bucket_allow_at(out, 0, 1, &allowed));
+        EXPECT_OK(rsl_token_bucket_allow_at(out, 0, 1, &allowed, NULL));
         EXPECT(allowed == 0, "the zero Limiter refuses");
         rsl_token_bucket_free(out);
     }
@@ -2147,105 +2147,105 @@ static void test_token_bucket(void) {
 
     cfg.rate_per_sec = 10.0;
     cfg.burst = 2;
-    EXPECT_OK(rsl_token_bucket_new(&cfg, &b));
-    EXPECT_OK(rsl_token_bucket_new(&cfg, &other));
+    EXPECT_OK(rsl_token_bucket_new(&cfg, &b, NULL));
+    EXPECT_OK(rsl_token_bucket_new(&cfg, &other, NULL));
     if (b == NULL || other == NULL) return;
 
     /* NULL handle and out-parameters, for both twins. */
-    EXPECT_STATUS(rsl_token_bucket_allow_at(NULL, 0, 1, &allowed), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_allow(NULL, 1, &allowed), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_allow_at(b, 0, 1, NULL), RSL_ERR_NULL_ARGUMENT, "allowed");
-    EXPECT_STATUS(rsl_token_bucket_allow(b, 1, NULL), RSL_ERR_NULL_ARGUMENT, "allowed");
-    EXPECT_STATUS(rsl_token_bucket_reserve_at(NULL, 0, 1, 0, &r), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_reserve(NULL, 1, 0, &r), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_reserve_at(b, 0, 1, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_token_bucket_reserve(b, 1, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_token_bucket_cancel_at(NULL, 0, &r), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_cancel(NULL, &r), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_cancel_at(b, 0, NULL), RSL_ERR_NULL_ARGUMENT, "reservation");
-    EXPECT_STATUS(rsl_token_bucket_cancel(b, NULL), RSL_ERR_NULL_ARGUMENT, "reservation");
-    EXPECT_STATUS(rsl_token_bucket_tokens_at(NULL, 0, &d), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_tokens(NULL, &d), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_tokens_at(b, 0, NULL), RSL_ERR_NULL_ARGUMENT, "tokens");
-    EXPECT_STATUS(rsl_token_bucket_tokens(b, NULL), RSL_ERR_NULL_ARGUMENT, "tokens");
-    EXPECT_STATUS(rsl_token_bucket_set_limit_at(NULL, 0, 1.0), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_set_limit(NULL, 1.0), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_set_burst_at(NULL, 0, 1), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_set_burst(NULL, 1), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_get_limit(NULL, &d), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_get_limit(b, NULL), RSL_ERR_NULL_ARGUMENT, "limit");
-    EXPECT_STATUS(rsl_token_bucket_get_burst(NULL, &i), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_token_bucket_get_burst(b, NULL), RSL_ERR_NULL_ARGUMENT, "burst");
-    EXPECT_STATUS(rsl_token_bucket_reservation_delay_at(NULL, 0, &i), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_token_bucket_allow_at(NULL, 0, 1, &allowed, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_allow(NULL, 1, &allowed, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_allow_at(b, 0, 1, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "allowed");
+    EXPECT_STATUS(rsl_token_bucket_allow(b, 1, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "allowed");
+    EXPECT_STATUS(rsl_token_bucket_reserve_at(NULL, 0, 1, 0, &r, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_reserve(NULL, 1, 0, &r, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_reserve_at(b, 0, 1, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_token_bucket_reserve(b, 1, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_token_bucket_cancel_at(NULL, 0, &r, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_cancel(NULL, &r, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_cancel_at(b, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "reservation");
+    EXPECT_STATUS(rsl_token_bucket_cancel(b, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "reservation");
+    EXPECT_STATUS(rsl_token_bucket_tokens_at(NULL, 0, &d, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_tokens(NULL, &d, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_tokens_at(b, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "tokens");
+    EXPECT_STATUS(rsl_token_bucket_tokens(b, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "tokens");
+    EXPECT_STATUS(rsl_token_bucket_set_limit_at(NULL, 0, 1.0, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_set_limit(NULL, 1.0, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_set_burst_at(NULL, 0, 1, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_set_burst(NULL, 1, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_get_limit(NULL, &d, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_get_limit(b, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "limit");
+    EXPECT_STATUS(rsl_token_bucket_get_burst(NULL, &i, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_token_bucket_get_burst(b, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "burst");
+    EXPECT_STATUS(rsl_token_bucket_reservation_delay_at(NULL, 0, &i, NULL), RSL_ERR_NULL_ARGUMENT,
                   "reservation");
-    EXPECT_STATUS(rsl_token_bucket_reservation_delay(NULL, &i), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_token_bucket_reservation_delay(NULL, &i, NULL), RSL_ERR_NULL_ARGUMENT,
                   "reservation");
-    EXPECT_STATUS(rsl_token_bucket_reservation_delay_at(&r, 0, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_token_bucket_reservation_delay_at(&r, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "wait_ns");
-    EXPECT_STATUS(rsl_token_bucket_reservation_delay(&r, NULL), RSL_ERR_NULL_ARGUMENT, "wait_ns");
+    EXPECT_STATUS(rsl_token_bucket_reservation_delay(&r, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "wait_ns");
 
     /* Invalid arguments change nothing. */
-    EXPECT_STATUS(rsl_token_bucket_allow_at(b, 0, -1, &allowed), RSL_ERR_INVALID_ARGUMENT, "n");
-    EXPECT_STATUS(rsl_token_bucket_allow(b, -1, &allowed), RSL_ERR_INVALID_ARGUMENT, "n");
-    EXPECT_STATUS(rsl_token_bucket_reserve_at(b, 0, -1, 0, &r), RSL_ERR_INVALID_ARGUMENT, "n");
-    EXPECT_STATUS(rsl_token_bucket_reserve(b, -1, 0, &r), RSL_ERR_INVALID_ARGUMENT, "n");
-    EXPECT_STATUS(rsl_token_bucket_set_limit_at(b, 0, NAN), RSL_ERR_INVALID_ARGUMENT, "limit");
-    EXPECT_STATUS(rsl_token_bucket_set_limit_at(b, 0, HUGE_VAL), RSL_ERR_INVALID_ARGUMENT, "limit");
-    EXPECT_STATUS(rsl_token_bucket_set_limit_at(b, 0, -1.0), RSL_ERR_INVALID_ARGUMENT, "limit");
-    EXPECT_STATUS(rsl_token_bucket_set_limit(b, -HUGE_VAL), RSL_ERR_INVALID_ARGUMENT, "limit");
-    EXPECT_STATUS(rsl_token_bucket_set_burst_at(b, 0, -1), RSL_ERR_INVALID_ARGUMENT, "burst");
-    EXPECT_STATUS(rsl_token_bucket_set_burst(b, -1), RSL_ERR_INVALID_ARGUMENT, "burst");
-    EXPECT_OK(rsl_token_bucket_get_limit(b, &d));
-    EXPECT_OK(rsl_token_bucket_get_burst(b, &i));
+    EXPECT_STATUS(rsl_token_bucket_allow_at(b, 0, -1, &allowed, NULL), RSL_ERR_INVALID_ARGUMENT, "n");
+    EXPECT_STATUS(rsl_token_bucket_allow(b, -1, &allowed, NULL), RSL_ERR_INVALID_ARGUMENT, "n");
+    EXPECT_STATUS(rsl_token_bucket_reserve_at(b, 0, -1, 0, &r, NULL), RSL_ERR_INVALID_ARGUMENT, "n");
+    EXPECT_STATUS(rsl_token_bucket_reserve(b, -1, 0, &r, NULL), RSL_ERR_INVALID_ARGUMENT, "n");
+    EXPECT_STATUS(rsl_token_bucket_set_limit_at(b, 0, NAN, NULL), RSL_ERR_INVALID_ARGUMENT, "limit");
+    EXPECT_STATUS(rsl_token_bucket_set_limit_at(b, 0, HUGE_VAL, NULL), RSL_ERR_INVALID_ARGUMENT, "limit");
+    EXPECT_STATUS(rsl_token_bucket_set_limit_at(b, 0, -1.0, NULL), RSL_ERR_INVALID_ARGUMENT, "limit");
+    EXPECT_STATUS(rsl_token_bucket_set_limit(b, -HUGE_VAL, NULL), RSL_ERR_INVALID_ARGUMENT, "limit");
+    EXPECT_STATUS(rsl_token_bucket_set_burst_at(b, 0, -1, NULL), RSL_ERR_INVALID_ARGUMENT, "burst");
+    EXPECT_STATUS(rsl_token_bucket_set_burst(b, -1, NULL), RSL_ERR_INVALID_ARGUMENT, "burst");
+    EXPECT_OK(rsl_token_bucket_get_limit(b, &d, NULL));
+    EXPECT_OK(rsl_token_bucket_get_burst(b, &i, NULL));
     EXPECT(d == 10.0 && i == 2, "settings unchanged by bad arguments");
 
     /* More than the burst: allow decides, reserve cannot ever succeed. */
-    EXPECT_OK(rsl_token_bucket_allow_at(b, 0, 3, &allowed));
+    EXPECT_OK(rsl_token_bucket_allow_at(b, 0, 3, &allowed, NULL));
     EXPECT(allowed == 0, "allow(3) above burst 2 is a refusal");
     memset(&r, 0x5a, sizeof r);
-    EXPECT_STATUS(rsl_token_bucket_reserve_at(b, 0, 3, RSL_TOKEN_BUCKET_INF_DURATION, &r),
+    EXPECT_STATUS(rsl_token_bucket_reserve_at(b, 0, 3, RSL_TOKEN_BUCKET_INF_DURATION, &r, NULL),
                   RSL_ERR_EXCEEDS_CAPACITY, "n");
     EXPECT(r.ok == 0 && r.wait_ns == RSL_TOKEN_BUCKET_INF_DURATION && r.tokens == 0,
            "EXCEEDS_CAPACITY writes a not-OK reservation");
-    EXPECT_OK(rsl_token_bucket_cancel_at(b, 0, &r)); /* not OK: a no-op */
-    EXPECT_STATUS(rsl_token_bucket_reserve(b, 3, 0, &r), RSL_ERR_EXCEEDS_CAPACITY, "n");
+    EXPECT_OK(rsl_token_bucket_cancel_at(b, 0, &r, NULL)); /* not OK: a no-op */
+    EXPECT_STATUS(rsl_token_bucket_reserve(b, 3, 0, &r, NULL), RSL_ERR_EXCEEDS_CAPACITY, "n");
 
     /* Reservations: foreign, corrupt, double cancel. */
-    EXPECT_OK(rsl_token_bucket_reserve_at(b, 0, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r));
+    EXPECT_OK(rsl_token_bucket_reserve_at(b, 0, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r, NULL));
     EXPECT(r.ok == 1 && r.cancelled == 0 && r.time_to_act_ns == 0 && r.wait_ns == 0 &&
                r.tokens == 1 && r.limit == 10.0,
            "reserve 1 of 2 acts now");
-    EXPECT_STATUS(rsl_token_bucket_cancel_at(other, 0, &r), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_token_bucket_cancel_at(other, 0, &r, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "reservation");
     r2 = r;
     r2.limit = NAN;
-    EXPECT_STATUS(rsl_token_bucket_cancel_at(b, 0, &r2), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_token_bucket_cancel_at(b, 0, &r2, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "reservation.limit");
     r2 = r;
     r2.tokens = -1;
-    EXPECT_STATUS(rsl_token_bucket_cancel_at(b, 0, &r2), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_token_bucket_cancel_at(b, 0, &r2, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "reservation.tokens");
     EXPECT(r.cancelled == 0, "failed cancels leave the reservation alone");
-    EXPECT_OK(rsl_token_bucket_cancel_at(b, 0, &r));
+    EXPECT_OK(rsl_token_bucket_cancel_at(b, 0, &r, NULL));
     EXPECT(r.cancelled == 1, "cancel marks the reservation");
-    EXPECT_OK(rsl_token_bucket_tokens_at(b, 0, &d));
+    EXPECT_OK(rsl_token_bucket_tokens_at(b, 0, &d, NULL));
     EXPECT(d == 2.0, "the token is back: %.17g", d);
-    EXPECT_OK(rsl_token_bucket_cancel_at(b, 0, &r));
-    EXPECT_OK(rsl_token_bucket_tokens_at(b, 0, &d));
+    EXPECT_OK(rsl_token_bucket_cancel_at(b, 0, &r, NULL));
+    EXPECT_OK(rsl_token_bucket_tokens_at(b, 0, &d, NULL));
     EXPECT(d == 2.0, "a second cancel gives nothing: %.17g", d);
-    EXPECT_OK(rsl_token_bucket_reservation_delay_at(&r, -5, &i));
+    EXPECT_OK(rsl_token_bucket_reservation_delay_at(&r, -5, &i, NULL));
     EXPECT(i == 5, "DelayFrom(-5) = 5: %lld", (long long)i);
-    EXPECT_OK(rsl_token_bucket_reservation_delay(&r, &i));
+    EXPECT_OK(rsl_token_bucket_reservation_delay(&r, &i, NULL));
     EXPECT(i == 0, "DelayFrom(now) of a past reservation is 0");
 
     /* The plain twins work on the library clock. */
-    EXPECT_OK(rsl_token_bucket_allow(b, 0, &allowed));
-    EXPECT_OK(rsl_token_bucket_reserve(b, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r));
-    EXPECT_OK(rsl_token_bucket_cancel(b, &r));
-    EXPECT_OK(rsl_token_bucket_tokens(b, &d));
-    EXPECT_OK(rsl_token_bucket_set_limit(b, RSL_TOKEN_BUCKET_INF));
-    EXPECT_OK(rsl_token_bucket_set_burst(b, 0));
-    EXPECT_OK(rsl_token_bucket_reserve(b, 5, 0, &r));
+    EXPECT_OK(rsl_token_bucket_allow(b, 0, &allowed, NULL));
+    EXPECT_OK(rsl_token_bucket_reserve(b, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r, NULL));
+    EXPECT_OK(rsl_token_bucket_cancel(b, &r, NULL));
+    EXPECT_OK(rsl_token_bucket_tokens(b, &d, NULL));
+    EXPECT_OK(rsl_token_bucket_set_limit(b, RSL_TOKEN_BUCKET_INF, NULL));
+    EXPECT_OK(rsl_token_bucket_set_burst(b, 0, NULL));
+    EXPECT_OK(rsl_token_bucket_reserve(b, 5, 0, &r, NULL));
     EXPECT(r.ok == 1 && r.limit == 0.0, "Inf grants beyond the burst, limit recorded as 0");
     EXPECT(rsl_token_bucket_every(0) == RSL_TOKEN_BUCKET_INF && rsl_token_bucket_every(SEC) == 1.0,
            "rsl_token_bucket_every");
@@ -2256,9 +2256,9 @@ static void test_token_bucket(void) {
 #define BAD_TOKEN(stmt, field)                                                 \
     do {                                                                       \
         rsl_token_bucket *o = TOKEN_SENTINEL;                                  \
-        EXPECT_OK(rsl_token_bucket_config_init(&cfg));                         \
+        EXPECT_OK(rsl_token_bucket_config_init(&cfg, NULL));                         \
         stmt;                                                                  \
-        EXPECT_STATUS(rsl_token_bucket_new(&cfg, &o), RSL_ERR_INVALID_CONFIG, field); \
+        EXPECT_STATUS(rsl_token_bucket_new(&cfg, &o, NULL), RSL_ERR_INVALID_CONFIG, field); \
         EXPECT(o == TOKEN_SENTINEL, "*out untouched (%s)", field);             \
     } while (0)
     BAD_TOKEN(cfg.rate_per_sec = NAN, "rate_per_sec");
@@ -2272,9 +2272,9 @@ static void test_token_bucket(void) {
     /* Struct sizes. */
     for (k = 0; k < sizeof bad_sizes / sizeof bad_sizes[0]; k++) {
         rsl_token_bucket *o = TOKEN_SENTINEL;
-        EXPECT_OK(rsl_token_bucket_config_init(&cfg));
+        EXPECT_OK(rsl_token_bucket_config_init(&cfg, NULL));
         cfg.struct_size = bad_sizes[k];
-        EXPECT_STATUS(rsl_token_bucket_new(&cfg, &o), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT_STATUS(rsl_token_bucket_new(&cfg, &o, NULL), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
         EXPECT(o == TOKEN_SENTINEL, "*out untouched");
     }
     {
@@ -2284,13 +2284,13 @@ static void test_token_bucket(void) {
         } big;
         rsl_token_bucket *o = TOKEN_SENTINEL;
         memset(&big, 0, sizeof big);
-        EXPECT_OK(rsl_token_bucket_config_init(&big.cfg));
+        EXPECT_OK(rsl_token_bucket_config_init(&big.cfg, NULL));
         big.cfg.struct_size = sizeof big;
-        EXPECT_OK(rsl_token_bucket_new(&big.cfg, &o));
+        EXPECT_OK(rsl_token_bucket_new(&big.cfg, &o, NULL));
         rsl_token_bucket_free(o);
         o = TOKEN_SENTINEL;
         big.bytes[sizeof(rsl_token_bucket_config) + 2] = 1;
-        EXPECT_STATUS(rsl_token_bucket_new(&big.cfg, &o), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT_STATUS(rsl_token_bucket_new(&big.cfg, &o, NULL), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
         EXPECT(o == TOKEN_SENTINEL, "*out untouched");
     }
 }
@@ -2304,79 +2304,79 @@ static void test_leaky_bucket(void) {
     const uint32_t bad_sizes[] = {0, 4, 5000, UINT32_MAX};
     size_t k;
 
-    EXPECT_STATUS(rsl_leaky_bucket_config_init(NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
-    EXPECT_OK(rsl_leaky_bucket_config_init(&cfg));
+    EXPECT_STATUS(rsl_leaky_bucket_config_init(NULL, NULL), RSL_ERR_NULL_ARGUMENT, "cfg");
+    EXPECT_OK(rsl_leaky_bucket_config_init(&cfg, NULL));
     EXPECT(cfg.struct_size == sizeof cfg && cfg.mode == RSL_LEAKY_BUCKET_PACER && cfg.rate == 100 &&
                cfg.per_ns == SEC && cfg.slack == 10 && cfg.burst == 1 && cfg.reserved0 == 0,
            "leaky bucket defaults (uber's New(100))");
-    EXPECT_STATUS(rsl_leaky_bucket_new(&cfg, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_OK(rsl_leaky_bucket_new(NULL, &out));
-    EXPECT(out != NULL && out != LEAKY_SENTINEL, "rsl_leaky_bucket_new(NULL cfg) set *out");
+    EXPECT_STATUS(rsl_leaky_bucket_new(&cfg, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_OK(rsl_leaky_bucket_new(NULL, &out, NULL));
+    EXPECT(out != NULL && out != LEAKY_SENTINEL, "rsl_leaky_bucket_new(NULL cfg, NULL) set *out");
     if (out != NULL && out != LEAKY_SENTINEL) rsl_leaky_bucket_free(out);
     rsl_leaky_bucket_free(NULL);
 
     cfg.rate = 10;
     cfg.slack = 0;
-    EXPECT_OK(rsl_leaky_bucket_new(&cfg, &pacer));
+    EXPECT_OK(rsl_leaky_bucket_new(&cfg, &pacer, NULL));
     cfg.mode = RSL_LEAKY_BUCKET_METER;
     cfg.burst = 2;
-    EXPECT_OK(rsl_leaky_bucket_new(&cfg, &meter));
+    EXPECT_OK(rsl_leaky_bucket_new(&cfg, &meter, NULL));
     if (pacer == NULL || meter == NULL) return;
 
-    EXPECT_STATUS(rsl_leaky_bucket_take_at(NULL, 0, &p), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_take(NULL, &p), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_take_at(pacer, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_leaky_bucket_take(pacer, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_leaky_bucket_try_take_at(NULL, 0, 0, &p), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_try_take(NULL, 0, &p), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_try_take_at(pacer, 0, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_leaky_bucket_try_take(pacer, 0, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_leaky_bucket_check_at(NULL, 0, 1, &v), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_check(NULL, 1, &v), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_check_at(meter, 0, 1, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_leaky_bucket_check(meter, 1, NULL), RSL_ERR_NULL_ARGUMENT, "out");
-    EXPECT_STATUS(rsl_leaky_bucket_get_interval(NULL, &i), RSL_ERR_NULL_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_get_interval(pacer, NULL), RSL_ERR_NULL_ARGUMENT,
+    EXPECT_STATUS(rsl_leaky_bucket_take_at(NULL, 0, &p, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_take(NULL, &p, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_take_at(pacer, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_take(pacer, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take_at(NULL, 0, 0, &p, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take(NULL, 0, &p, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take_at(pacer, 0, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take(pacer, 0, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_check_at(NULL, 0, 1, &v, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_check(NULL, 1, &v, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_check_at(meter, 0, 1, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_check(meter, 1, NULL, NULL), RSL_ERR_NULL_ARGUMENT, "out");
+    EXPECT_STATUS(rsl_leaky_bucket_get_interval(NULL, &i, NULL), RSL_ERR_NULL_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_get_interval(pacer, NULL, NULL), RSL_ERR_NULL_ARGUMENT,
                   "interval_ns");
 
     /* Wrong mode, n, capacity. */
-    EXPECT_STATUS(rsl_leaky_bucket_check_at(pacer, 0, 1, &v), RSL_ERR_INVALID_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_check(pacer, 1, &v), RSL_ERR_INVALID_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_take_at(meter, 0, &p), RSL_ERR_INVALID_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_take(meter, &p), RSL_ERR_INVALID_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_try_take_at(meter, 0, 0, &p), RSL_ERR_INVALID_ARGUMENT,
+    EXPECT_STATUS(rsl_leaky_bucket_check_at(pacer, 0, 1, &v, NULL), RSL_ERR_INVALID_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_check(pacer, 1, &v, NULL), RSL_ERR_INVALID_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_take_at(meter, 0, &p, NULL), RSL_ERR_INVALID_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_take(meter, &p, NULL), RSL_ERR_INVALID_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take_at(meter, 0, 0, &p, NULL), RSL_ERR_INVALID_ARGUMENT,
                   "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_try_take(meter, 0, &p), RSL_ERR_INVALID_ARGUMENT, "handle");
-    EXPECT_STATUS(rsl_leaky_bucket_check_at(meter, 0, 0, &v), RSL_ERR_INVALID_ARGUMENT, "n");
-    EXPECT_STATUS(rsl_leaky_bucket_check_at(meter, 0, 3, &v), RSL_ERR_EXCEEDS_CAPACITY, "n");
-    EXPECT_STATUS(rsl_leaky_bucket_check(meter, UINT32_MAX, &v), RSL_ERR_EXCEEDS_CAPACITY, "n");
+    EXPECT_STATUS(rsl_leaky_bucket_try_take(meter, 0, &p, NULL), RSL_ERR_INVALID_ARGUMENT, "handle");
+    EXPECT_STATUS(rsl_leaky_bucket_check_at(meter, 0, 0, &v, NULL), RSL_ERR_INVALID_ARGUMENT, "n");
+    EXPECT_STATUS(rsl_leaky_bucket_check_at(meter, 0, 3, &v, NULL), RSL_ERR_EXCEEDS_CAPACITY, "n");
+    EXPECT_STATUS(rsl_leaky_bucket_check(meter, UINT32_MAX, &v, NULL), RSL_ERR_EXCEEDS_CAPACITY, "n");
 
     /* The decisions. */
-    EXPECT_OK(rsl_leaky_bucket_get_interval(pacer, &i));
+    EXPECT_OK(rsl_leaky_bucket_get_interval(pacer, &i, NULL));
     EXPECT(i == 100000000, "interval 100 ms: %lld", (long long)i);
-    EXPECT_OK(rsl_leaky_bucket_take_at(pacer, SEC, &p));
+    EXPECT_OK(rsl_leaky_bucket_take_at(pacer, SEC, &p, NULL));
     EXPECT(p.taken == 1 && p.ready_at_ns == SEC && p.wait_ns == 0, "first take now");
-    EXPECT_OK(rsl_leaky_bucket_try_take_at(pacer, SEC, 0, &p));
+    EXPECT_OK(rsl_leaky_bucket_try_take_at(pacer, SEC, 0, &p, NULL));
     EXPECT(p.taken == 0 && p.ready_at_ns == SEC + 100000000, "try_take refuses a wait");
-    EXPECT_OK(rsl_leaky_bucket_take_at(pacer, SEC, &p));
+    EXPECT_OK(rsl_leaky_bucket_take_at(pacer, SEC, &p, NULL));
     EXPECT(p.taken == 1 && p.wait_ns == 100000000, "second take waits 100 ms");
-    EXPECT_OK(rsl_leaky_bucket_take(pacer, &p));
-    EXPECT_OK(rsl_leaky_bucket_try_take(pacer, INT64_MAX, &p));
-    EXPECT_OK(rsl_leaky_bucket_check_at(meter, 0, 2, &v));
+    EXPECT_OK(rsl_leaky_bucket_take(pacer, &p, NULL));
+    EXPECT_OK(rsl_leaky_bucket_try_take(pacer, INT64_MAX, &p, NULL));
+    EXPECT_OK(rsl_leaky_bucket_check_at(meter, 0, 2, &v, NULL));
     EXPECT(v.allowed == 1 && v.remaining == 0, "two cells conform at once");
-    EXPECT_OK(rsl_leaky_bucket_check_at(meter, 0, 1, &v));
+    EXPECT_OK(rsl_leaky_bucket_check_at(meter, 0, 1, &v, NULL));
     EXPECT(v.allowed == 0 && v.retry_at_ns == 100000000 && v.wait_ns == 100000000,
            "third: not until 100 ms");
-    EXPECT_OK(rsl_leaky_bucket_check(meter, 1, &v));
+    EXPECT_OK(rsl_leaky_bucket_check(meter, 1, &v, NULL));
     rsl_leaky_bucket_free(pacer);
     rsl_leaky_bucket_free(meter);
 
 #define BAD_LEAKY(stmt, field)                                                 \
     do {                                                                       \
         rsl_leaky_bucket *o = LEAKY_SENTINEL;                                  \
-        EXPECT_OK(rsl_leaky_bucket_config_init(&cfg));                         \
+        EXPECT_OK(rsl_leaky_bucket_config_init(&cfg, NULL));                         \
         stmt;                                                                  \
-        EXPECT_STATUS(rsl_leaky_bucket_new(&cfg, &o), RSL_ERR_INVALID_CONFIG, field); \
+        EXPECT_STATUS(rsl_leaky_bucket_new(&cfg, &o, NULL), RSL_ERR_INVALID_CONFIG, field); \
         EXPECT(o == LEAKY_SENTINEL, "*out untouched (%s)", field);             \
     } while (0)
     BAD_LEAKY(cfg.mode = 0, "mode");
@@ -2396,9 +2396,9 @@ static void test_leaky_bucket(void) {
         /* slack belongs to the pacer, burst to the meter: each is ignored by
          * the other mode. */
         rsl_leaky_bucket *o = NULL;
-        EXPECT_OK(rsl_leaky_bucket_config_init(&cfg));
+        EXPECT_OK(rsl_leaky_bucket_config_init(&cfg, NULL));
         cfg.burst = 0;
-        EXPECT_OK(rsl_leaky_bucket_new(&cfg, &o));
+        EXPECT_OK(rsl_leaky_bucket_new(&cfg, &o, NULL));
         rsl_leaky_bucket_free(o);
         o = NULL;
         cfg.mode = RSL_LEAKY_BUCKET_METER;
@@ -2406,15 +2406,15 @@ static void test_leaky_bucket(void) {
         cfg.slack = UINT32_MAX;
         cfg.per_ns = INT64_MAX;
         cfg.rate = 1;
-        EXPECT_OK(rsl_leaky_bucket_new(&cfg, &o));
+        EXPECT_OK(rsl_leaky_bucket_new(&cfg, &o, NULL));
         rsl_leaky_bucket_free(o);
     }
 
     for (k = 0; k < sizeof bad_sizes / sizeof bad_sizes[0]; k++) {
         rsl_leaky_bucket *o = LEAKY_SENTINEL;
-        EXPECT_OK(rsl_leaky_bucket_config_init(&cfg));
+        EXPECT_OK(rsl_leaky_bucket_config_init(&cfg, NULL));
         cfg.struct_size = bad_sizes[k];
-        EXPECT_STATUS(rsl_leaky_bucket_new(&cfg, &o), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
+        EXPECT_STATUS(rsl_leaky_bucket_new(&cfg, &o, NULL), RSL_ERR_CONFIG_SIZE, "cfg.struct_size");
         EXPECT(o == LEAKY_SENTINEL, "*out untouched");
     }
     {
@@ -2424,13 +2424,13 @@ static void test_leaky_bucket(void) {
         } big;
         rsl_leaky_bucket *o = LEAKY_SENTINEL;
         memset(&big, 0, sizeof big);
-        EXPECT_OK(rsl_leaky_bucket_config_init(&big.cfg));
+        EXPECT_OK(rsl_leaky_bucket_config_init(&big.cfg, NULL));
         big.cfg.struct_size = sizeof big;
-        EXPECT_OK(rsl_leaky_bucket_new(&big.cfg, &o));
+        EXPECT_OK(rsl_leaky_bucket_new(&big.cfg, &o, NULL));
         rsl_leaky_bucket_free(o);
         o = LEAKY_SENTINEL;
         big.bytes[sizeof(rsl_leaky_bucket_config) + 7] = 1;
-        EXPECT_STATUS(rsl_leaky_bucket_new(&big.cfg, &o), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
+        EXPECT_STATUS(rsl_leaky_bucket_new(&big.cfg, &o, NULL), RSL_ERR_CONFIG_UNSUPPORTED, "cfg");
         EXPECT(o == LEAKY_SENTINEL, "*out untouched");
     }
 }

@@ -68,6 +68,15 @@ static void fail(const char *what, long value) {
     pthread_mutex_unlock(&report_lock);
 }
 
+/* A call that must succeed: any other status is a failure of the test. */
+#define MUST_OK(call)                                                          \
+    do {                                                                       \
+        rsl_status must_ok_status_ = (call);                                   \
+        if (must_ok_status_ != RSL_OK) {                                       \
+            fail(#call, must_ok_status_);                                      \
+        }                                                                      \
+    } while (0)
+
 /* ------------------------------------------------------------------------ */
 /* Breaker                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -93,35 +102,67 @@ static int all_done(void) {
     return d;
 }
 
-/* Each thread provokes its own error first; the detail message is
- * thread-local, so it must still be there after the other threads' errors. */
-static const char *provoke_error(const rsl_breaker *b, int index) {
+/* Errors come back with the call that failed: each thread provokes its own
+ * errors between other threads' calls and errors, and every rsl_error must
+ * name that call's own field (never another thread's), with the thread-local
+ * message agreeing, and cleared by the next successful call. */
+static const char *provoke_error(const rsl_breaker *b, int kind, rsl_error *err) {
     size_t n;
-    switch (index % 4) {
+    rsl_status st;
+    const char *field;
+    switch (kind % 4) {
     case 0:
-        rsl_breaker_acquire(b, NULL);
-        return "out:";
+        st = rsl_breaker_acquire(b, NULL, err);
+        field = "out";
+        break;
     case 1:
-        rsl_breaker_record(b, NULL, RSL_OUTCOME_SUCCESS, NULL);
-        return "permit:";
+        st = rsl_breaker_record(b, NULL, RSL_OUTCOME_SUCCESS, NULL, err);
+        field = "permit";
+        break;
     case 2:
-        rsl_breaker_get_state(b, NULL);
-        return "out_state:";
+        st = rsl_breaker_get_state(b, NULL, err);
+        field = "out_state";
+        break;
     default:
-        rsl_breaker_drain_events(b, NULL, 1, &n);
-        return "events:";
+        st = rsl_breaker_drain_events(b, NULL, 1, &n, err);
+        field = "events";
+        break;
+    }
+    if (st != RSL_ERR_NULL_ARGUMENT) {
+        fail("a provoked error returned another status", st);
+    }
+    return field;
+}
+
+static void check_own_error(const rsl_breaker *b, int kind) {
+    rsl_error err;
+    const char *field;
+    size_t n;
+    memset(&err, 0x55, sizeof err);
+    field = provoke_error(b, kind, &err);
+    if (err.status != RSL_ERR_NULL_ARGUMENT || strcmp(err.field, field) != 0) {
+        fail("an rsl_error named another call's field; kind", kind);
+    }
+    n = strlen(field);
+    if (strncmp(err.message, field, n) != 0 || err.message[n] != ':') {
+        fail("an rsl_error message does not start with its own field; kind", kind);
+    }
+    if (strcmp(rsl_last_error_message(), err.message) != 0) {
+        fail("the thread-local message differs from the call's rsl_error; kind", kind);
     }
 }
 
 static void *breaker_thread(void *arg) {
     breaker_worker *w = arg;
-    const char *own_error = provoke_error(w->breaker, w->index);
     int i;
     for (i = 0; i < ITERATIONS; i++) {
+        if (i % 8 == 0) {
+            check_own_error(w->breaker, w->index + i / 8);
+        }
         rsl_breaker_acquire_result a;
         rsl_breaker_record_result r;
         rsl_outcome outcome;
-        rsl_status st = rsl_breaker_acquire(w->breaker, &a);
+        rsl_status st = rsl_breaker_acquire(w->breaker, &a, NULL);
         if (st != RSL_OK) {
             fail("rsl_breaker_acquire status", st);
             continue;
@@ -139,7 +180,7 @@ static void *breaker_thread(void *arg) {
         } else {
             outcome = RSL_OUTCOME_FAILURE;
         }
-        st = rsl_breaker_record(w->breaker, &a.permit, outcome, &r);
+        st = rsl_breaker_record(w->breaker, &a.permit, outcome, &r, NULL);
         if (st != RSL_OK) {
             fail("rsl_breaker_record status", st);
             continue;
@@ -163,8 +204,8 @@ static void *breaker_thread(void *arg) {
             break;
         }
     }
-    if (strncmp(rsl_last_error_message(), own_error, strlen(own_error)) != 0) {
-        fail("the thread's last error message changed under other threads' errors", w->index);
+    if (rsl_last_error_message()[0] != '\0') {
+        fail("a successful call did not clear the thread-local message", w->index);
     }
     return NULL;
 }
@@ -179,7 +220,7 @@ static void *breaker_observer(void *arg) {
         size_t n = 0;
         memset(&m, 0, sizeof m);
         m.struct_size = sizeof m;
-        if (rsl_breaker_get_metrics(b, &m) != RSL_OK) {
+        if (rsl_breaker_get_metrics(b, &m, NULL) != RSL_OK) {
             fail("rsl_breaker_get_metrics status", 0);
             break;
         }
@@ -194,10 +235,10 @@ static void *breaker_observer(void *arg) {
             m.counts.requests) {
             fail("more outcomes than requests in a snapshot", (long)m.counts.requests);
         }
-        if (rsl_breaker_get_state(b, &state) != RSL_OK || state != RSL_BREAKER_CLOSED) {
+        if (rsl_breaker_get_state(b, &state, NULL) != RSL_OK || state != RSL_BREAKER_CLOSED) {
             fail("rsl_breaker_get_state", (long)state);
         }
-        if (rsl_breaker_drain_events(b, ev, 8, &n) != RSL_OK || n != 0) {
+        if (rsl_breaker_drain_events(b, ev, 8, &n, NULL) != RSL_OK || n != 0) {
             fail("events from a breaker that never transitions", (long)n);
         }
     }
@@ -213,13 +254,13 @@ static void test_breaker(void) {
     uint64_t admitted = 0, successes = 0, fails = 0, exclusions = 0, records = 0;
     int i;
 
-    if (rsl_breaker_config_init(&cfg) != RSL_OK) {
+    if (rsl_breaker_config_init(&cfg, NULL) != RSL_OK) {
         fail("rsl_breaker_config_init", 0);
         return;
     }
     cfg.policy = RSL_BREAKER_POLICY_EXTERNAL;
     cfg.closed_reset_interval_ns = 0;
-    if (rsl_breaker_new(&cfg, &b) != RSL_OK) {
+    if (rsl_breaker_new(&cfg, &b, NULL) != RSL_OK) {
         fail(rsl_last_error_message(), 0);
         return;
     }
@@ -254,7 +295,7 @@ static void test_breaker(void) {
 
     memset(&m, 0, sizeof m);
     m.struct_size = sizeof m;
-    if (rsl_breaker_get_metrics(b, &m) != RSL_OK) {
+    if (rsl_breaker_get_metrics(b, &m, NULL) != RSL_OK) {
         fail("rsl_breaker_get_metrics", 0);
     } else {
         printf("breaker: %llu admitted, %llu recorded (%llu successes, %llu failures, "
@@ -306,7 +347,7 @@ static void *throttle_thread(void *arg) {
         /* Virtual time: 1 us per iteration, each thread its own clock. */
         const int64_t now = (int64_t)i * 1000 + w->index;
         rsl_adaptive_throttle_decision d;
-        rsl_status st = rsl_adaptive_throttle_allow_at(w->throttle, now, &d);
+        rsl_status st = rsl_adaptive_throttle_allow_at(w->throttle, now, &d, NULL);
         w->calls++;
         if (st != RSL_OK) {
             fail("rsl_adaptive_throttle_allow_at status", st);
@@ -323,7 +364,7 @@ static void *throttle_thread(void *arg) {
         /* A backend that accepts one request in four. */
         st = rsl_adaptive_throttle_record_at(w->throttle, now, &d.ticket,
                                              (i + w->index) % 4 == 0 ? RSL_OUTCOME_SUCCESS
-                                                                     : RSL_OUTCOME_FAILURE);
+                                                                     : RSL_OUTCOME_FAILURE, NULL);
         if (st != RSL_OK) {
             fail("rsl_adaptive_throttle_record_at status", st);
         }
@@ -340,12 +381,12 @@ static void test_throttle(void) {
     uint64_t calls = 0, allowed = 0, rejected = 0;
     int i;
 
-    if (rsl_adaptive_throttle_config_init(&cfg) != RSL_OK) {
+    if (rsl_adaptive_throttle_config_init(&cfg, NULL) != RSL_OK) {
         fail("rsl_adaptive_throttle_config_init", 0);
         return;
     }
     cfg.seed = 12345;
-    if (rsl_adaptive_throttle_new(&cfg, &t) != RSL_OK) {
+    if (rsl_adaptive_throttle_new(&cfg, &t, NULL) != RSL_OK) {
         fail(rsl_last_error_message(), 0);
         return;
     }
@@ -367,7 +408,7 @@ static void test_throttle(void) {
 
     memset(&m, 0, sizeof m);
     m.struct_size = sizeof m;
-    if (rsl_adaptive_throttle_get_metrics_at(t, (int64_t)ITERATIONS * 1000, &m) != RSL_OK) {
+    if (rsl_adaptive_throttle_get_metrics_at(t, (int64_t)ITERATIONS * 1000, &m, NULL) != RSL_OK) {
         fail("rsl_adaptive_throttle_get_metrics_at", 0);
     } else {
         printf("throttle: %llu allow calls, %llu allowed, %llu rejected; metrics: "
@@ -410,7 +451,7 @@ static void *withdraw_thread(void *arg) {
     int i;
     for (i = 0; i < BUDGET_TRIES; i++) {
         uint32_t granted = 0;
-        rsl_status st = rsl_retry_budget_try_withdraw_at(w->budget, i, 0, &granted, NULL);
+        rsl_status st = rsl_retry_budget_try_withdraw_at(w->budget, i, 0, &granted, NULL, NULL);
         if (st != RSL_OK) {
             fail("rsl_retry_budget_try_withdraw_at status", st);
             continue;
@@ -430,13 +471,13 @@ static void *retry_thread(void *arg) {
         const int64_t now = (int64_t)i * 1000 + w->index;
         memset(&st, 0, sizeof st);
         st.struct_size = sizeof st;
-        if (rsl_retry_begin_at(w->policy, w->budget, now, RSL_NO_DEADLINE, &st) != RSL_OK) {
+        if (rsl_retry_begin_at(w->policy, w->budget, now, RSL_NO_DEADLINE, &st, NULL) != RSL_OK) {
             fail("rsl_retry_begin_at", i);
             continue;
         }
         for (;;) {
             rsl_status s = rsl_retry_next_at(w->policy, w->budget, &st, now, RSL_OUTCOME_FAILURE,
-                                             0, RSL_RETRY_AFTER_NONE, &d);
+                                             0, RSL_RETRY_AFTER_NONE, &d, NULL);
             if (s != RSL_OK) {
                 fail("rsl_retry_next_at status", s);
                 break;
@@ -478,8 +519,8 @@ static void test_retry_budget(void) {
     uint64_t granted = 0, retries = 0, stops = 0;
     int i;
 
-    if (rsl_retry_budget_config_preset(&gcfg, RSL_RETRY_BUDGET_PRESET_AWS_STANDARD) != RSL_OK ||
-        rsl_retry_budget_new(&gcfg, &budget) != RSL_OK) {
+    if (rsl_retry_budget_config_preset(&gcfg, RSL_RETRY_BUDGET_PRESET_AWS_STANDARD, NULL) != RSL_OK ||
+        rsl_retry_budget_new(&gcfg, &budget, NULL) != RSL_OK) {
         fail(rsl_last_error_message(), 0);
         return;
     }
@@ -501,8 +542,8 @@ static void test_retry_budget(void) {
     gcfg.quota_capacity = 50;
     gcfg.timeout_cost = 50;
     budget = NULL;
-    if (rsl_retry_budget_new(&gcfg, &budget) != RSL_OK ||
-        rsl_retry_new(NULL, NULL, &policy) != RSL_OK) {
+    if (rsl_retry_budget_new(&gcfg, &budget, NULL) != RSL_OK ||
+        rsl_retry_new(NULL, NULL, &policy, NULL) != RSL_OK) {
         fail(rsl_last_error_message(), 0);
         rsl_retry_budget_free(budget);
         return;
@@ -520,7 +561,7 @@ static void test_retry_budget(void) {
     }
     memset(&m, 0, sizeof m);
     m.struct_size = sizeof m;
-    if (rsl_retry_budget_get_metrics_at(budget, 0, &m) != RSL_OK) {
+    if (rsl_retry_budget_get_metrics_at(budget, 0, &m, NULL) != RSL_OK) {
         fail("rsl_retry_budget_get_metrics_at", 0);
     } else {
         printf("retry policies: %d operations, %llu retries, %llu stopped by the budget; "
@@ -564,7 +605,7 @@ static void *window_thread(void *arg) {
         for (i = 0; i < WL_PER_WINDOW; i++) {
             uint32_t n = ((i + wk->index) % 2 == 0) ? 1 : 3;
             rsl_window_limiter_decision d;
-            if (rsl_window_limiter_try_acquire_at(wk->w, now, n, RSL_CRITICALITY_CRITICAL, &d) !=
+            if (rsl_window_limiter_try_acquire_at(wk->w, now, n, RSL_CRITICALITY_CRITICAL, &d, NULL) !=
                 RSL_OK) {
                 fail("rsl_window_limiter_try_acquire_at", win);
                 continue;
@@ -590,12 +631,12 @@ static void test_window_limiter(uint32_t mode, uint32_t buckets) {
     uint64_t total = 0, denied = 0;
     int i, win;
 
-    rsl_window_limiter_config_init(&cfg);
+    MUST_OK(rsl_window_limiter_config_init(&cfg, NULL));
     cfg.mode = mode;
     cfg.limit = WL_LIMIT;
     cfg.window_ns = WL_WINDOW_NS;
     cfg.buckets = buckets;
-    if (rsl_window_limiter_new(&cfg, &w) != RSL_OK) {
+    if (rsl_window_limiter_new(&cfg, &w, NULL) != RSL_OK) {
         fail("rsl_window_limiter_new", (long)mode);
         return;
     }
@@ -623,7 +664,7 @@ static void test_window_limiter(uint32_t mode, uint32_t buckets) {
     }
     memset(&m, 0, sizeof m);
     m.struct_size = sizeof m;
-    if (rsl_window_limiter_get_metrics_at(w, 2 * WL_WINDOWS * WL_WINDOW_NS, &m) != RSL_OK) {
+    if (rsl_window_limiter_get_metrics_at(w, 2 * WL_WINDOWS * WL_WINDOW_NS, &m, NULL) != RSL_OK) {
         fail("rsl_window_limiter_get_metrics_at", 0);
     } else {
         printf("window limiter mode %u: %llu permits granted over %d windows, %llu denials\n",
@@ -656,7 +697,7 @@ static void *limiter_thread(void *arg) {
     int i;
     for (i = 0; i < AL_ROUNDS; i++) {
         rsl_adaptive_limiter_decision d;
-        if (rsl_adaptive_limiter_acquire_at(wk->l, 0, wk->level, &d) != RSL_OK) {
+        if (rsl_adaptive_limiter_acquire_at(wk->l, 0, wk->level, &d, NULL) != RSL_OK) {
             fail("rsl_adaptive_limiter_acquire_at", i);
             continue;
         }
@@ -675,9 +716,9 @@ static void *limiter_thread(void *arg) {
         pthread_mutex_lock(&al_lock);
         al_in_flight--;
         pthread_mutex_unlock(&al_lock);
-        if (rsl_adaptive_limiter_release_at(wk->l, 0, &d.token, RSL_OUTCOME_IGNORED, NULL) !=
+        if (rsl_adaptive_limiter_record_at(wk->l, 0, &d.token, RSL_OUTCOME_IGNORED, NULL, NULL) !=
             RSL_OK) {
-            fail("rsl_adaptive_limiter_release_at", i);
+            fail("rsl_adaptive_limiter_record_at", i);
         }
     }
     return NULL;
@@ -694,9 +735,9 @@ static void test_adaptive_limiter(void) {
     uint64_t allowed = 0, dropped = 0;
     int i;
 
-    rsl_adaptive_limiter_config_init(&cfg);
+    MUST_OK(rsl_adaptive_limiter_config_init(&cfg, NULL));
     cfg.cpu_source = RSL_CPU_SOURCE_MANUAL;
-    if (rsl_adaptive_limiter_new(&cfg, &l) != RSL_OK || rsl_adaptive_limiter_set_cpu(l, 1000)) {
+    if (rsl_adaptive_limiter_new(&cfg, &l, NULL) != RSL_OK || rsl_adaptive_limiter_set_cpu(l, 1000, NULL)) {
         fail("rsl_adaptive_limiter_new / set_cpu", 0);
         rsl_adaptive_limiter_free(l);
         return;
@@ -718,7 +759,7 @@ static void test_adaptive_limiter(void) {
     if (al_max_seen > 2) fail("more than 2 requests in flight at once", al_max_seen);
     memset(&m, 0, sizeof m);
     m.struct_size = sizeof m;
-    if (rsl_adaptive_limiter_get_metrics_at(l, 0, &m) != RSL_OK) {
+    if (rsl_adaptive_limiter_get_metrics_at(l, 0, &m, NULL) != RSL_OK) {
         fail("rsl_adaptive_limiter_get_metrics_at", 0);
     } else {
         uint64_t d = m.dropped_sheddable + m.dropped_sheddable_plus + m.dropped_critical +
@@ -763,8 +804,8 @@ static void *bulkhead_thread(void *arg) {
         uint32_t entered = 0;
         int n, seen;
         rsl_status st = w->index < 2
-                            ? rsl_bulkhead_try_enter_at(w->bulkhead, i, &p, &entered)
-                            : rsl_bulkhead_enter_wait(w->bulkhead, 120000000000LL, &p, &entered);
+                            ? rsl_bulkhead_try_enter_at(w->bulkhead, i, &p, &entered, NULL)
+                            : rsl_bulkhead_enter_wait(w->bulkhead, 120000000000LL, &p, &entered, NULL);
         if (st != RSL_OK) {
             fail("bulkhead enter status", st);
             continue;
@@ -780,10 +821,10 @@ static void *bulkhead_thread(void *arg) {
         while (n > seen && !atomic_compare_exchange_weak(&bulkhead_max_inside, &seen, n)) {
         }
         atomic_fetch_sub(&bulkhead_inside, 1);
-        st = rsl_bulkhead_exit_at(w->bulkhead, i, &p, NULL);
+        st = rsl_bulkhead_exit_at(w->bulkhead, i, &p, NULL, NULL);
         if (st != RSL_OK) fail("bulkhead exit status", st);
         /* The same permit again: refused, whatever the others do. */
-        if (rsl_bulkhead_exit_at(w->bulkhead, i, &p, NULL) != RSL_ERR_INVALID_ARGUMENT) {
+        if (rsl_bulkhead_exit_at(w->bulkhead, i, &p, NULL, NULL) != RSL_ERR_INVALID_ARGUMENT) {
             fail("a second exit of one permit was accepted", i);
         }
     }
@@ -799,10 +840,10 @@ static void test_bulkhead(void) {
     uint64_t entered = 0, refused = 0;
     int i;
 
-    rsl_bulkhead_config_init(&cfg);
+    MUST_OK(rsl_bulkhead_config_init(&cfg, NULL));
     cfg.max_concurrent = BULKHEAD_LIMIT;
     cfg.max_waiters = THREADS;
-    if (rsl_bulkhead_new(&cfg, &h) != RSL_OK) {
+    if (rsl_bulkhead_new(&cfg, &h, NULL) != RSL_OK) {
         fail("rsl_bulkhead_new", 0);
         return;
     }
@@ -824,7 +865,7 @@ static void test_bulkhead(void) {
     }
     memset(&m, 0, sizeof m);
     m.struct_size = sizeof m;
-    if (rsl_bulkhead_get_metrics_at(h, 0, &m) != RSL_OK) {
+    if (rsl_bulkhead_get_metrics_at(h, 0, &m, NULL) != RSL_OK) {
         fail("rsl_bulkhead_get_metrics_at", 0);
     } else {
         printf("bulkhead: %llu entered, %llu refused, at most %d inside at once (cap %d); "
@@ -869,7 +910,7 @@ static void *tb_phase_thread(void *arg) {
         pthread_barrier_wait(wk->barrier);
         for (i = 0; i < TB_CALLS; i++) {
             uint32_t ok = 0;
-            if (rsl_token_bucket_allow_at(wk->b, now, 1, &ok) != RSL_OK) {
+            if (rsl_token_bucket_allow_at(wk->b, now, 1, &ok, NULL) != RSL_OK) {
                 fail("rsl_token_bucket_allow_at", p);
             }
             wk->granted[p] += ok;
@@ -890,7 +931,7 @@ static void *tb_reserve_thread(void *arg) {
     int i;
     for (i = 0; i < TB_RESERVE_CALLS; i++) {
         rsl_token_bucket_reservation r;
-        if (rsl_token_bucket_reserve_at(wk->b, 5 * TB_T0, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r) !=
+        if (rsl_token_bucket_reserve_at(wk->b, 5 * TB_T0, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r, NULL) !=
                 RSL_OK ||
             r.ok != 1) {
             fail("rsl_token_bucket_reserve_at", i);
@@ -910,7 +951,7 @@ static void *tb_clock_thread(void *arg) {
     int i;
     for (i = 0; i < ITERATIONS; i++) {
         uint32_t ok = 0;
-        if (rsl_token_bucket_allow(wk->b, 1, &ok) != RSL_OK) fail("rsl_token_bucket_allow", i);
+        if (rsl_token_bucket_allow(wk->b, 1, &ok, NULL) != RSL_OK) fail("rsl_token_bucket_allow", i);
         wk->granted += ok;
     }
     return NULL;
@@ -924,10 +965,10 @@ static int compare_i64(const void *a, const void *b) {
 static rsl_token_bucket *token_bucket(double rate, int64_t burst) {
     rsl_token_bucket_config cfg;
     rsl_token_bucket *b = NULL;
-    rsl_token_bucket_config_init(&cfg);
+    MUST_OK(rsl_token_bucket_config_init(&cfg, NULL));
     cfg.rate_per_sec = rate;
     cfg.burst = burst;
-    if (rsl_token_bucket_new(&cfg, &b) != RSL_OK) {
+    if (rsl_token_bucket_new(&cfg, &b, NULL) != RSL_OK) {
         fprintf(stderr, "rsl_token_bucket_new: %s\n", rsl_last_error_message());
         exit(EXIT_FAILURE);
     }
@@ -966,7 +1007,7 @@ static void test_token_bucket(void) {
         for (i = 0; i < THREADS; i++) g += pw[i].granted[p];
         for (i = 0; i < THREADS * TB_CALLS; i++) {
             uint32_t ok = 0;
-            rsl_token_bucket_allow_at(model, now, 1, &ok);
+            MUST_OK(rsl_token_bucket_allow_at(model, now, 1, &ok, NULL));
             w += ok;
         }
         if (g != w) fail("a phase granted other than the sequential replay", p);
@@ -994,7 +1035,7 @@ static void test_token_bucket(void) {
     }
     for (i = 0; i < THREADS * TB_RESERVE_CALLS; i++) {
         rsl_token_bucket_reservation r;
-        rsl_token_bucket_reserve_at(model, 5 * TB_T0, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r);
+        MUST_OK(rsl_token_bucket_reserve_at(model, 5 * TB_T0, 1, RSL_TOKEN_BUCKET_INF_DURATION, &r, NULL));
         want[i] = r.time_to_act_ns;
     }
     qsort(got, THREADS * TB_RESERVE_CALLS, sizeof got[0], compare_i64);
@@ -1042,7 +1083,7 @@ static void *meter_thread(void *arg) {
         int64_t step = 1000 * (1 + ((k * 31 + wk->index * 7) % 97));
         int64_t now = atomic_fetch_add(wk->clock, step) + step;
         rsl_leaky_bucket_verdict v;
-        if (rsl_leaky_bucket_check_at(wk->b, now, 1, &v) != RSL_OK) {
+        if (rsl_leaky_bucket_check_at(wk->b, now, 1, &v, NULL) != RSL_OK) {
             fail("rsl_leaky_bucket_check_at", k);
         }
         wk->granted += v.allowed;
@@ -1063,7 +1104,7 @@ static void *pacer_thread(void *arg) {
     int i;
     for (i = 0; i < PACER_CALLS; i++) {
         rsl_leaky_bucket_permit p;
-        if (rsl_leaky_bucket_take_at(wk->b, PACER_NOW, &p) != RSL_OK || !p.taken ||
+        if (rsl_leaky_bucket_take_at(wk->b, PACER_NOW, &p, NULL) != RSL_OK || !p.taken ||
             p.wait_ns != p.ready_at_ns - PACER_NOW) {
             fail("rsl_leaky_bucket_take_at", i);
         }
@@ -1083,12 +1124,12 @@ static void test_leaky_bucket(void) {
     uint64_t granted = 0, bound;
     int i;
 
-    rsl_leaky_bucket_config_init(&cfg);
+    MUST_OK(rsl_leaky_bucket_config_init(&cfg, NULL));
     cfg.mode = RSL_LEAKY_BUCKET_METER;
     cfg.rate = 1000; /* T = 1 ms */
     cfg.burst = 20;
-    if (rsl_leaky_bucket_new(&cfg, &m) != RSL_OK) {
-        fail("rsl_leaky_bucket_new (meter)", 0);
+    if (rsl_leaky_bucket_new(&cfg, &m, NULL) != RSL_OK) {
+        fail("rsl_leaky_bucket_new (meter, NULL)", 0);
         return;
     }
     for (i = 0; i < THREADS; i++) {
@@ -1112,11 +1153,11 @@ static void test_leaky_bucket(void) {
     if (granted < bound / 2) fail("meter far below its rate", (long)granted);
     rsl_leaky_bucket_free(m);
 
-    rsl_leaky_bucket_config_init(&cfg);
+    MUST_OK(rsl_leaky_bucket_config_init(&cfg, NULL));
     cfg.rate = 1000;
     cfg.slack = 0;
-    if (rsl_leaky_bucket_new(&cfg, &p) != RSL_OK) {
-        fail("rsl_leaky_bucket_new (pacer)", 0);
+    if (rsl_leaky_bucket_new(&cfg, &p, NULL) != RSL_OK) {
+        fail("rsl_leaky_bucket_new (pacer, NULL)", 0);
         return;
     }
     for (i = 0; i < THREADS; i++) {

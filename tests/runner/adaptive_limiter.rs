@@ -63,7 +63,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
         Some(p) => lookup(PRESETS, p, "preset")?,
         None => RSL_ADAPTIVE_LIMITER_PRESET_DEFAULT,
     };
-    if unsafe { rsl_adaptive_limiter_config_preset(&mut cfg, preset) } != RSL_OK {
+    if unsafe { rsl_adaptive_limiter_config_preset(&mut cfg, preset, std::ptr::null_mut()) }
+        != RSL_OK
+    {
         return Err("config_preset failed".into());
     }
     if let Some(fields) = s.get("config").and_then(Value::as_object) {
@@ -72,7 +74,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         }
     }
     let mut h: *mut rsl_adaptive_limiter = std::ptr::null_mut();
-    let st = unsafe { rsl_adaptive_limiter_new(&cfg, &mut h) };
+    let st = unsafe { rsl_adaptive_limiter_new(&cfg, &mut h, std::ptr::null_mut()) };
     if !check_creation(s, st)? {
         return Ok(());
     }
@@ -89,14 +91,18 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.known(&[]);
                 let cpu = u32::try_from(int_arg(step, "cpu_permille", -1)?)
                     .map_err(|_| "set_cpu: missing or bad cpu_permille")?;
-                check_status(step, unsafe { rsl_adaptive_limiter_set_cpu(h, cpu) })?;
+                check_status(step, unsafe {
+                    rsl_adaptive_limiter_set_cpu(h, cpu, std::ptr::null_mut())
+                })?;
             }
             "acquire" => {
                 check_step_keys(step, &["criticality", "token"])?;
                 ck.known(ACQUIRE_KEYS);
                 let level = level_arg(step)?;
                 let mut d = rsl_adaptive_limiter_decision::default();
-                let st = unsafe { rsl_adaptive_limiter_acquire_at(h, at, level, &mut d) };
+                let st = unsafe {
+                    rsl_adaptive_limiter_acquire_at(h, at, level, &mut d, std::ptr::null_mut())
+                };
                 if !check_status(step, st)? {
                     return Ok(());
                 }
@@ -118,9 +124,16 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 let t = *tokens
                     .get(label)
                     .ok_or_else(|| format!("unknown token {label}"))?;
-                let mut r = rsl_adaptive_limiter_release_result::default();
+                let mut r = rsl_adaptive_limiter_record_result::default();
                 let st = unsafe {
-                    rsl_adaptive_limiter_release_at(h, at, &t, outcome_arg(step)?, &mut r)
+                    rsl_adaptive_limiter_record_at(
+                        h,
+                        at,
+                        &t,
+                        outcome_arg(step)?,
+                        &mut r,
+                        std::ptr::null_mut(),
+                    )
                 };
                 if !check_status(step, st)? {
                     return Ok(());
@@ -136,22 +149,25 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.known(&keys);
                 let level = level_arg(step)?;
                 let mut d = rsl_adaptive_limiter_decision::default();
-                let st = unsafe { rsl_adaptive_limiter_acquire_at(h, at, level, &mut d) };
+                let st = unsafe {
+                    rsl_adaptive_limiter_acquire_at(h, at, level, &mut d, std::ptr::null_mut())
+                };
                 if st != RSL_OK {
                     return Err(format!("acquire status {st}: {}", last_error()));
                 }
                 check_decision(&mut ck, &d);
                 // Dropped: no release; counted is false and rt_ms 0.
-                let mut r = rsl_adaptive_limiter_release_result::default();
+                let mut r = rsl_adaptive_limiter_record_result::default();
                 if d.allowed != 0 {
                     let done = at + int_arg(step, "duration_ns", 0)?;
                     let st = unsafe {
-                        rsl_adaptive_limiter_release_at(
+                        rsl_adaptive_limiter_record_at(
                             h,
                             done,
                             &d.token,
                             outcome_arg(step)?,
                             &mut r,
+                            std::ptr::null_mut(),
                         )
                     };
                     // In a call, expect_status applies to the release.
@@ -188,7 +204,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                         .unwrap(),
                     ..Default::default()
                 };
-                let st = unsafe { rsl_adaptive_limiter_get_metrics_at(h, at, &mut m) };
+                let st = unsafe {
+                    rsl_adaptive_limiter_get_metrics_at(h, at, &mut m, std::ptr::null_mut())
+                };
                 if st != RSL_OK {
                     return Err(format!("metrics status {st}"));
                 }

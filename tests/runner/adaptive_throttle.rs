@@ -41,7 +41,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
     if s.contains_key("created_at_ns") {
         return Err("created_at_ns: the adaptive throttle has no creation time".into());
     }
-    if unsafe { rsl_adaptive_throttle_config_preset(&mut cfg, preset) } != RSL_OK {
+    if unsafe { rsl_adaptive_throttle_config_preset(&mut cfg, preset, std::ptr::null_mut()) }
+        != RSL_OK
+    {
         return Err("config_preset failed".into());
     }
     if let Some(fields) = s.get("config").and_then(Value::as_object) {
@@ -50,7 +52,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         }
     }
     let mut h: *mut rsl_adaptive_throttle = std::ptr::null_mut();
-    let st = unsafe { rsl_adaptive_throttle_new(&cfg, &mut h) };
+    let st = unsafe { rsl_adaptive_throttle_new(&cfg, &mut h, std::ptr::null_mut()) };
     if !check_creation(s, st)? {
         return Ok(());
     }
@@ -73,7 +75,8 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 )?;
                 ck.known(&["allowed", "drop_probability", "requests", "accepts"]);
                 let mut d = rsl_adaptive_throttle_decision::default();
-                let st = unsafe { rsl_adaptive_throttle_allow_at(h, at, &mut d) };
+                let st =
+                    unsafe { rsl_adaptive_throttle_allow_at(h, at, &mut d, std::ptr::null_mut()) };
                 // In a call, expect_status belongs to the record.
                 if op == "call" && st != RSL_OK {
                     return Err(format!("allow status {st}: {}", last_error()));
@@ -91,7 +94,13 @@ pub fn run(s: &Map<String, Value>) -> Res {
                     }
                 } else if d.allowed != 0 {
                     let st = unsafe {
-                        rsl_adaptive_throttle_record_at(h, at, &d.ticket, outcome_arg(step)?)
+                        rsl_adaptive_throttle_record_at(
+                            h,
+                            at,
+                            &d.ticket,
+                            outcome_arg(step)?,
+                            std::ptr::null_mut(),
+                        )
                     };
                     check_status(step, st)?;
                 }
@@ -106,7 +115,15 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 let t = *tickets
                     .get(label)
                     .ok_or_else(|| format!("unknown ticket {label}"))?;
-                let st = unsafe { rsl_adaptive_throttle_record_at(h, at, &t, outcome_arg(step)?) };
+                let st = unsafe {
+                    rsl_adaptive_throttle_record_at(
+                        h,
+                        at,
+                        &t,
+                        outcome_arg(step)?,
+                        std::ptr::null_mut(),
+                    )
+                };
                 check_status(step, st)?;
             }
             "metrics" => {
@@ -123,7 +140,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                         u32::try_from(std::mem::size_of::<rsl_adaptive_throttle_metrics>()).unwrap(),
                     ..Default::default()
                 };
-                let st = unsafe { rsl_adaptive_throttle_get_metrics_at(h, at, &mut m) };
+                let st = unsafe {
+                    rsl_adaptive_throttle_get_metrics_at(h, at, &mut m, std::ptr::null_mut())
+                };
                 if st != RSL_OK {
                     return Err(format!("metrics status {st}"));
                 }

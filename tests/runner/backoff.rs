@@ -94,7 +94,7 @@ pub fn backoff_config(
                 jitter_factor: 0.0,
                 seed: 0,
             };
-            if unsafe { rsl_backoff_config_init(&mut c) } != RSL_OK {
+            if unsafe { rsl_backoff_config_init(&mut c, std::ptr::null_mut()) } != RSL_OK {
                 return Err("backoff config_init failed".into());
             }
             c
@@ -103,7 +103,7 @@ pub fn backoff_config(
     let inner_preset = fields.and_then(|f| f.get("preset"));
     if let Some(p) = preset.or(inner_preset) {
         let p = lookup(BACKOFF_PRESETS, p, "backoff preset")?;
-        if unsafe { rsl_backoff_config_preset(&mut cfg, p) } != RSL_OK {
+        if unsafe { rsl_backoff_config_preset(&mut cfg, p, std::ptr::null_mut()) } != RSL_OK {
             return Err("backoff config_preset failed".into());
         }
     }
@@ -134,12 +134,14 @@ pub fn run(s: &Map<String, Value>) -> Res {
         None,
     )?;
     let mut h: *mut rsl_backoff = std::ptr::null_mut();
-    let st = unsafe { rsl_backoff_new(&cfg, &mut h) };
+    let st = unsafe { rsl_backoff_new(&cfg, &mut h, std::ptr::null_mut()) };
     if !check_creation(s, st)? {
         // The pure entry point must refuse the same config the same way.
         let mut d = 0i64;
         let mut state = rsl_backoff_state::default();
-        let st2 = unsafe { rsl_backoff_delay_with_u(&cfg, 1, 0.0, &mut state, &mut d) };
+        let st2 = unsafe {
+            rsl_backoff_delay_with_u(&cfg, 1, 0.0, &mut state, &mut d, std::ptr::null_mut())
+        };
         check_creation(s, st2).map_err(|e| format!("delay_with_u: {e}"))?;
         return Ok(());
     }
@@ -171,9 +173,20 @@ pub fn run(s: &Map<String, Value>) -> Res {
                         .get("u")
                         .and_then(Value::as_f64)
                         .ok_or("delay: missing u")?;
-                    unsafe { rsl_backoff_delay_with_u(&cfg, attempt, u, &mut state, &mut d) }
+                    unsafe {
+                        rsl_backoff_delay_with_u(
+                            &cfg,
+                            attempt,
+                            u,
+                            &mut state,
+                            &mut d,
+                            std::ptr::null_mut(),
+                        )
+                    }
                 } else {
-                    unsafe { rsl_backoff_next(h, attempt, &mut state, &mut d) }
+                    unsafe {
+                        rsl_backoff_next(h, attempt, &mut state, &mut d, std::ptr::null_mut())
+                    }
                 };
                 if !check_status(step, st)? {
                     return Ok(());
@@ -205,7 +218,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.known(&["draws"]);
                 let attempt = attempt_arg(step)?;
                 let mut n = 99u32;
-                let st = unsafe { rsl_backoff_draws(&cfg, attempt, &mut n) };
+                let st = unsafe { rsl_backoff_draws(&cfg, attempt, &mut n, std::ptr::null_mut()) };
                 if !check_status(step, st)? {
                     return Ok(());
                 }
@@ -214,7 +227,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
             "reset_state" => {
                 check_step_keys(step, &[])?;
                 ck.known(&[]);
-                if unsafe { rsl_backoff_state_init(&mut state) } != RSL_OK {
+                if unsafe { rsl_backoff_state_init(&mut state, std::ptr::null_mut()) } != RSL_OK {
                     return Err("state_init failed".into());
                 }
             }
@@ -224,7 +237,15 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.known(&["delay_ns"]);
                 let attempt = attempt_arg(step)?;
                 let mut d = -1i64;
-                let st = unsafe { rsl_backoff_next(h, attempt, std::ptr::null_mut(), &mut d) };
+                let st = unsafe {
+                    rsl_backoff_next(
+                        h,
+                        attempt,
+                        std::ptr::null_mut(),
+                        &mut d,
+                        std::ptr::null_mut(),
+                    )
+                };
                 if !check_status(step, st)? {
                     return Ok(());
                 }

@@ -146,7 +146,9 @@ impl BreakerRun {
                 check_step_keys(step, &["permit"])?;
                 ck.known(&["admitted", "state", "reject_reason", "retry_after_ns"]);
                 let mut a = rsl_breaker_acquire_result::default();
-                if !check_status(step, unsafe { rsl_breaker_acquire_at(h, at, &mut a) })? {
+                if !check_status(step, unsafe {
+                    rsl_breaker_acquire_at(h, at, &mut a, std::ptr::null_mut())
+                })? {
                     return Ok(());
                 }
                 ck.boolean("admitted", a.admitted);
@@ -171,7 +173,7 @@ impl BreakerRun {
                 // expect_status belongs to the record: only it can fail on
                 // the scenario's input (the outcome).
                 let mut a = rsl_breaker_acquire_result::default();
-                let st = unsafe { rsl_breaker_acquire_at(h, at, &mut a) };
+                let st = unsafe { rsl_breaker_acquire_at(h, at, &mut a, std::ptr::null_mut()) };
                 if st != RSL_OK {
                     return Err(format!("acquire status {st}: {}", last_error()));
                 }
@@ -192,7 +194,14 @@ impl BreakerRun {
                     let end = at + int_arg(step, "duration_ns", 0)?;
                     let mut r = rsl_breaker_record_result::default();
                     let st = unsafe {
-                        rsl_breaker_record_at(h, end, &a.permit, outcome_arg(step)?, &mut r)
+                        rsl_breaker_record_at(
+                            h,
+                            end,
+                            &a.permit,
+                            outcome_arg(step)?,
+                            &mut r,
+                            std::ptr::null_mut(),
+                        )
                     };
                     if !check_status(step, st)? {
                         return Ok(());
@@ -216,8 +225,16 @@ impl BreakerRun {
                     .get(label)
                     .ok_or_else(|| format!("unknown permit {label}"))?;
                 let mut r = rsl_breaker_record_result::default();
-                let st =
-                    unsafe { rsl_breaker_record_at(h, at, &permit, outcome_arg(step)?, &mut r) };
+                let st = unsafe {
+                    rsl_breaker_record_at(
+                        h,
+                        at,
+                        &permit,
+                        outcome_arg(step)?,
+                        &mut r,
+                        std::ptr::null_mut(),
+                    )
+                };
                 if !check_status(step, st)? {
                     return Ok(());
                 }
@@ -240,7 +257,7 @@ impl BreakerRun {
                 };
                 let mut tripped = 0u32;
                 if !check_status(step, unsafe {
-                    rsl_breaker_trip_at(h, at, generation, &mut tripped)
+                    rsl_breaker_trip_at(h, at, generation, &mut tripped, std::ptr::null_mut())
                 })? {
                     return Ok(());
                 }
@@ -251,7 +268,9 @@ impl BreakerRun {
                 check_step_keys(step, &["to"])?;
                 ck.known(&["state"]);
                 let to = lookup(STATES, step.get("to").ok_or("missing to")?, "state")?;
-                if !check_status(step, unsafe { rsl_breaker_transition_at(h, at, to) })? {
+                if !check_status(step, unsafe {
+                    rsl_breaker_transition_at(h, at, to, std::ptr::null_mut())
+                })? {
                     return Ok(());
                 }
                 self.check_state(at, &mut ck)?;
@@ -259,7 +278,9 @@ impl BreakerRun {
             "reset" => {
                 check_step_keys(step, &[])?;
                 ck.known(&["state"]);
-                if !check_status(step, unsafe { rsl_breaker_reset_at(h, at) })? {
+                if !check_status(step, unsafe {
+                    rsl_breaker_reset_at(h, at, std::ptr::null_mut())
+                })? {
                     return Ok(());
                 }
                 self.check_state(at, &mut ck)?;
@@ -288,7 +309,7 @@ impl BreakerRun {
 
     fn check_state(&self, at: i64, ck: &mut Checker<'_>) -> Res {
         let mut s = 0u32;
-        let st = unsafe { rsl_breaker_get_state_at(self.h, at, &mut s) };
+        let st = unsafe { rsl_breaker_get_state_at(self.h, at, &mut s, std::ptr::null_mut()) };
         if st != RSL_OK {
             return Err(format!("get_state status {st}"));
         }
@@ -301,7 +322,7 @@ impl BreakerRun {
             struct_size: u32::try_from(std::mem::size_of::<rsl_breaker_metrics>()).unwrap(),
             ..Default::default()
         };
-        let st = unsafe { rsl_breaker_get_metrics_at(self.h, at, &mut m) };
+        let st = unsafe { rsl_breaker_get_metrics_at(self.h, at, &mut m, std::ptr::null_mut()) };
         if st != RSL_OK {
             return Err(format!("metrics status {st}"));
         }
@@ -350,7 +371,9 @@ impl BreakerRun {
         let max = usize::try_from(int_arg(step, "max", 64)?).map_err(|e| e.to_string())?;
         let mut buf = vec![rsl_breaker_event::default(); max];
         let mut n = 0usize;
-        let st = unsafe { rsl_breaker_drain_events(self.h, buf.as_mut_ptr(), max, &mut n) };
+        let st = unsafe {
+            rsl_breaker_drain_events(self.h, buf.as_mut_ptr(), max, &mut n, std::ptr::null_mut())
+        };
         if st != RSL_OK {
             return Err(format!("drain status {st}"));
         }
@@ -391,7 +414,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         Some(p) => lookup(BREAKER_PRESETS, p, "preset")?,
         None => RSL_BREAKER_PRESET_DEFAULT,
     };
-    if unsafe { rsl_breaker_config_preset(&mut cfg, preset) } != RSL_OK {
+    if unsafe { rsl_breaker_config_preset(&mut cfg, preset, std::ptr::null_mut()) } != RSL_OK {
         return Err("config_preset failed".into());
     }
     if let Some(fields) = s.get("config").and_then(Value::as_object) {
@@ -401,7 +424,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
     }
     let created = int_arg(s, "created_at_ns", 0)?;
     let mut h: *mut rsl_breaker = std::ptr::null_mut();
-    let st = unsafe { rsl_breaker_new_at(&cfg, created, &mut h) };
+    let st = unsafe { rsl_breaker_new_at(&cfg, created, &mut h, std::ptr::null_mut()) };
     if !check_creation(s, st)? {
         return Ok(());
     }

@@ -37,7 +37,9 @@ impl BulkheadRun {
             None | Some("self") => Ok(self.h),
             Some("other") => {
                 if self.other.is_null() {
-                    let st = unsafe { rsl_bulkhead_new(&self.cfg, &mut self.other) };
+                    let st = unsafe {
+                        rsl_bulkhead_new(&self.cfg, &mut self.other, std::ptr::null_mut())
+                    };
                     if st != RSL_OK {
                         return Err(format!("other bulkhead: status {st}"));
                     }
@@ -104,10 +106,26 @@ impl BulkheadRun {
                 };
                 let mut entered = 7u32;
                 let st = if op == "try_enter" {
-                    unsafe { rsl_bulkhead_try_enter_at(h, at, &mut permit, &mut entered) }
+                    unsafe {
+                        rsl_bulkhead_try_enter_at(
+                            h,
+                            at,
+                            &mut permit,
+                            &mut entered,
+                            std::ptr::null_mut(),
+                        )
+                    }
                 } else {
                     let timeout = int_arg(step, "timeout_ns", 0)?;
-                    unsafe { rsl_bulkhead_enter_wait(h, timeout, &mut permit, &mut entered) }
+                    unsafe {
+                        rsl_bulkhead_enter_wait(
+                            h,
+                            timeout,
+                            &mut permit,
+                            &mut entered,
+                            std::ptr::null_mut(),
+                        )
+                    }
                 };
                 if !check_status(step, st)? {
                     return Ok(());
@@ -140,7 +158,8 @@ impl BulkheadRun {
                 let permit = self.permit(step)?;
                 let ptr = permit.as_ref().map_or(std::ptr::null(), std::ptr::from_ref);
                 let mut held = -1i64;
-                let st = unsafe { rsl_bulkhead_exit_at(h, at, ptr, &mut held) };
+                let st =
+                    unsafe { rsl_bulkhead_exit_at(h, at, ptr, &mut held, std::ptr::null_mut()) };
                 if !check_status(step, st)? {
                     return Ok(());
                 }
@@ -154,7 +173,9 @@ impl BulkheadRun {
                         .unwrap(),
                     ..Default::default()
                 };
-                if !check_status(step, unsafe { rsl_bulkhead_get_metrics_at(h, at, &mut m) })? {
+                if !check_status(step, unsafe {
+                    rsl_bulkhead_get_metrics_at(h, at, &mut m, std::ptr::null_mut())
+                })? {
                     return Ok(());
                 }
                 let fields: [(&str, i128); 13] = [
@@ -194,7 +215,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         Some(p) => lookup(BULKHEAD_PRESETS, p, "preset")?,
         None => RSL_BULKHEAD_PRESET_DEFAULT,
     };
-    if unsafe { rsl_bulkhead_config_preset(&mut cfg, preset) } != RSL_OK {
+    if unsafe { rsl_bulkhead_config_preset(&mut cfg, preset, std::ptr::null_mut()) } != RSL_OK {
         return Err("config_preset failed".into());
     }
     if let Some(fields) = s.get("config").and_then(Value::as_object) {
@@ -203,7 +224,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         }
     }
     let mut h: *mut rsl_bulkhead = std::ptr::null_mut();
-    let st = unsafe { rsl_bulkhead_new(&cfg, &mut h) };
+    let st = unsafe { rsl_bulkhead_new(&cfg, &mut h, std::ptr::null_mut()) };
     if !check_creation(s, st)? {
         return Ok(());
     }

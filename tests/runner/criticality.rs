@@ -39,12 +39,24 @@ fn run_step(step: &Map<String, Value>) -> Res {
             let mut level: u32 = 0xdead;
             let st = match step.get("value") {
                 Some(Value::String(s)) => unsafe {
-                    rsl_criticality_parse(s.as_ptr().cast(), s.len(), &mut level)
+                    rsl_criticality_parse(
+                        s.as_ptr().cast(),
+                        s.len(),
+                        &mut level,
+                        std::ptr::null_mut(),
+                    )
                 },
                 Some(Value::Null) => {
                     let len =
                         usize::try_from(int_arg(step, "len", 0)?).map_err(|e| e.to_string())?;
-                    unsafe { rsl_criticality_parse(std::ptr::null(), len, &mut level) }
+                    unsafe {
+                        rsl_criticality_parse(
+                            std::ptr::null(),
+                            len,
+                            &mut level,
+                            std::ptr::null_mut(),
+                        )
+                    }
                 }
                 _ => return Err("parse: value must be a string or null".into()),
             };

@@ -107,7 +107,12 @@ fn step(policy: *mut rsl_deadline_policy, at: i64, step: &Map<String, Value>) ->
             ck.known(&["deadline_ns"]);
             let mut d = 0i64;
             let st = unsafe {
-                rsl_deadline_from_timeout_at(at, big_arg(step, "timeout_ns", None)?, &mut d)
+                rsl_deadline_from_timeout_at(
+                    at,
+                    big_arg(step, "timeout_ns", None)?,
+                    &mut d,
+                    std::ptr::null_mut(),
+                )
             };
             if !check_status(step, st)? {
                 return Ok(());
@@ -133,6 +138,7 @@ fn step(policy: *mut rsl_deadline_policy, at: i64, step: &Map<String, Value>) ->
                     big_arg(step, "remaining_ns", None)?,
                     big_arg(step, "per_call_timeout_ns", None)?,
                     &mut t,
+                    std::ptr::null_mut(),
                 )
             };
             if !check_status(step, st)? {
@@ -158,6 +164,7 @@ fn step(policy: *mut rsl_deadline_policy, at: i64, step: &Map<String, Value>) ->
                     big_arg(step, "deadline_ns", Some(RSL_DEADLINE_NONE))?,
                     big_arg(step, "per_call_timeout_ns", Some(0))?,
                     &mut plan,
+                    std::ptr::null_mut(),
                 )
             };
             if !check_status(step, st)? {
@@ -189,6 +196,7 @@ fn step(policy: *mut rsl_deadline_policy, at: i64, step: &Map<String, Value>) ->
                         buf.as_mut_ptr().cast(),
                         buf_len,
                         &mut len,
+                        std::ptr::null_mut(),
                     )
                 } else {
                     rsl_deadline_http_timeout_encode(
@@ -196,6 +204,7 @@ fn step(policy: *mut rsl_deadline_policy, at: i64, step: &Map<String, Value>) ->
                         buf.as_mut_ptr().cast(),
                         buf_len,
                         &mut len,
+                        std::ptr::null_mut(),
                     )
                 }
             };
@@ -233,9 +242,19 @@ fn step(policy: *mut rsl_deadline_policy, at: i64, step: &Map<String, Value>) ->
             };
             let st = unsafe {
                 if op == "grpc_decode" {
-                    rsl_deadline_grpc_timeout_decode(bytes.as_ptr().cast(), bytes.len(), &mut d)
+                    rsl_deadline_grpc_timeout_decode(
+                        bytes.as_ptr().cast(),
+                        bytes.len(),
+                        &mut d,
+                        std::ptr::null_mut(),
+                    )
                 } else {
-                    rsl_deadline_http_timeout_decode(bytes.as_ptr().cast(), bytes.len(), &mut d)
+                    rsl_deadline_http_timeout_decode(
+                        bytes.as_ptr().cast(),
+                        bytes.len(),
+                        &mut d,
+                        std::ptr::null_mut(),
+                    )
                 }
             };
             if !check_status(step, st)? {
@@ -266,7 +285,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
         Some(p) => lookup(DEADLINE_PRESETS, p, "preset")?,
         None => RSL_DEADLINE_PRESET_DEFAULT,
     };
-    if unsafe { rsl_deadline_policy_config_preset(&mut cfg, preset) } != RSL_OK {
+    if unsafe { rsl_deadline_policy_config_preset(&mut cfg, preset, std::ptr::null_mut()) }
+        != RSL_OK
+    {
         return Err("config_preset failed".into());
     }
     if let Some(fields) = s.get("config").and_then(Value::as_object) {
@@ -279,7 +300,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         }
     }
     let mut h: *mut rsl_deadline_policy = std::ptr::null_mut();
-    let st = unsafe { rsl_deadline_policy_new(&cfg, &mut h) };
+    let st = unsafe { rsl_deadline_policy_new(&cfg, &mut h, std::ptr::null_mut()) };
     if !check_creation(s, st)? {
         return Ok(());
     }

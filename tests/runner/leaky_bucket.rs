@@ -36,7 +36,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         burst: 0,
         reserved0: 0,
     };
-    if unsafe { rsl_leaky_bucket_config_init(&mut cfg) } != RSL_OK {
+    if unsafe { rsl_leaky_bucket_config_init(&mut cfg, std::ptr::null_mut()) } != RSL_OK {
         return Err("config_init failed".into());
     }
     if let Some(fields) = s.get("config").and_then(Value::as_object) {
@@ -45,7 +45,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         }
     }
     let mut h: *mut rsl_leaky_bucket = std::ptr::null_mut();
-    let st = unsafe { rsl_leaky_bucket_new(&cfg, &mut h) };
+    let st = unsafe { rsl_leaky_bucket_new(&cfg, &mut h, std::ptr::null_mut()) };
     if !check_creation(s, st)? {
         return Ok(());
     }
@@ -65,10 +65,12 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.known(&["taken", "ready_at_ns", "wait_ns"]);
                 let mut p = rsl_leaky_bucket_permit::default();
                 let st = if op == "take" {
-                    unsafe { rsl_leaky_bucket_take_at(h, at, &mut p) }
+                    unsafe { rsl_leaky_bucket_take_at(h, at, &mut p, std::ptr::null_mut()) }
                 } else {
                     let max = int64_arg(step, "max_wait_ns", i64::MAX)?;
-                    unsafe { rsl_leaky_bucket_try_take_at(h, at, max, &mut p) }
+                    unsafe {
+                        rsl_leaky_bucket_try_take_at(h, at, max, &mut p, std::ptr::null_mut())
+                    }
                 };
                 if check_status(step, st)? {
                     ck.boolean("taken", p.taken);
@@ -81,7 +83,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 ck.known(&["allowed", "remaining", "retry_at_ns", "wait_ns"]);
                 let n = u32::try_from(int_arg(step, "n", 1)?).map_err(|e| format!("n: {e}"))?;
                 let mut v = rsl_leaky_bucket_verdict::default();
-                if check_status(step, unsafe { rsl_leaky_bucket_check_at(h, at, n, &mut v) })? {
+                if check_status(step, unsafe {
+                    rsl_leaky_bucket_check_at(h, at, n, &mut v, std::ptr::null_mut())
+                })? {
                     ck.boolean("allowed", v.allowed);
                     ck.int("remaining", i128::from(v.remaining));
                     int64_expect(&mut ck, "retry_at_ns", v.retry_at_ns);
@@ -92,7 +96,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 check_step_keys(step, &[])?;
                 ck.known(&["interval_ns"]);
                 let mut i = 0;
-                if check_status(step, unsafe { rsl_leaky_bucket_get_interval(h, &mut i) })? {
+                if check_status(step, unsafe {
+                    rsl_leaky_bucket_get_interval(h, &mut i, std::ptr::null_mut())
+                })? {
                     ck.int("interval_ns", i128::from(i));
                 }
             }

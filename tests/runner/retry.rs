@@ -86,7 +86,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
         Some(p) => lookup(RETRY_PRESETS, p, "preset")?,
         None => RSL_RETRY_PRESET_DEFAULT,
     };
-    if unsafe { rsl_retry_config_preset(&mut cfg, &mut bcfg, preset) } != RSL_OK {
+    if unsafe { rsl_retry_config_preset(&mut cfg, &mut bcfg, preset, std::ptr::null_mut()) }
+        != RSL_OK
+    {
         return Err("retry config_preset failed".into());
     }
     let mut budget_fields: Option<&Map<String, Value>> = None;
@@ -104,13 +106,20 @@ pub fn run(s: &Map<String, Value>) -> Res {
     let mut budget: *mut rsl_retry_budget = std::ptr::null_mut();
     if let Some(bf) = budget_fields {
         let c = budget_config(None, Some(bf))?;
-        let st = unsafe { rsl_retry_budget_new(&c, &mut budget) };
+        let st = unsafe { rsl_retry_budget_new(&c, &mut budget, std::ptr::null_mut()) };
         if st != RSL_OK {
             return Err(format!("budget creation: status {st}: {}", last_error()));
         }
     }
     let mut h: *mut rsl_retry = std::ptr::null_mut();
-    let st = unsafe { rsl_retry_new(&cfg, &bcfg as *const rsl_backoff_config, &mut h) };
+    let st = unsafe {
+        rsl_retry_new(
+            &cfg,
+            &bcfg as *const rsl_backoff_config,
+            &mut h,
+            std::ptr::null_mut(),
+        )
+    };
     if !check_creation(s, st)? {
         unsafe { rsl_retry_budget_free(budget) };
         return Ok(());
@@ -137,7 +146,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                     state.struct_size = u32::try_from(sz).unwrap();
                 }
                 let deadline = time_arg(step, "deadline_ns", RSL_NO_DEADLINE)?;
-                let st = unsafe { rsl_retry_begin_at(h, b, at, deadline, &mut state) };
+                let st = unsafe {
+                    rsl_retry_begin_at(h, b, at, deadline, &mut state, std::ptr::null_mut())
+                };
                 if !check_status(step, st)? {
                     return Ok(());
                 }
@@ -181,6 +192,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                         flags_arg(step)?,
                         retry_after,
                         &mut d,
+                        std::ptr::null_mut(),
                     )
                 };
                 if !check_status(step, st)? {
@@ -230,6 +242,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                         v.as_ref().map_or(std::ptr::null(), |b| b.as_ptr().cast()),
                         v.as_ref().map_or(0, Vec::len),
                         &mut o,
+                        std::ptr::null_mut(),
                     )
                 };
                 if !check_status(step, st)? {
@@ -246,7 +259,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                     "outcome",
                 )?;
                 let mut p: *const std::ffi::c_char = c"unset".as_ptr();
-                let st = unsafe { rsl_retry_header_format(o, &mut p) };
+                let st = unsafe { rsl_retry_header_format(o, &mut p, std::ptr::null_mut()) };
                 if !check_status(step, st)? {
                     return Ok(());
                 }
@@ -284,9 +297,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 );
                 let st = unsafe {
                     if op == "parse_pushback" {
-                        rsl_retry_pushback_parse(ptr, len, &mut out)
+                        rsl_retry_pushback_parse(ptr, len, &mut out, std::ptr::null_mut())
                     } else {
-                        rsl_retry_after_parse_http(ptr, len, &mut out)
+                        rsl_retry_after_parse_http(ptr, len, &mut out, std::ptr::null_mut())
                     }
                 };
                 if !check_status(step, st)? {

@@ -59,7 +59,7 @@ pub fn budget_config(
         Some(p) => lookup(BUDGET_PRESETS, p, "budget preset")?,
         None => RSL_RETRY_BUDGET_PRESET_TOWER,
     };
-    if unsafe { rsl_retry_budget_config_preset(&mut cfg, p) } != RSL_OK {
+    if unsafe { rsl_retry_budget_config_preset(&mut cfg, p, std::ptr::null_mut()) } != RSL_OK {
         return Err("budget config_preset failed".into());
     }
     if let Some(fields) = fields {
@@ -92,7 +92,7 @@ pub fn check_metrics(ck: &mut Checker<'_>, b: *const rsl_retry_budget, at: i64) 
         struct_size: u32::try_from(std::mem::size_of::<rsl_retry_budget_metrics>()).unwrap(),
         ..Default::default()
     };
-    let st = unsafe { rsl_retry_budget_get_metrics_at(b, at, &mut m) };
+    let st = unsafe { rsl_retry_budget_get_metrics_at(b, at, &mut m, std::ptr::null_mut()) };
     if st != RSL_OK {
         return Err(format!("metrics status {st}"));
     }
@@ -119,7 +119,7 @@ pub const METRIC_KEYS: &[&str] = &[
 pub fn run(s: &Map<String, Value>) -> Res {
     let cfg = budget_config(s.get("preset"), s.get("config").and_then(Value::as_object))?;
     let mut h: *mut rsl_retry_budget = std::ptr::null_mut();
-    let st = unsafe { rsl_retry_budget_new(&cfg, &mut h) };
+    let st = unsafe { rsl_retry_budget_new(&cfg, &mut h, std::ptr::null_mut()) };
     if !check_creation(s, st)? {
         return Ok(());
     }
@@ -136,7 +136,8 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 check_step_keys(step, &["ticket"])?;
                 ck.known(&["ticket_kind"]);
                 let mut t = rsl_retry_budget_ticket::default();
-                let st = unsafe { rsl_retry_budget_deposit_at(h, at, &mut t) };
+                let st =
+                    unsafe { rsl_retry_budget_deposit_at(h, at, &mut t, std::ptr::null_mut()) };
                 if !check_status(step, st)? {
                     return Ok(());
                 }
@@ -151,7 +152,14 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 let mut granted = 99u32;
                 let mut t = rsl_retry_budget_ticket::default();
                 let st = unsafe {
-                    rsl_retry_budget_try_withdraw_at(h, at, flags_arg(step)?, &mut granted, &mut t)
+                    rsl_retry_budget_try_withdraw_at(
+                        h,
+                        at,
+                        flags_arg(step)?,
+                        &mut granted,
+                        &mut t,
+                        std::ptr::null_mut(),
+                    )
                 };
                 if !check_status(step, st)? {
                     return Ok(());
@@ -175,7 +183,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                     step.get("outcome").ok_or("missing outcome")?,
                     "outcome",
                 )?;
-                let st = unsafe { rsl_retry_budget_record_at(h, at, &t, o) };
+                let st = unsafe { rsl_retry_budget_record_at(h, at, &t, o, std::ptr::null_mut()) };
                 check_status(step, st)?;
             }
             "metrics" => {

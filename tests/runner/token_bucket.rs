@@ -64,7 +64,7 @@ fn config(s: &Map<String, Value>) -> Res<rsl_token_bucket_config> {
         rate_per_sec: 0.0,
         burst: 0,
     };
-    if unsafe { rsl_token_bucket_config_init(&mut cfg) } != RSL_OK {
+    if unsafe { rsl_token_bucket_config_init(&mut cfg, std::ptr::null_mut()) } != RSL_OK {
         return Err("config_init failed".into());
     }
     if let Some(fields) = s.get("config").and_then(Value::as_object) {
@@ -105,7 +105,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
     }
     let cfg = config(s)?;
     let mut h: *mut rsl_token_bucket = std::ptr::null_mut();
-    let st = unsafe { rsl_token_bucket_new(&cfg, &mut h) };
+    let st = unsafe { rsl_token_bucket_new(&cfg, &mut h, std::ptr::null_mut()) };
     if !check_creation(s, st)? {
         return Ok(());
     }
@@ -124,7 +124,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 let n = int64_arg(step, "n", 1)?;
                 let mut allowed = 7;
                 if check_status(step, unsafe {
-                    rsl_token_bucket_allow_at(h, at, n, &mut allowed)
+                    rsl_token_bucket_allow_at(h, at, n, &mut allowed, std::ptr::null_mut())
                 })? {
                     ck.boolean("allowed", allowed);
                 }
@@ -135,7 +135,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 let n = int64_arg(step, "n", 1)?;
                 let max_wait = int64_arg(step, "max_wait_ns", RSL_TOKEN_BUCKET_INF_DURATION)?;
                 let mut r = rsl_token_bucket_reservation::default();
-                let st = unsafe { rsl_token_bucket_reserve_at(h, at, n, max_wait, &mut r) };
+                let st = unsafe {
+                    rsl_token_bucket_reserve_at(h, at, n, max_wait, &mut r, std::ptr::null_mut())
+                };
                 // On RSL_ERR_EXCEEDS_CAPACITY `r` is a not-OK reservation,
                 // kept under its label like any other.
                 if check_status(step, st)? || st == RSL_ERR_EXCEEDS_CAPACITY {
@@ -165,7 +167,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 if let Some(v) = step.get("tokens") {
                     r.tokens = int64(v, "tokens")?;
                 }
-                let st = unsafe { rsl_token_bucket_cancel_at(h, at, &mut r) };
+                let st = unsafe { rsl_token_bucket_cancel_at(h, at, &mut r, std::ptr::null_mut()) };
                 if !check_status(step, st)? {
                     return Ok(());
                 }
@@ -182,7 +184,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                     .get(l)
                     .ok_or_else(|| format!("unknown reservation {l}"))?;
                 let mut w = 0;
-                let st = unsafe { rsl_token_bucket_reservation_delay_at(&r, at, &mut w) };
+                let st = unsafe {
+                    rsl_token_bucket_reservation_delay_at(&r, at, &mut w, std::ptr::null_mut())
+                };
                 if check_status(step, st)? {
                     int64_expect(&mut ck, "wait_ns", w);
                 }
@@ -191,7 +195,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 check_step_keys(step, &[])?;
                 ck.known(&["tokens"]);
                 let mut t = f64::NAN;
-                if check_status(step, unsafe { rsl_token_bucket_tokens_at(h, at, &mut t) })? {
+                if check_status(step, unsafe {
+                    rsl_token_bucket_tokens_at(h, at, &mut t, std::ptr::null_mut())
+                })? {
                     exact(&mut ck, "tokens", t);
                 }
             }
@@ -202,7 +208,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                     step.get("limit").ok_or("set_limit: missing limit")?,
                     "limit",
                 )?;
-                check_status(step, unsafe { rsl_token_bucket_set_limit_at(h, at, v) })?;
+                check_status(step, unsafe {
+                    rsl_token_bucket_set_limit_at(h, at, v, std::ptr::null_mut())
+                })?;
             }
             "set_burst" => {
                 check_step_keys(step, &["burst"])?;
@@ -211,14 +219,17 @@ pub fn run(s: &Map<String, Value>) -> Res {
                     step.get("burst").ok_or("set_burst: missing burst")?,
                     "burst",
                 )?;
-                check_status(step, unsafe { rsl_token_bucket_set_burst_at(h, at, b) })?;
+                check_status(step, unsafe {
+                    rsl_token_bucket_set_burst_at(h, at, b, std::ptr::null_mut())
+                })?;
             }
             "settings" => {
                 check_step_keys(step, &[])?;
                 ck.known(&["limit", "burst"]);
                 let (mut l, mut b) = (f64::NAN, -1);
-                if unsafe { rsl_token_bucket_get_limit(h, &mut l) } != RSL_OK
-                    || unsafe { rsl_token_bucket_get_burst(h, &mut b) } != RSL_OK
+                if unsafe { rsl_token_bucket_get_limit(h, &mut l, std::ptr::null_mut()) } != RSL_OK
+                    || unsafe { rsl_token_bucket_get_burst(h, &mut b, std::ptr::null_mut()) }
+                        != RSL_OK
                 {
                     return Err("settings: status not OK".into());
                 }

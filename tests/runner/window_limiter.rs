@@ -46,7 +46,8 @@ pub fn run(s: &Map<String, Value>) -> Res {
         Some(p) => lookup(PRESETS, p, "preset")?,
         None => RSL_WINDOW_LIMITER_PRESET_DEFAULT,
     };
-    if unsafe { rsl_window_limiter_config_preset(&mut cfg, preset) } != RSL_OK {
+    if unsafe { rsl_window_limiter_config_preset(&mut cfg, preset, std::ptr::null_mut()) } != RSL_OK
+    {
         return Err("config_preset failed".into());
     }
     if let Some(fields) = s.get("config").and_then(Value::as_object) {
@@ -55,7 +56,7 @@ pub fn run(s: &Map<String, Value>) -> Res {
         }
     }
     let mut h: *mut rsl_window_limiter = std::ptr::null_mut();
-    let st = unsafe { rsl_window_limiter_new(&cfg, &mut h) };
+    let st = unsafe { rsl_window_limiter_new(&cfg, &mut h, std::ptr::null_mut()) };
     if !check_creation(s, st)? {
         return Ok(());
     }
@@ -79,7 +80,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                 let n = u32::try_from(int_arg(step, "n", 1)?).map_err(|e| e.to_string())?;
                 let level = level_arg(step)?;
                 let mut d = rsl_window_limiter_decision::default();
-                let st = unsafe { rsl_window_limiter_try_acquire_at(h, at, n, level, &mut d) };
+                let st = unsafe {
+                    rsl_window_limiter_try_acquire_at(h, at, n, level, &mut d, std::ptr::null_mut())
+                };
                 if !check_status(step, st)? {
                     return Ok(());
                 }
@@ -104,7 +107,9 @@ pub fn run(s: &Map<String, Value>) -> Res {
                         .unwrap(),
                     ..Default::default()
                 };
-                let st = unsafe { rsl_window_limiter_get_metrics_at(h, at, &mut m) };
+                let st = unsafe {
+                    rsl_window_limiter_get_metrics_at(h, at, &mut m, std::ptr::null_mut())
+                };
                 if st != RSL_OK {
                     return Err(format!("metrics status {st}"));
                 }

@@ -15,6 +15,7 @@ pub mod bulkhead;
 pub mod cpu_sampler;
 pub mod criticality;
 pub mod deadline;
+pub mod json;
 pub mod leaky_bucket;
 pub mod retry;
 pub mod retry_budget;

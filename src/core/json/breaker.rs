@@ -189,9 +189,18 @@ mod tests {
     fn errors_name_the_key() {
         let field = |t: &str| error_of::<Config>(t).0;
         assert_eq!(field(r#"{"bogus": 1}"#), "bogus");
-        assert!(error_of::<Config>(r#"{"bogus": 1}"#)
-            .1
-            .contains("consecutive_failures"));
+        assert_eq!(
+            error_of::<Config>(r#"{"bogus": 1}"#).1,
+            "unknown key in a breaker config (to_json writes every key)"
+        );
+        assert_eq!(
+            error_of::<Config>(r#"{"wait_duraton": "1s"}"#).1,
+            "unknown key in a breaker config; did you mean \"wait_duration\"?"
+        );
+        assert_eq!(
+            error_of::<Config>(r#"{"consecutive_failure": 1}"#).1,
+            "unknown key in a breaker config; did you mean \"consecutive_failures\"?"
+        );
         assert_eq!(field(r#"{"reserved0": 0}"#), "reserved0");
         assert_eq!(field(r#"{"struct_size": 184}"#), "struct_size");
         assert_eq!(field(r#"{"policy": "sometimes"}"#), "policy");

@@ -33,6 +33,8 @@ mod retry_budget;
 mod token_bucket;
 mod window_limiter;
 
+pub(crate) use retry::RetryPolicy;
+
 use super::error::{Error, Result};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
@@ -152,7 +154,6 @@ pub(crate) fn parse_object(text: &str) -> Result<Vec<(String, Node)>> {
 
 /// Parses JSON bytes (from C): UTF-8 is checked first, naming the offset of
 /// the first invalid byte.
-#[allow(dead_code)] // TEMP
 pub(crate) fn parse_object_bytes(bytes: &[u8]) -> Result<Vec<(String, Node)>> {
     if bytes.len() > MAX_LEN {
         return Err(too_long(bytes.len()));
@@ -632,7 +633,6 @@ pub(crate) fn from_json<C: JsonConfig>(text: &str) -> Result<C> {
 }
 
 /// Reads and validates a config document given as bytes (from C).
-#[allow(dead_code)] // TEMP
 pub(crate) fn from_json_bytes<C: JsonConfig>(bytes: &[u8]) -> Result<C> {
     from_entries(&parse_object_bytes(bytes)?)
 }
@@ -645,7 +645,7 @@ pub(crate) fn from_entries<C: JsonConfig>(entries: &[(String, Node)]) -> Result<
 }
 
 /// The keys of `C` (from writing its defaults).
-fn schema<C: JsonConfig>() -> Vec<(&'static str, KeyKind)> {
+pub(crate) fn schema<C: JsonConfig>() -> Vec<(&'static str, KeyKind)> {
     let mut w = Writer::new();
     C::start(None).write(&mut w);
     w.keys
@@ -732,18 +732,54 @@ fn read_object<C: JsonConfig>(
 }
 
 fn unknown_key<C: JsonConfig>(keys: &[(&'static str, KeyKind)], prefix: &str, key: &str) -> Error {
-    let mut list: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    // Every key a document may use: the fields, durations without `_ns`,
+    // and `preset`.
+    let mut names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    names.extend(
+        keys.iter()
+            .filter(|(_, kind)| *kind == KeyKind::Duration)
+            .map(|(k, _)| k.trim_end_matches("_ns")),
+    );
     if !C::PRESETS.is_empty() {
-        list.insert(0, "preset");
+        names.push("preset");
     }
+    let nearest = names
+        .iter()
+        .map(|n| (edit_distance(key, n), *n))
+        .min()
+        .filter(|(d, n)| *d <= (n.len() / 3).max(2));
+    let hint = match nearest {
+        Some((_, n)) => format!("; did you mean \"{n}\"?"),
+        None => " (to_json writes every key)".to_owned(),
+    };
     Error::config_at(
         join_path(prefix, key),
-        format!(
-            "unknown key in a {} config; its keys are {} (each *_ns key also as its name without _ns, with a unit: \"60s\")",
-            C::WHAT,
-            list.join(", ")
-        ),
+        format!("unknown key in a {} config{hint}", C::WHAT),
     )
+}
+
+/// Levenshtein distance, for "did you mean" (keys are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = i;
+        let mut left = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let up = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let cost = if ca == *cb { diagonal } else { diagonal + 1 };
+            let next = cost.min(up + 1).min(left + 1);
+            diagonal = up;
+            if let Some(slot) = row.get_mut(j + 1) {
+                *slot = next;
+            }
+            left = next;
+        }
+        if let Some(first) = row.get_mut(0) {
+            *first = i + 1;
+        }
+    }
+    row.last().copied().unwrap_or(0)
 }
 
 /// The error of a [`JsonConfig::set`] that does not know a key its own

@@ -48,6 +48,8 @@ impl VersionedStruct for rsl_token_bucket_config {
     fn stamp(&mut self) {
         self.struct_size = u32::try_from(std::mem::size_of::<Self>()).unwrap_or(0);
     }
+    // x/time/rate's zero Limiter: rate 0, burst 0, the defaults.
+    const ZERO_IS_DEFAULTS: bool = true;
 }
 
 impl From<TokenBucketConfig> for rsl_token_bucket_config {

@@ -2747,6 +2747,68 @@ static void test_config_json(void) {
     }
 }
 
+/* A config zeroed but for struct_size is refused naming struct_size (its
+ * _config_init was skipped), except where zero is the defaults (the token
+ * bucket: x/time/rate's zero Limiter). */
+#define ZEROED_IS_REFUSED(x, type, handle, new_call)                                     \
+    do {                                                                                 \
+        type c_;                                                                         \
+        handle *h_ = (handle *)(uintptr_t)0x5e1f;                                        \
+        memset(&c_, 0, sizeof c_);                                                       \
+        c_.struct_size = (uint32_t)sizeof c_;                                            \
+        EXPECT_ERR(new_call, RSL_ERR_INVALID_CONFIG, "cfg.struct_size");                 \
+        EXPECT(h_ == (handle *)(uintptr_t)0x5e1f, #x ": *out untouched");                \
+        EXPECT_ERR(rsl_##x##_config_to_json(&c_, NULL, 0, NULL, ERR), RSL_ERR_INVALID_CONFIG, \
+                   "cfg.struct_size");                                                   \
+    } while (0)
+
+static void test_zeroed_configs(void) {
+    ZEROED_IS_REFUSED(breaker, rsl_breaker_config, rsl_breaker,
+                      rsl_breaker_new_at(&c_, 0, &h_, ERR));
+    ZEROED_IS_REFUSED(adaptive_throttle, rsl_adaptive_throttle_config, rsl_adaptive_throttle,
+                      rsl_adaptive_throttle_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(leaky_bucket, rsl_leaky_bucket_config, rsl_leaky_bucket,
+                      rsl_leaky_bucket_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(window_limiter, rsl_window_limiter_config, rsl_window_limiter,
+                      rsl_window_limiter_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(adaptive_limiter, rsl_adaptive_limiter_config, rsl_adaptive_limiter,
+                      rsl_adaptive_limiter_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(backoff, rsl_backoff_config, rsl_backoff, rsl_backoff_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(retry_budget, rsl_retry_budget_config, rsl_retry_budget,
+                      rsl_retry_budget_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(bulkhead, rsl_bulkhead_config, rsl_bulkhead,
+                      rsl_bulkhead_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(deadline_policy, rsl_deadline_policy_config, rsl_deadline_policy,
+                      rsl_deadline_policy_new(&c_, &h_, ERR));
+    {
+        rsl_retry_config r;
+        rsl_backoff_config b;
+        rsl_retry *p = RETRY_SENTINEL;
+        memset(&r, 0, sizeof r);
+        r.struct_size = sizeof r;
+        EXPECT_ERR(rsl_retry_new(&r, NULL, &p, ERR), RSL_ERR_INVALID_CONFIG, "cfg.struct_size");
+        memset(&b, 0, sizeof b);
+        b.struct_size = sizeof b;
+        EXPECT_ERR(rsl_retry_new(NULL, &b, &p, ERR), RSL_ERR_INVALID_CONFIG,
+                   "backoff.struct_size");
+        EXPECT(p == RETRY_SENTINEL, "retry: *out untouched");
+    }
+    {
+        /* Zero is the token bucket's defaults: accepted, and the same bucket. */
+        rsl_token_bucket_config c, d;
+        rsl_token_bucket *h = NULL;
+        char a[RSL_CONFIG_JSON_BUF_LEN], z[RSL_CONFIG_JSON_BUF_LEN];
+        memset(&c, 0, sizeof c);
+        c.struct_size = sizeof c;
+        EXPECT_OK(rsl_token_bucket_config_init(&d, NULL));
+        EXPECT_OK(rsl_token_bucket_new(&c, &h, NULL));
+        rsl_token_bucket_free(h);
+        EXPECT_OK(rsl_token_bucket_config_to_json(&c, z, sizeof z, NULL, NULL));
+        EXPECT_OK(rsl_token_bucket_config_to_json(&d, a, sizeof a, NULL, NULL));
+        EXPECT(strcmp(a, z) == 0, "a zeroed token bucket config is its defaults: %s vs %s", z, a);
+    }
+}
+
 int main(void) {
     const char *initial = rsl_last_error_message();
     EXPECT(initial != NULL && initial[0] == '\0',
@@ -2776,6 +2838,7 @@ int main(void) {
     test_token_bucket();
     test_leaky_bucket();
     test_config_json();
+    test_zeroed_configs();
 
     printf("test_abi: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

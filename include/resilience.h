@@ -12,7 +12,10 @@
  *     from many threads at once by holders of a reference;
  *   - every time-dependent call has an _at twin taking now_ns (signed 64-bit
  *     nanoseconds; rsl_now_ns() is the raw CLOCK_MONOTONIC value);
- *   - configs start with uint32_t struct_size and are filled by rsl_<type>_config_init.
+ *   - configs start with uint32_t struct_size and must be filled by
+ *     rsl_<type>_config_init (or _config_preset, _config_from_json) before use;
+ *     every config also has a JSON form: rsl_<type>_config_from_json, _to_json,
+ *     rsl_<type>_new_from_json.
  *
  * Guarantees every binding may rely on:
  *   - no function keeps a pointer it was given after it returns, and no function

@@ -12,7 +12,10 @@
  *     from many threads at once by holders of a reference;
  *   - every time-dependent call has an _at twin taking now_ns (signed 64-bit
  *     nanoseconds; rsl_now_ns() is the raw CLOCK_MONOTONIC value);
- *   - configs start with uint32_t struct_size and are filled by rsl_<type>_config_init.
+ *   - configs start with uint32_t struct_size and must be filled by
+ *     rsl_<type>_config_init (or _config_preset, _config_from_json) before use;
+ *     every config also has a JSON form: rsl_<type>_config_from_json, _to_json,
+ *     rsl_<type>_new_from_json.
  *
  * Guarantees every binding may rely on:
  *   - no function keeps a pointer it was given after it returns, and no function
@@ -549,6 +552,18 @@
  * Preset: afex/hystrix-go (`DefaultTimeout` 1000 ms).
  */
 #define RSL_DEADLINE_PRESET_HYSTRIX 3
+
+/**
+ * Longest JSON text `rsl_<x>_config_from_json` reads, in bytes (1 MiB). A
+ * longer `json_len` is refused before any byte is read.
+ */
+#define RSL_CONFIG_JSON_MAX_LEN 1048576
+
+/**
+ * A buffer of this many bytes holds the JSON `rsl_<x>_config_to_json`
+ * writes for any valid config of this library version, NUL included.
+ */
+#define RSL_CONFIG_JSON_BUF_LEN 2048
 
 /**
  * Mode: go.uber.org/ratelimit. `rsl_leaky_bucket_take_at` returns when the
@@ -2690,6 +2705,61 @@ rsl_status rsl_adaptive_limiter_get_metrics(const struct rsl_adaptive_limiter *l
                                             struct rsl_error *err);
 
 /**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_adaptive_limiter_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_adaptive_limiter_new` would. Set `out->struct_size` first (`rsl_adaptive_limiter_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_limiter_config_from_json(const char *json,
+                                                 size_t json_len,
+                                                 struct rsl_adaptive_limiter_config *out,
+                                                 struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_adaptive_limiter_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_adaptive_limiter_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_limiter_config_to_json(const struct rsl_adaptive_limiter_config *cfg,
+                                               char *buf,
+                                               size_t buf_len,
+                                               size_t *out_len,
+                                               struct rsl_error *err);
+
+/**
+ * Creates an adaptive limiter from a JSON config (as `rsl_adaptive_limiter_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_limiter_new_from_json(const char *json,
+                                              size_t json_len,
+                                              struct rsl_adaptive_limiter **out,
+                                              struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (the SRE book preset) and sets struct_size.
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
  */
@@ -2819,6 +2889,61 @@ rsl_status rsl_adaptive_throttle_get_metrics(const struct rsl_adaptive_throttle 
                                              struct rsl_error *err);
 
 /**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_adaptive_throttle_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_adaptive_throttle_new` would. Set `out->struct_size` first (`rsl_adaptive_throttle_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_throttle_config_from_json(const char *json,
+                                                  size_t json_len,
+                                                  struct rsl_adaptive_throttle_config *out,
+                                                  struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_adaptive_throttle_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_adaptive_throttle_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_throttle_config_to_json(const struct rsl_adaptive_throttle_config *cfg,
+                                                char *buf,
+                                                size_t buf_len,
+                                                size_t *out_len,
+                                                struct rsl_error *err);
+
+/**
+ * Creates an adaptive throttle from a JSON config (as `rsl_adaptive_throttle_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_throttle_new_from_json(const char *json,
+                                               size_t json_len,
+                                               struct rsl_adaptive_throttle **out,
+                                               struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (`RSL_BACKOFF_PRESET_DEFAULT`).
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
  */
@@ -2919,6 +3044,61 @@ rsl_status rsl_backoff_draws(const struct rsl_backoff_config *cfg,
                              uint32_t attempt,
                              uint32_t *out_draws,
                              struct rsl_error *err);
+
+/**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_backoff_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_backoff_new` would. Set `out->struct_size` first (`rsl_backoff_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_backoff_config_from_json(const char *json,
+                                        size_t json_len,
+                                        struct rsl_backoff_config *out,
+                                        struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_backoff_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_backoff_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_backoff_config_to_json(const struct rsl_backoff_config *cfg,
+                                      char *buf,
+                                      size_t buf_len,
+                                      size_t *out_len,
+                                      struct rsl_error *err);
+
+/**
+ * Creates a backoff from a JSON config (as `rsl_backoff_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_backoff_new_from_json(const char *json,
+                                     size_t json_len,
+                                     struct rsl_backoff **out,
+                                     struct rsl_error *err);
 
 /**
  * Fills `*cfg` with the defaults (policy CONSECUTIVE, 5 failures, 60 s
@@ -3161,6 +3341,71 @@ rsl_status rsl_breaker_drain_events(const struct rsl_breaker *breaker,
                                     struct rsl_error *err);
 
 /**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_breaker_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_breaker_new` would. Set `out->struct_size` first (`rsl_breaker_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_breaker_config_from_json(const char *json,
+                                        size_t json_len,
+                                        struct rsl_breaker_config *out,
+                                        struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_breaker_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_breaker_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_breaker_config_to_json(const struct rsl_breaker_config *cfg,
+                                      char *buf,
+                                      size_t buf_len,
+                                      size_t *out_len,
+                                      struct rsl_error *err);
+
+/**
+ * Creates a breaker from a JSON config (as `rsl_breaker_config_from_json`
+ * reads it) at `now_ns`, without a config struct. `*out` receives the
+ * owned handle only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_breaker_new_from_json_at(const char *json,
+                                        size_t json_len,
+                                        int64_t now_ns,
+                                        struct rsl_breaker **out,
+                                        struct rsl_error *err);
+
+/**
+ * `rsl_breaker_new_from_json_at` at `rsl_now_ns()`.
+ */
+RSL_MUST_USE
+rsl_status rsl_breaker_new_from_json(const char *json,
+                                     size_t json_len,
+                                     struct rsl_breaker **out,
+                                     struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (10 calls, fair, no waiting, no hold
  * limit) and sets `struct_size`.
  * Errors: `RSL_ERR_NULL_ARGUMENT` if `cfg` is NULL.
@@ -3327,6 +3572,61 @@ RSL_MUST_USE
 rsl_status rsl_bulkhead_get_metrics(const struct rsl_bulkhead *bulkhead,
                                     struct rsl_bulkhead_metrics *out,
                                     struct rsl_error *err);
+
+/**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_bulkhead_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_bulkhead_new` would. Set `out->struct_size` first (`rsl_bulkhead_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_bulkhead_config_from_json(const char *json,
+                                         size_t json_len,
+                                         struct rsl_bulkhead_config *out,
+                                         struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_bulkhead_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_bulkhead_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_bulkhead_config_to_json(const struct rsl_bulkhead_config *cfg,
+                                       char *buf,
+                                       size_t buf_len,
+                                       size_t *out_len,
+                                       struct rsl_error *err);
+
+/**
+ * Creates a bulkhead from a JSON config (as `rsl_bulkhead_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_bulkhead_new_from_json(const char *json,
+                                      size_t json_len,
+                                      struct rsl_bulkhead **out,
+                                      struct rsl_error *err);
 
 /**
  * Takes a reference on the process-wide CPU sampler, starting its
@@ -3629,6 +3929,61 @@ rsl_status rsl_deadline_policy_call(const struct rsl_deadline_policy *policy,
                                     struct rsl_error *err);
 
 /**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_deadline_policy_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_deadline_policy_new` would. Set `out->struct_size` first (`rsl_deadline_policy_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_deadline_policy_config_from_json(const char *json,
+                                                size_t json_len,
+                                                struct rsl_deadline_policy_config *out,
+                                                struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_deadline_policy_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_deadline_policy_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_deadline_policy_config_to_json(const struct rsl_deadline_policy_config *cfg,
+                                              char *buf,
+                                              size_t buf_len,
+                                              size_t *out_len,
+                                              struct rsl_error *err);
+
+/**
+ * Creates a deadline policy from a JSON config (as `rsl_deadline_policy_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_deadline_policy_new_from_json(const char *json,
+                                             size_t json_len,
+                                             struct rsl_deadline_policy **out,
+                                             struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (PACER, uber's `New(100)`: rate 100 per
  * second, slack 10; METER burst 1) and sets struct_size.
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
@@ -3767,6 +4122,61 @@ RSL_MUST_USE
 rsl_status rsl_leaky_bucket_get_interval(const struct rsl_leaky_bucket *bucket,
                                          int64_t *interval_ns,
                                          struct rsl_error *err);
+
+/**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_leaky_bucket_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_leaky_bucket_new` would. Set `out->struct_size` first (`rsl_leaky_bucket_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_leaky_bucket_config_from_json(const char *json,
+                                             size_t json_len,
+                                             struct rsl_leaky_bucket_config *out,
+                                             struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_leaky_bucket_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_leaky_bucket_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_leaky_bucket_config_to_json(const struct rsl_leaky_bucket_config *cfg,
+                                           char *buf,
+                                           size_t buf_len,
+                                           size_t *out_len,
+                                           struct rsl_error *err);
+
+/**
+ * Creates a leaky bucket from a JSON config (as `rsl_leaky_bucket_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_leaky_bucket_new_from_json(const char *json,
+                                          size_t json_len,
+                                          struct rsl_leaky_bucket **out,
+                                          struct rsl_error *err);
 
 /**
  * Fills `*cfg` with the defaults (`RSL_RETRY_PRESET_DEFAULT`).
@@ -3966,6 +4376,65 @@ rsl_status rsl_retry_after_parse_http(const char *value,
                                       struct rsl_error *err);
 
 /**
+ * Fills `*cfg` and `*backoff` from a JSON retry config: the `json_len`
+ * bytes at `json` (UTF-8, no NUL needed), an object whose keys are
+ * `rsl_retry_config`'s field names plus `"backoff"`, a nested object of
+ * `rsl_backoff_config`'s (durations also with units, `"250ms"`; presets by
+ * name; see docs/semantics.md, "Configs as JSON"). Missing keys keep the
+ * defaults or the `"preset"`'s values; the nested backoff starts from the
+ * retry preset's backoff, or from its own `"preset"`. Both are validated as
+ * `rsl_retry_new` would. Set both `struct_size`s first (the `_config_init`s
+ * do); nothing is written unless the call succeeds. Pure, thread-safe;
+ * keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, cfg, backoff), `RSL_ERR_CONFIG_SIZE`
+ * (cfg.struct_size, backoff.struct_size), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len` above `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG`
+ * naming the key (backoff keys by their full path, `backoff.factor`) or
+ * `json` for the text as a whole (a syntax error, with its line and column;
+ * not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_config_from_json(const char *json,
+                                      size_t json_len,
+                                      struct rsl_retry_config *cfg,
+                                      struct rsl_backoff_config *backoff,
+                                      struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` with `*backoff` nested under
+ * `"backoff"` (`rsl_retry_config_from_json` reads it back to the same
+ * structs) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. Both structs are read and
+ * validated as `rsl_retry_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg, backoff; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_config_to_json(const struct rsl_retry_config *cfg,
+                                    const struct rsl_backoff_config *backoff,
+                                    char *buf,
+                                    size_t buf_len,
+                                    size_t *out_len,
+                                    struct rsl_error *err);
+
+/**
+ * Creates a retry policy from a JSON retry config (as
+ * `rsl_retry_config_from_json` reads it, backoff included), without config
+ * structs. `*out` receives the owned handle only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_new_from_json(const char *json,
+                                   size_t json_len,
+                                   struct rsl_retry **out,
+                                   struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (`RSL_RETRY_BUDGET_PRESET_TOWER`).
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
  */
@@ -4120,6 +4589,61 @@ RSL_MUST_USE
 rsl_status rsl_retry_budget_get_metrics(const struct rsl_retry_budget *budget,
                                         struct rsl_retry_budget_metrics *out,
                                         struct rsl_error *err);
+
+/**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_retry_budget_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_retry_budget_new` would. Set `out->struct_size` first (`rsl_retry_budget_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_budget_config_from_json(const char *json,
+                                             size_t json_len,
+                                             struct rsl_retry_budget_config *out,
+                                             struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_retry_budget_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_retry_budget_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_budget_config_to_json(const struct rsl_retry_budget_config *cfg,
+                                           char *buf,
+                                           size_t buf_len,
+                                           size_t *out_len,
+                                           struct rsl_error *err);
+
+/**
+ * Creates a retry budget from a JSON config (as `rsl_retry_budget_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_budget_new_from_json(const char *json,
+                                          size_t json_len,
+                                          struct rsl_retry_budget **out,
+                                          struct rsl_error *err);
 
 /**
  * Fills `*cfg` with the defaults and sets struct_size. The defaults are
@@ -4373,6 +4897,61 @@ rsl_status rsl_token_bucket_reservation_delay(const struct rsl_token_bucket_rese
 double rsl_token_bucket_every(int64_t interval_ns);
 
 /**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_token_bucket_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_token_bucket_new` would. Set `out->struct_size` first (`rsl_token_bucket_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_token_bucket_config_from_json(const char *json,
+                                             size_t json_len,
+                                             struct rsl_token_bucket_config *out,
+                                             struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_token_bucket_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_token_bucket_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_token_bucket_config_to_json(const struct rsl_token_bucket_config *cfg,
+                                           char *buf,
+                                           size_t buf_len,
+                                           size_t *out_len,
+                                           struct rsl_error *err);
+
+/**
+ * Creates a token bucket from a JSON config (as `rsl_token_bucket_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_token_bucket_new_from_json(const char *json,
+                                          size_t json_len,
+                                          struct rsl_token_bucket **out,
+                                          struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (SLIDING_BUCKETS, 100 per 1 s in 10
  * buckets, every share 1000) and sets `struct_size`.
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
@@ -4486,6 +5065,61 @@ RSL_MUST_USE
 rsl_status rsl_window_limiter_get_metrics(const struct rsl_window_limiter *limiter,
                                           struct rsl_window_limiter_metrics *out,
                                           struct rsl_error *err);
+
+/**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_window_limiter_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_window_limiter_new` would. Set `out->struct_size` first (`rsl_window_limiter_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_window_limiter_config_from_json(const char *json,
+                                               size_t json_len,
+                                               struct rsl_window_limiter_config *out,
+                                               struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_window_limiter_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_window_limiter_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_window_limiter_config_to_json(const struct rsl_window_limiter_config *cfg,
+                                             char *buf,
+                                             size_t buf_len,
+                                             size_t *out_len,
+                                             struct rsl_error *err);
+
+/**
+ * Creates a window limiter from a JSON config (as `rsl_window_limiter_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_window_limiter_new_from_json(const char *json,
+                                            size_t json_len,
+                                            struct rsl_window_limiter **out,
+                                            struct rsl_error *err);
 
 #ifdef __cplusplus
 }  // extern "C"

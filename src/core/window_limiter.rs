@@ -404,7 +404,7 @@ impl WindowLimiter {
 fn exceeds(message: String) -> Error {
     Error {
         kind: ErrorKind::ExceedsCapacity,
-        field: "n",
+        field: "n".into(),
         message,
     }
 }

@@ -15,6 +15,7 @@ pub mod bulkhead;
 pub mod cpu_sampler;
 pub mod criticality;
 pub mod deadline;
+pub mod json;
 pub mod leaky_bucket;
 pub mod retry;
 pub mod retry_budget;
@@ -524,6 +525,10 @@ pub(crate) trait VersionedStruct: Copy {
     const MIN_SIZE: usize;
     /// Sets `struct_size` to this library's size.
     fn stamp(&mut self);
+    /// Whether a struct zeroed but for `struct_size` is this config's
+    /// defaults (only where every default is zero); otherwise reading one is
+    /// an error, since its `_config_init` was skipped.
+    const ZERO_IS_DEFAULTS: bool = false;
 }
 
 /// Reads a config written by a caller built against any layout version:
@@ -550,8 +555,20 @@ pub(crate) fn read_versioned<C: VersionedStruct>(
             ),
         ));
     }
-    let mut out = defaults;
     let known = size.min(ours);
+    if !C::ZERO_IS_DEFAULTS {
+        // SAFETY: the caller's struct holds `size >= known` readable bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(cfg.cast::<u8>(), known) };
+        if bytes.iter().skip(4).all(|b| *b == 0) {
+            return Err(Failure::new(
+                RSL_ERR_INVALID_CONFIG,
+                format!(
+                    "{name}.struct_size: is set but every other byte is zero, and a zeroed struct is not this config's defaults: fill it with its _config_init (or _config_preset, _config_from_json) before setting fields"
+                ),
+            ));
+        }
+    }
+    let mut out = defaults;
     // SAFETY: the caller's struct holds `size` readable bytes; `out` holds
     // `ours`; every bit pattern is a valid C (plain-data VersionedStruct).
     unsafe {
@@ -1082,6 +1099,19 @@ mod tests {
         assert_eq!(read(&newer).map(|v| (v.a, v.b)), Ok((5, 9)));
         let asks_more = [24u64 | (5u64 << 32), 9, 1];
         assert_eq!(read(&asks_more), Err(RSL_ERR_CONFIG_UNSUPPORTED));
+    }
+
+    #[test]
+    fn a_zeroed_config_is_refused_naming_struct_size() {
+        let zeroed = [16u64, 0];
+        let failure = read_versioned(zeroed.as_ptr().cast::<Versioned>(), DEFAULTS, "cfg");
+        assert!(failure.is_err_and(|f| f.status == RSL_ERR_INVALID_CONFIG
+            && f.field() == "cfg.struct_size"
+            && f.message.contains("_config_init")));
+        // An older caller's zeroed prefix is refused the same way.
+        assert_eq!(read(&[8, 0xdead_beef]), Err(RSL_ERR_INVALID_CONFIG));
+        // One byte set is a config (whether valid is the primitive's call).
+        assert!(read(&[16, 1 << 40]).is_ok());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 // and once a new thread reuses the dead one's cached stack the table is
 // corrupt (a crash at the next park). Futex waiters live in the kernel,
 // which copies none into the child.
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -374,6 +374,18 @@ static CPU: AtomicU32 = AtomicU32::new(0);
 static LAST_SAMPLE: AtomicU32 = AtomicU32::new(0);
 static SOURCE: AtomicU32 = AtomicU32::new(SourceKind::None as u32);
 static SAMPLES: AtomicU64 = AtomicU64::new(0);
+/// Run before every sampler thread starts, if set: the C library passes
+/// the function that registers its atfork handlers (once per process).
+static BEFORE_THREAD_START: OnceLock<fn()> = OnceLock::new();
+
+/// Sets the function run before a sampler thread starts (the first setting
+/// wins). The C library's first call sets it to the registration of its
+/// `pthread_atfork` handlers ([`atfork_prepare`] and the others), so they
+/// exist exactly in processes that start the sampler.
+pub fn set_before_thread_start(f: fn()) {
+    let _ = BEFORE_THREAD_START.set(f);
+}
+
 /// Set in a forked child by [`atfork_child`]: the next read of the average
 /// takes the slow path that starts the child's own sampler thread.
 static FORK_PENDING: AtomicBool = AtomicBool::new(false);
@@ -396,6 +408,9 @@ struct Running {
 impl Running {
     /// Detects the source and starts a thread sampling it.
     fn spawn(pid: u32) -> std::io::Result<Self> {
+        if let Some(before) = BEFORE_THREAD_START.get() {
+            before();
+        }
         // Detected here, not in the thread, so that the source is known
         // (rsl_cpu_sampler_get_stats) as soon as start() returns.
         let probe = Probe::detect(Path::new("/"));

@@ -317,11 +317,7 @@ pub unsafe extern "C" fn rsl_adaptive_limiter_new(
 ) -> rsl_status {
     store_handle(out, err, || {
         let raw = read_versioned(cfg, AdaptiveLimiterConfig::default().into(), "cfg")?;
-        let core_cfg = to_core(&raw)?;
-        if core_cfg.cpu_source == CpuSource::Sampler {
-            super::cpu_sampler::watch_fork();
-        }
-        Ok(AdaptiveLimiter::new(core_cfg)?)
+        Ok(AdaptiveLimiter::new(to_core(&raw)?)?)
     })
 }
 

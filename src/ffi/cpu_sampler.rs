@@ -69,11 +69,13 @@ extern "C" fn sampler_atfork_child() {
     cpu_sampler::atfork_child();
 }
 
-/// Registers, once per process and only when the sampler is first used,
-/// `pthread_atfork` handlers that stop the sampler thread before fork(),
-/// restart it in the parent, and restart it in the child at its next use
-/// (docs/semantics.md, "CPU sampler"). glibc unregisters them if the
-/// library is unloaded (`dlclose`).
+/// Registers, once per process, `pthread_atfork` handlers that stop the
+/// sampler thread before fork(), restart it in the parent, and restart it
+/// in the child at its next use (docs/semantics.md, "CPU sampler"). Run by
+/// the core just before it starts a sampler thread (the boundary's first
+/// call hands it over: `core::cpu_sampler::set_before_thread_start`), so
+/// only processes that use the sampler have them. glibc unregisters them
+/// if the library is unloaded (`dlclose`).
 pub(crate) fn watch_fork() {
     static REGISTERED: Once = Once::new();
     REGISTERED.call_once(|| {
@@ -109,10 +111,7 @@ fn spawn_failure(e: &std::io::Error) -> Failure {
 #[no_mangle]
 #[must_use]
 pub extern "C" fn rsl_cpu_sampler_start(err: *mut rsl_error) -> rsl_status {
-    guard(err, || {
-        watch_fork();
-        cpu_sampler::start().map_err(|e| spawn_failure(&e))
-    })
+    guard(err, || cpu_sampler::start().map_err(|e| spawn_failure(&e)))
 }
 
 /// Starts, now, the CPU sampler thread in a child made by fork() (only the

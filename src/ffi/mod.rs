@@ -236,7 +236,7 @@ struct InsideBoundary;
 
 impl InsideBoundary {
     fn enter() -> Self {
-        install_panic_hook();
+        boundary_setup();
         // Nesting is bounded by the call depth: no overflow.
         BOUNDARY.with(|b| b.depth.set(b.depth.get().wrapping_add(1)));
         Self
@@ -255,7 +255,10 @@ fn panic_output_wanted() -> bool {
     std::env::var_os("RSL_PANIC_OUTPUT").is_some_and(|v| v == "1")
 }
 
-fn install_panic_hook() {
+/// The C library's one-time setup, run by the first boundary call: the
+/// panic hook above, and the CPU sampler's fork handlers (registered later,
+/// when and if the sampler starts a thread).
+fn boundary_setup() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     // set_hook may not be called while this thread panics (a call from a
     // destructor during unwinding): try again at the next call then.
@@ -263,6 +266,9 @@ fn install_panic_hook() {
         return;
     }
     INSTALLED.call_once(|| {
+        // The other one-time setup of the C library: the CPU sampler will
+        // register its atfork handlers when it first starts a thread.
+        crate::core::cpu_sampler::set_before_thread_start(cpu_sampler::watch_fork);
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if BOUNDARY.with(|b| b.depth.get()) > 0 {
@@ -316,7 +322,7 @@ fn finish(err: *mut rsl_error, result: std::thread::Result<FfiResult>) -> rsl_st
 /// Runs `f` at the boundary: errors become statuses with a detail (into
 /// `*err` and the thread-local message), a panic becomes `RSL_ERR_PANIC`.
 pub(crate) fn guard(err: *mut rsl_error, f: impl FnOnce() -> FfiResult) -> rsl_status {
-    install_panic_hook();
+    boundary_setup();
     // One thread-local lookup serves the depth and the success path's
     // last-error check (this is every call's fixed cost).
     BOUNDARY.with(|b| {

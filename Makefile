@@ -1,6 +1,6 @@
 # libresilience — build, check and test everything from one place.
 #
-#   make test          everything CI checks (lint, header, Rust, C, examples)
+#   make test          everything CI checks (lint, header, Rust, C, install, examples)
 #   make demo          build and run the examples
 #   make build         cargo build --release (libresilience.a / .so)
 #   make header        regenerate include/resilience.h
@@ -9,6 +9,10 @@
 #   make test-rust     cargo test --release
 #   make test-c        CTest under ASan/UBSan, under valgrind, and (threaded tests) TSan
 #   make examples      build and run examples/c and examples/rust
+#   make install       install the header, the libraries, pkg-config and CMake
+#                      files (PREFIX=/usr/local, DESTDIR, LIBDIR, INCLUDEDIR)
+#   make uninstall     remove what `make install` put there (same variables)
+#   make test-install  install into a temporary prefix and build consumers
 #   make bench         cargo bench
 #   make clean         remove build/ (never target/)
 #
@@ -43,16 +47,36 @@ C_WARN      := -std=c11 -Wall -Wextra -Werror -pedantic
 CXX_WARN    := -std=c++17 -Wall -Wextra -Werror -pedantic
 
 # The stages of `make test`, in order.
-TEST_STAGES := lint header-check test-rust test-c examples
+TEST_STAGES := lint header-check test-rust test-c test-install examples
+
+# Install layout (docs/install.md). DESTDIR stages a package: files go under
+# $(DESTDIR)$(PREFIX), and what they record is $(PREFIX).
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CMAKEDIR     ?= $(LIBDIR)/cmake/resilience
+DESTDIR      ?=
+STRIP        ?= strip
+LIB_SO       := $(ROOT)/target/release/libresilience.so
+# The version and ABI version as the (generated, checked-in) header states them.
+VERSION := $(shell sed -n 's/^\#define RSL_VERSION_STRING "\(.*\)"$$/\1/p' include/resilience.h)
+ABI     := $(shell sed -n 's/^\#define RSL_ABI_VERSION \([0-9]*\)$$/\1/p' include/resilience.h)
+# SONAME major = RSL_ABI_VERSION; the file name adds the crate version.
+SONAME  := libresilience.so.$(ABI)
+REALNAME := libresilience.so.$(ABI).$(VERSION)
 
 .PHONY: setup build header header-check lint test-rust test-c examples demo \
-        test bench clean
+        test bench clean install uninstall test-install
 
 setup:
 	@scripts/setup.sh
 
 build: setup
 	$(CARGO) build --release
+	@# The .so's SONAME is $(SONAME): give the build tree that name too, so a
+	@# program linked against target/release finds it there.
+	ln -sfn libresilience.so $(ROOT)/target/release/$(SONAME)
 
 header: setup
 	@# build.rs regenerates the header only when its inputs look newer than
@@ -146,6 +170,60 @@ test: setup
 	printf '%s' "$$report"; \
 	echo "stages: $$passed passed, $$failed failed"; \
 	[[ $$failed == 0 ]]
+
+# Paths the installed files record: relative where they can be, so the CMake
+# package still works from a DESTDIR or a moved tree.
+rel = $(shell realpath -m --relative-to='$(1)' '$(2)')
+pc_dir = $(if $(filter $(PREFIX)/%,$(1)),$${prefix}/$(patsubst $(PREFIX)/%,%,$(1)),$(1))
+
+install: build
+	@if [[ -z "$(VERSION)" || -z "$(ABI)" ]]; then \
+	    echo "install: no RSL_VERSION_STRING / RSL_ABI_VERSION in include/resilience.h" >&2; exit 1; fi
+	@soname=$$(readelf -d $(LIB_SO) | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'); \
+	if [[ "$$soname" != "$(SONAME)" ]]; then \
+	    echo "install: $(LIB_SO) has SONAME '$$soname', the header says $(SONAME)" >&2; exit 1; fi
+	install -d '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(PKGCONFIGDIR)' '$(DESTDIR)$(CMAKEDIR)'
+	install -m 644 include/resilience.h '$(DESTDIR)$(INCLUDEDIR)/resilience.h'
+	install -m 755 $(LIB_SO) '$(DESTDIR)$(LIBDIR)/$(REALNAME)'
+	ln -sfn $(REALNAME) '$(DESTDIR)$(LIBDIR)/$(SONAME)'
+	ln -sfn $(SONAME) '$(DESTDIR)$(LIBDIR)/libresilience.so'
+	@# rustc strips the .so (profile.release strip) but never a staticlib.
+	install -m 644 $(LIB_A) '$(DESTDIR)$(LIBDIR)/libresilience.a'
+	$(STRIP) --strip-debug '$(DESTDIR)$(LIBDIR)/libresilience.a'
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@PC_LIBDIR@|$(call pc_dir,$(LIBDIR))|g' \
+	    -e 's|@PC_INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@ABI@|$(ABI)|g' \
+	    packaging/resilience.pc.in >'$(DESTDIR)$(PKGCONFIGDIR)/resilience.pc'
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@PC_LIBDIR@|$(call pc_dir,$(LIBDIR))|g' \
+	    -e 's|@PC_INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@ABI@|$(ABI)|g' \
+	    packaging/resilience-static.pc.in >'$(DESTDIR)$(PKGCONFIGDIR)/resilience-static.pc'
+	sed -e 's|@CMAKE_TO_LIBDIR@|$(call rel,$(CMAKEDIR),$(LIBDIR))|g' \
+	    -e 's|@CMAKE_TO_INCLUDEDIR@|$(call rel,$(CMAKEDIR),$(INCLUDEDIR))|g' \
+	    -e 's|@REAL@|$(REALNAME)|g' -e 's|@SONAME@|$(SONAME)|g' -e 's|@ABI@|$(ABI)|g' \
+	    packaging/resilienceConfig.cmake.in >'$(DESTDIR)$(CMAKEDIR)/resilienceConfig.cmake'
+	sed -e 's|@VERSION@|$(VERSION)|g' -e "s|@SIZEOF_VOID_P@|$$(($$(getconf LONG_BIT) / 8))|g" \
+	    packaging/resilienceConfigVersion.cmake.in >'$(DESTDIR)$(CMAKEDIR)/resilienceConfigVersion.cmake'
+	chmod 644 '$(DESTDIR)$(PKGCONFIGDIR)/resilience.pc' '$(DESTDIR)$(PKGCONFIGDIR)/resilience-static.pc' \
+	    '$(DESTDIR)$(CMAKEDIR)/resilienceConfig.cmake' \
+	    '$(DESTDIR)$(CMAKEDIR)/resilienceConfigVersion.cmake'
+	@echo "install: libresilience $(VERSION) (SONAME $(SONAME)) in $(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -f '$(DESTDIR)$(INCLUDEDIR)/resilience.h' '$(DESTDIR)$(LIBDIR)/libresilience.so' \
+	    '$(DESTDIR)$(LIBDIR)/$(SONAME)' '$(DESTDIR)$(LIBDIR)/$(REALNAME)' \
+	    '$(DESTDIR)$(LIBDIR)/libresilience.a' '$(DESTDIR)$(PKGCONFIGDIR)/resilience.pc' \
+	    '$(DESTDIR)$(PKGCONFIGDIR)/resilience-static.pc' \
+	    '$(DESTDIR)$(CMAKEDIR)/resilienceConfig.cmake' '$(DESTDIR)$(CMAKEDIR)/resilienceConfigVersion.cmake'
+	-rmdir '$(DESTDIR)$(CMAKEDIR)' 2>/dev/null || true
+
+# Installs into a temporary prefix (and a DESTDIR), builds C consumers with
+# pkg-config and with CMake's find_package, shared and static, runs them
+# with no LD_LIBRARY_PATH, and checks the SONAME, the exported symbols and
+# that no debug info was installed.
+test-install: setup build
+	MAKE='$(MAKE)' CC='$(CC)' CMAKE='$(CMAKE)' BUILD='$(BUILD)' STRIP='$(STRIP)' \
+	    tests/install/run.sh
 
 bench: setup
 	$(CARGO) bench

@@ -1,10 +1,51 @@
-//! Build script. It records the version for the header and, only when the
+//! Build script. It gives the shared library its SONAME and, only when the
 //! `gen-header` feature is on, regenerates `include/resilience.h`.
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    set_soname();
     #[cfg(feature = "gen-header")]
     generate_header();
+}
+
+/// The cdylib's SONAME is `libresilience.so.<RSL_ABI_VERSION>` (see
+/// docs/install.md): the ABI version is the number that changes exactly
+/// when a program built against the library can no longer load it, which is
+/// what a SONAME major says; the crate version (0.x, ABI 2 already) does
+/// not track that. The number is read from its one definition in
+/// `src/ffi/mod.rs`, so the two cannot drift. Linux (ELF, GNU-style linker)
+/// only; the staticlib and rlib are untouched (`rustc-cdylib-link-arg`).
+///
+/// Which symbols the `.so` exports needs no script of ours: rustc already
+/// links every cdylib with its own version script, `{ global: <the
+/// #[no_mangle] items>; local: *; }`, and GNU ld refuses a second one
+/// ("anonymous version tag cannot be combined with other version tags").
+/// `make test-install` checks the result: every exported symbol is `rsl_*`
+/// and every function of the header is exported.
+fn set_soname() {
+    let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if target_os != "linux" {
+        return;
+    }
+    println!("cargo:rerun-if-changed=src/ffi/mod.rs");
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let path = std::path::Path::new(&root).join("src/ffi/mod.rs");
+    let source = std::fs::read_to_string(&path).unwrap_or_default();
+    let abi = source.lines().find_map(|line| {
+        line.trim()
+            .strip_prefix("pub const RSL_ABI_VERSION: u32 = ")?
+            .strip_suffix(';')?
+            .parse::<u32>()
+            .ok()
+    });
+    let Some(abi) = abi else {
+        println!(
+            "cargo:warning=build.rs: no `pub const RSL_ABI_VERSION: u32 = N;` in {}",
+            path.display()
+        );
+        std::process::exit(1);
+    };
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libresilience.so.{abi}");
 }
 
 #[cfg(feature = "gen-header")]

@@ -12,7 +12,10 @@
  *     from many threads at once by holders of a reference;
  *   - every time-dependent call has an _at twin taking now_ns (signed 64-bit
  *     nanoseconds; rsl_now_ns() is the raw CLOCK_MONOTONIC value);
- *   - configs start with uint32_t struct_size and are filled by rsl_<type>_config_init.
+ *   - configs start with uint32_t struct_size and must be filled by
+ *     rsl_<type>_config_init (or _config_preset, _config_from_json) before use;
+ *     every config also has a JSON form: rsl_<type>_config_from_json, _to_json,
+ *     rsl_<type>_new_from_json.
  *
  * Guarantees every binding may rely on:
  *   - no function keeps a pointer it was given after it returns, and no function
@@ -588,6 +591,18 @@
  * Preset: afex/hystrix-go (`DefaultTimeout` 1000 ms).
  */
 #define RSL_DEADLINE_PRESET_HYSTRIX 3
+
+/**
+ * Longest JSON text `rsl_<x>_config_from_json` reads, in bytes (1 MiB). A
+ * longer `json_len` is refused before any byte is read.
+ */
+#define RSL_CONFIG_JSON_MAX_LEN 1048576
+
+/**
+ * A buffer of this many bytes holds the JSON `rsl_<x>_config_to_json`
+ * writes for any valid config of this library version, NUL included.
+ */
+#define RSL_CONFIG_JSON_BUF_LEN 2048
 
 /**
  * Mode: go.uber.org/ratelimit. `rsl_leaky_bucket_take_at` returns when the
@@ -2911,6 +2926,61 @@ rsl_status rsl_adaptive_limiter_get_metrics(const struct rsl_adaptive_limiter *l
                                             struct rsl_error *err);
 
 /**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_adaptive_limiter_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_adaptive_limiter_new` would. Set `out->struct_size` first (`rsl_adaptive_limiter_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_limiter_config_from_json(const char *json,
+                                                 size_t json_len,
+                                                 struct rsl_adaptive_limiter_config *out,
+                                                 struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_adaptive_limiter_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_adaptive_limiter_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_limiter_config_to_json(const struct rsl_adaptive_limiter_config *cfg,
+                                               char *buf,
+                                               size_t buf_len,
+                                               size_t *out_len,
+                                               struct rsl_error *err);
+
+/**
+ * Creates an adaptive limiter from a JSON config (as `rsl_adaptive_limiter_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_limiter_new_from_json(const char *json,
+                                              size_t json_len,
+                                              struct rsl_adaptive_limiter **out,
+                                              struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (the SRE book preset) and sets struct_size.
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
  */
@@ -3040,6 +3110,61 @@ rsl_status rsl_adaptive_throttle_get_metrics(const struct rsl_adaptive_throttle 
                                              struct rsl_error *err);
 
 /**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_adaptive_throttle_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_adaptive_throttle_new` would. Set `out->struct_size` first (`rsl_adaptive_throttle_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_throttle_config_from_json(const char *json,
+                                                  size_t json_len,
+                                                  struct rsl_adaptive_throttle_config *out,
+                                                  struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_adaptive_throttle_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_adaptive_throttle_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_throttle_config_to_json(const struct rsl_adaptive_throttle_config *cfg,
+                                                char *buf,
+                                                size_t buf_len,
+                                                size_t *out_len,
+                                                struct rsl_error *err);
+
+/**
+ * Creates an adaptive throttle from a JSON config (as `rsl_adaptive_throttle_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_adaptive_throttle_new_from_json(const char *json,
+                                               size_t json_len,
+                                               struct rsl_adaptive_throttle **out,
+                                               struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (`RSL_BACKOFF_PRESET_DEFAULT`).
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
  */
@@ -3140,6 +3265,61 @@ rsl_status rsl_backoff_draws(const struct rsl_backoff_config *cfg,
                              uint32_t attempt,
                              uint32_t *out_draws,
                              struct rsl_error *err);
+
+/**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_backoff_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_backoff_new` would. Set `out->struct_size` first (`rsl_backoff_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_backoff_config_from_json(const char *json,
+                                        size_t json_len,
+                                        struct rsl_backoff_config *out,
+                                        struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_backoff_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_backoff_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_backoff_config_to_json(const struct rsl_backoff_config *cfg,
+                                      char *buf,
+                                      size_t buf_len,
+                                      size_t *out_len,
+                                      struct rsl_error *err);
+
+/**
+ * Creates a backoff from a JSON config (as `rsl_backoff_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_backoff_new_from_json(const char *json,
+                                     size_t json_len,
+                                     struct rsl_backoff **out,
+                                     struct rsl_error *err);
 
 /**
  * Fills `*cfg` with the defaults (policy CONSECUTIVE, 5 failures, 60 s
@@ -3382,6 +3562,71 @@ rsl_status rsl_breaker_drain_events(const struct rsl_breaker *breaker,
                                     struct rsl_error *err);
 
 /**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_breaker_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_breaker_new` would. Set `out->struct_size` first (`rsl_breaker_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_breaker_config_from_json(const char *json,
+                                        size_t json_len,
+                                        struct rsl_breaker_config *out,
+                                        struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_breaker_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_breaker_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_breaker_config_to_json(const struct rsl_breaker_config *cfg,
+                                      char *buf,
+                                      size_t buf_len,
+                                      size_t *out_len,
+                                      struct rsl_error *err);
+
+/**
+ * Creates a breaker from a JSON config (as `rsl_breaker_config_from_json`
+ * reads it) at `now_ns`, without a config struct. `*out` receives the
+ * owned handle only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_breaker_new_from_json_at(const char *json,
+                                        size_t json_len,
+                                        int64_t now_ns,
+                                        struct rsl_breaker **out,
+                                        struct rsl_error *err);
+
+/**
+ * `rsl_breaker_new_from_json_at` at `rsl_now_ns()`.
+ */
+RSL_MUST_USE
+rsl_status rsl_breaker_new_from_json(const char *json,
+                                     size_t json_len,
+                                     struct rsl_breaker **out,
+                                     struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (10 calls, fair, no waiting, no hold
  * limit) and sets `struct_size`.
  * Errors: `RSL_ERR_NULL_ARGUMENT` if `cfg` is NULL.
@@ -3603,19 +3848,94 @@ rsl_status rsl_bulkhead_get_metrics(const struct rsl_bulkhead *bulkhead,
                                     struct rsl_error *err);
 
 /**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_bulkhead_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_bulkhead_new` would. Set `out->struct_size` first (`rsl_bulkhead_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_bulkhead_config_from_json(const char *json,
+                                         size_t json_len,
+                                         struct rsl_bulkhead_config *out,
+                                         struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_bulkhead_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_bulkhead_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_bulkhead_config_to_json(const struct rsl_bulkhead_config *cfg,
+                                       char *buf,
+                                       size_t buf_len,
+                                       size_t *out_len,
+                                       struct rsl_error *err);
+
+/**
+ * Creates a bulkhead from a JSON config (as `rsl_bulkhead_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_bulkhead_new_from_json(const char *json,
+                                      size_t json_len,
+                                      struct rsl_bulkhead **out,
+                                      struct rsl_error *err);
+
+/**
  * Takes a reference on the process-wide CPU sampler, starting its
  * background thread on the first one (the average then starts at 0 and
- * takes a sample every 250 ms). Every `RSL_CPU_SOURCE_SAMPLER` limiter
- * holds one reference for its life; call this yourself to read
- * `rsl_cpu_sampler_get_stats` without a limiter. Thread-safe.
+ * takes a sample every 250 ms; the source is detected before this
+ * returns). Every `RSL_CPU_SOURCE_SAMPLER` limiter holds one reference for
+ * its life; call this yourself to read `rsl_cpu_sampler_get_stats` without
+ * a limiter. Thread-safe. Survives fork(): see `rsl_after_fork_child`.
  * Errors: `RSL_ERR_INVALID_ARGUMENT` (message `sampler:`) if the thread
  * could not be spawned.
  */
 RSL_MUST_USE rsl_status rsl_cpu_sampler_start(struct rsl_error *err);
 
 /**
+ * Starts, now, the CPU sampler thread in a child made by fork() (only the
+ * forking thread is copied into a child, so the parent's sampler thread is
+ * not there); the child keeps the inherited average and sample count, and
+ * its limiters keep their references. Calling it is optional: the first
+ * time the sampler is used the library registers `pthread_atfork`
+ * handlers that stop the thread before fork(), restart it in the parent
+ * at once, and in the child at its first use of the sampler (a `SAMPLER`
+ * limiter's acquire or metrics, its free, any `rsl_cpu_sampler_*` call).
+ * Call this to have the thread running before the first request, or after
+ * a fork that runs no atfork handlers (a raw `clone` system call). A no-op
+ * (RSL_OK) when nothing needs starting; idempotent. Call it from the
+ * child's only thread, before other threads use the library.
+ * Errors: `RSL_ERR_INVALID_ARGUMENT` (message `sampler:`) if the thread
+ * could not be spawned (the next sampler call retries).
+ */
+RSL_MUST_USE rsl_status rsl_after_fork_child(struct rsl_error *err);
+
+/**
  * Gives back a reference taken by `rsl_cpu_sampler_start`; when the last
- * reference goes the thread is stopped and joined before this returns.
+ * reference goes the thread is stopped and joined before this returns (in
+ * a forked child, the parent's thread is never joined: it is not there).
  * Thread-safe. Errors: `RSL_ERR_INVALID_ARGUMENT` (message `sampler:`)
  * when no reference is held.
  */
@@ -3623,7 +3943,8 @@ RSL_MUST_USE rsl_status rsl_cpu_sampler_stop(struct rsl_error *err);
 
 /**
  * A snapshot of the sampler into `*out` (set `out->struct_size` first).
- * Thread-safe. Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`.
+ * In a forked child it first restarts the sampler thread (see
+ * `rsl_after_fork_child`). Thread-safe. Errors: `RSL_ERR_NULL_ARGUMENT`, `RSL_ERR_CONFIG_SIZE`.
  */
 RSL_MUST_USE
 rsl_status rsl_cpu_sampler_get_stats(struct rsl_cpu_sampler_stats *out,
@@ -3882,6 +4203,61 @@ rsl_status rsl_deadline_policy_call(const struct rsl_deadline_policy *policy,
                                     struct rsl_error *err);
 
 /**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_deadline_policy_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_deadline_policy_new` would. Set `out->struct_size` first (`rsl_deadline_policy_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_deadline_policy_config_from_json(const char *json,
+                                                size_t json_len,
+                                                struct rsl_deadline_policy_config *out,
+                                                struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_deadline_policy_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_deadline_policy_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_deadline_policy_config_to_json(const struct rsl_deadline_policy_config *cfg,
+                                              char *buf,
+                                              size_t buf_len,
+                                              size_t *out_len,
+                                              struct rsl_error *err);
+
+/**
+ * Creates a deadline policy from a JSON config (as `rsl_deadline_policy_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_deadline_policy_new_from_json(const char *json,
+                                             size_t json_len,
+                                             struct rsl_deadline_policy **out,
+                                             struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (PACER, uber's `New(100)`: rate 100 per
  * second, slack 10; METER burst 1) and sets struct_size.
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
@@ -4020,6 +4396,61 @@ RSL_MUST_USE
 rsl_status rsl_leaky_bucket_get_interval(const struct rsl_leaky_bucket *bucket,
                                          int64_t *interval_ns,
                                          struct rsl_error *err);
+
+/**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_leaky_bucket_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_leaky_bucket_new` would. Set `out->struct_size` first (`rsl_leaky_bucket_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_leaky_bucket_config_from_json(const char *json,
+                                             size_t json_len,
+                                             struct rsl_leaky_bucket_config *out,
+                                             struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_leaky_bucket_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_leaky_bucket_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_leaky_bucket_config_to_json(const struct rsl_leaky_bucket_config *cfg,
+                                           char *buf,
+                                           size_t buf_len,
+                                           size_t *out_len,
+                                           struct rsl_error *err);
+
+/**
+ * Creates a leaky bucket from a JSON config (as `rsl_leaky_bucket_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_leaky_bucket_new_from_json(const char *json,
+                                          size_t json_len,
+                                          struct rsl_leaky_bucket **out,
+                                          struct rsl_error *err);
 
 /**
  * Fills `*cfg` with the defaults (`RSL_RETRY_PRESET_DEFAULT`).
@@ -4219,6 +4650,65 @@ rsl_status rsl_retry_after_parse_http(const char *value,
                                       struct rsl_error *err);
 
 /**
+ * Fills `*cfg` and `*backoff` from a JSON retry config: the `json_len`
+ * bytes at `json` (UTF-8, no NUL needed), an object whose keys are
+ * `rsl_retry_config`'s field names plus `"backoff"`, a nested object of
+ * `rsl_backoff_config`'s (durations also with units, `"250ms"`; presets by
+ * name; see docs/semantics.md, "Configs as JSON"). Missing keys keep the
+ * defaults or the `"preset"`'s values; the nested backoff starts from the
+ * retry preset's backoff, or from its own `"preset"`. Both are validated as
+ * `rsl_retry_new` would. Set both `struct_size`s first (the `_config_init`s
+ * do); nothing is written unless the call succeeds. Pure, thread-safe;
+ * keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, cfg, backoff), `RSL_ERR_CONFIG_SIZE`
+ * (cfg.struct_size, backoff.struct_size), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len` above `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG`
+ * naming the key (backoff keys by their full path, `backoff.factor`) or
+ * `json` for the text as a whole (a syntax error, with its line and column;
+ * not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_config_from_json(const char *json,
+                                      size_t json_len,
+                                      struct rsl_retry_config *cfg,
+                                      struct rsl_backoff_config *backoff,
+                                      struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` with `*backoff` nested under
+ * `"backoff"` (`rsl_retry_config_from_json` reads it back to the same
+ * structs) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. Both structs are read and
+ * validated as `rsl_retry_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg, backoff; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_config_to_json(const struct rsl_retry_config *cfg,
+                                    const struct rsl_backoff_config *backoff,
+                                    char *buf,
+                                    size_t buf_len,
+                                    size_t *out_len,
+                                    struct rsl_error *err);
+
+/**
+ * Creates a retry policy from a JSON retry config (as
+ * `rsl_retry_config_from_json` reads it, backoff included), without config
+ * structs. `*out` receives the owned handle only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_new_from_json(const char *json,
+                                   size_t json_len,
+                                   struct rsl_retry **out,
+                                   struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (`RSL_RETRY_BUDGET_PRESET_TOWER`).
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
  */
@@ -4373,6 +4863,61 @@ RSL_MUST_USE
 rsl_status rsl_retry_budget_get_metrics(const struct rsl_retry_budget *budget,
                                         struct rsl_retry_budget_metrics *out,
                                         struct rsl_error *err);
+
+/**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_retry_budget_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_retry_budget_new` would. Set `out->struct_size` first (`rsl_retry_budget_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_budget_config_from_json(const char *json,
+                                             size_t json_len,
+                                             struct rsl_retry_budget_config *out,
+                                             struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_retry_budget_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_retry_budget_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_budget_config_to_json(const struct rsl_retry_budget_config *cfg,
+                                           char *buf,
+                                           size_t buf_len,
+                                           size_t *out_len,
+                                           struct rsl_error *err);
+
+/**
+ * Creates a retry budget from a JSON config (as `rsl_retry_budget_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_retry_budget_new_from_json(const char *json,
+                                          size_t json_len,
+                                          struct rsl_retry_budget **out,
+                                          struct rsl_error *err);
 
 /**
  * Fills `*cfg` with the defaults and sets struct_size. The defaults are
@@ -4626,6 +5171,61 @@ rsl_status rsl_token_bucket_reservation_delay(const struct rsl_token_bucket_rese
 double rsl_token_bucket_every(int64_t interval_ns);
 
 /**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_token_bucket_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_token_bucket_new` would. Set `out->struct_size` first (`rsl_token_bucket_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_token_bucket_config_from_json(const char *json,
+                                             size_t json_len,
+                                             struct rsl_token_bucket_config *out,
+                                             struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_token_bucket_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_token_bucket_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_token_bucket_config_to_json(const struct rsl_token_bucket_config *cfg,
+                                           char *buf,
+                                           size_t buf_len,
+                                           size_t *out_len,
+                                           struct rsl_error *err);
+
+/**
+ * Creates a token bucket from a JSON config (as `rsl_token_bucket_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_token_bucket_new_from_json(const char *json,
+                                          size_t json_len,
+                                          struct rsl_token_bucket **out,
+                                          struct rsl_error *err);
+
+/**
  * Fills `*cfg` with the defaults (SLIDING_BUCKETS, 100 per 1 s in 10
  * buckets, every share 1000, no reservations) and sets `struct_size`.
  * Errors: `RSL_ERR_NULL_ARGUMENT`.
@@ -4804,6 +5404,61 @@ RSL_MUST_USE
 rsl_status rsl_window_limiter_get_metrics(const struct rsl_window_limiter *limiter,
                                           struct rsl_window_limiter_metrics *out,
                                           struct rsl_error *err);
+
+/**
+ * Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+ * no NUL needed), an object whose keys are `rsl_window_limiter_config`'s field names
+ * (durations also with units, `"60s"`; enums and presets by name; see
+ * docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+ * the values of the `"preset"` it names. The config is validated as
+ * `rsl_window_limiter_new` would. Set `out->struct_size` first (`rsl_window_limiter_config_init`
+ * does); `*out` is written only on success. Pure, thread-safe; keeps no
+ * pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+ * (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+ * `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+ * unknown key, a wrong type or unit, an unknown name, a value the config's
+ * validation refuses) or `json` for the text as a whole (a syntax error,
+ * with its line and column; not UTF-8; not an object).
+ */
+RSL_MUST_USE
+rsl_status rsl_window_limiter_config_from_json(const char *json,
+                                               size_t json_len,
+                                               struct rsl_window_limiter_config *out,
+                                               struct rsl_error *err);
+
+/**
+ * Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+ * enums by name; `rsl_window_limiter_config_from_json` reads it back to the same
+ * struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+ * the JSON's length without the NUL, even when `buf` is too small, so a
+ * call with `buf` NULL and `buf_len` 0 asks for the size;
+ * `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+ * validated as `rsl_window_limiter_new` would. Pure, thread-safe; keeps no pointer.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+ * `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+ * nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+ * `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+ */
+RSL_MUST_USE
+rsl_status rsl_window_limiter_config_to_json(const struct rsl_window_limiter_config *cfg,
+                                             char *buf,
+                                             size_t buf_len,
+                                             size_t *out_len,
+                                             struct rsl_error *err);
+
+/**
+ * Creates a window limiter from a JSON config (as `rsl_window_limiter_config_from_json`
+ * reads it), without a config struct. `*out` receives the owned handle
+ * only on success.
+ * Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+ * (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+ */
+RSL_MUST_USE
+rsl_status rsl_window_limiter_new_from_json(const char *json,
+                                            size_t json_len,
+                                            struct rsl_window_limiter **out,
+                                            struct rsl_error *err);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -749,6 +749,6 @@ mod tests {
             max_ns: NO_MAX,
             ..cfg(Preset::Default)
         };
-        assert_eq!(c.validate().map_err(|e| e.field), Err("factor"));
+        assert_eq!(c.validate().map_err(|e| e.field), Err("factor".into()));
     }
 }

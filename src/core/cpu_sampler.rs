@@ -5,13 +5,23 @@
 //!
 //! The thread is reference-counted: [`start`] (or [`SamplerGuard::acquire`])
 //! starts it on the first reference, [`stop`] joins it when the last one
-//! goes. The file parsers are pure functions, unit-tested on fixture trees
+//! goes. It survives fork(): the C library's atfork handlers
+//! ([`atfork_prepare`] and the others) stop it across the fork and restart
+//! it in the parent at once and in the child at its next use; a fork that
+//! runs no handler is noticed by process id ([`after_fork_child`]). The file parsers are pure functions, unit-tested on fixture trees
 //! (`tests/fixtures/cpu/`); see `docs/semantics.md` ("CPU sampler").
 
-use parking_lot::{Condvar, Mutex};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+// std's futex-based lock and condvar, not parking_lot's, on purpose: a
+// parking_lot waiter is a node in a process-global table that lives on the
+// waiting thread's stack, and the sampler thread waits nearly all the time.
+// After fork() the child inherits that node of a thread it does not have,
+// and once a new thread reuses the dead one's cached stack the table is
+// corrupt (a crash at the next park). Futex waiters live in the kernel,
+// which copies none into the child.
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -364,21 +374,144 @@ static CPU: AtomicU32 = AtomicU32::new(0);
 static LAST_SAMPLE: AtomicU32 = AtomicU32::new(0);
 static SOURCE: AtomicU32 = AtomicU32::new(SourceKind::None as u32);
 static SAMPLES: AtomicU64 = AtomicU64::new(0);
+/// Run before every sampler thread starts, if set: the C library passes
+/// the function that registers its atfork handlers (once per process).
+static BEFORE_THREAD_START: OnceLock<fn()> = OnceLock::new();
 
+/// Sets the function run before a sampler thread starts (the first setting
+/// wins). The C library's first call sets it to the registration of its
+/// `pthread_atfork` handlers ([`atfork_prepare`] and the others), so they
+/// exist exactly in processes that start the sampler.
+pub fn set_before_thread_start(f: fn()) {
+    let _ = BEFORE_THREAD_START.set(f);
+}
+
+/// Set in a forked child by [`atfork_child`]: the next read of the average
+/// takes the slow path that starts the child's own sampler thread.
+static FORK_PENDING: AtomicBool = AtomicBool::new(false);
+
+/// The sampler thread's side: what it reads and how it is told to stop.
 struct Shared {
+    probe: Probe,
     stopping: Mutex<bool>,
     wake: Condvar,
 }
 
+/// The sampler thread, and the process that spawned it: in any other
+/// process (a forked child) the thread does not exist.
+struct Running {
+    handle: JoinHandle<()>,
+    shared: Arc<Shared>,
+    pid: u32,
+}
+
+impl Running {
+    /// Detects the source and starts a thread sampling it.
+    fn spawn(pid: u32) -> std::io::Result<Self> {
+        if let Some(before) = BEFORE_THREAD_START.get() {
+            before();
+        }
+        // Detected here, not in the thread, so that the source is known
+        // (rsl_cpu_sampler_get_stats) as soon as start() returns.
+        let probe = Probe::detect(Path::new("/"));
+        SOURCE.store(probe.kind() as u32, Ordering::Relaxed);
+        // Everything the thread uses lives in `shared`, which `Running`
+        // also holds: if the thread is lost in a fork() without our atfork
+        // handlers, the child can still reach (not leak) all of it.
+        let shared = Arc::new(Shared {
+            probe,
+            stopping: Mutex::new(false),
+            wake: Condvar::new(),
+        });
+        let theirs = Arc::clone(&shared);
+        let handle = std::thread::Builder::new()
+            .name("rsl-cpu-sampler".into())
+            .spawn(move || run(&theirs))?;
+        Ok(Self {
+            handle,
+            shared,
+            pid,
+        })
+    }
+
+    /// Stops the thread and waits for it (only in the process that spawned it).
+    fn stop_and_join(self) {
+        *lock(&self.shared.stopping) = true;
+        self.shared.wake.notify_all();
+        // The thread never takes CONTROL, so joining under it is safe.
+        let _ = self.handle.join();
+    }
+}
+
 struct Control {
     refs: u64,
-    running: Option<(JoinHandle<()>, Arc<Shared>)>,
+    running: Option<Running>,
+    /// Threads of ancestor processes, inherited through a fork() that ran
+    /// no atfork handler (a raw clone, or a Rust program that never went
+    /// through the C ABI). Never joined (they do not exist here: std's join
+    /// would panic) nor dropped (that would detach a thread this process
+    /// does not have); kept so their memory stays reachable.
+    orphans: Vec<Running>,
 }
 
 static CONTROL: Mutex<Control> = Mutex::new(Control {
     refs: 0,
     running: None,
+    orphans: Vec::new(),
 });
+
+/// Locks a mutex of this module. Nothing here panics while holding one,
+/// and every state they guard is valid at any point: poison is ignored.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+thread_local! {
+    /// CONTROL, held by the forking thread from [`atfork_prepare`] to
+    /// [`atfork_parent`] / [`atfork_child`].
+    static HELD_ACROSS_FORK: RefCell<Option<MutexGuard<'static, Control>>> =
+        const { RefCell::new(None) };
+}
+
+/// The `pthread_atfork` prepare handler: stops (and joins) the sampler
+/// thread, so that no thread of ours is lost inside fork(), and keeps
+/// CONTROL locked until the parent or child handler, so that the child
+/// inherits it consistent and unlocked. The average and counts stay.
+pub fn atfork_prepare() {
+    let mut c = lock(&CONTROL);
+    let pid = std::process::id();
+    if let Some(ours) = c.running.take_if(|r| r.pid == pid) {
+        ours.stop_and_join();
+    }
+    // If this thread's locals are gone (fork from a TLS destructor), `c`
+    // is dropped here, unlocked; the parent and child handlers lock anew.
+    let _ = HELD_ACROSS_FORK.try_with(|held| *held.borrow_mut() = Some(c));
+}
+
+fn held_or_lock() -> MutexGuard<'static, Control> {
+    HELD_ACROSS_FORK
+        .try_with(|held| held.borrow_mut().take())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| lock(&CONTROL))
+}
+
+/// The `pthread_atfork` parent handler (also run when fork() failed):
+/// restarts the sampler thread if references are held, and unlocks.
+pub fn atfork_parent() {
+    let mut c = held_or_lock();
+    // A failed restart is retried by the next start, stop or stats call.
+    let _ = adopt_after_fork(&mut c, std::process::id());
+}
+
+/// The `pthread_atfork` child handler: unlocks, and marks the sampler for a
+/// restart at its next use (a limiter's acquire, any sampler call) rather
+/// than now: a child that is about to exec should not pay for a thread.
+pub fn atfork_child() {
+    let c = held_or_lock();
+    FORK_PENDING.store(true, Ordering::Relaxed);
+    drop(c);
+}
 
 /// A snapshot of the sampler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -391,20 +524,69 @@ pub struct SamplerStats {
     pub cpu_permille: u32,
     /// The last raw sample, clamped to 1000.
     pub last_sample_permille: u32,
-    /// Samples taken since the thread last started.
+    /// Samples taken since the thread last started from no references
+    /// (a thread restarted after fork() carries the count on).
     pub samples: u64,
 }
 
+/// In a forked child, replaces the thread that fork() did not copy: a
+/// parent's thread still recorded (the fork ran no atfork handler) is set
+/// aside, and a new one starts if references are held (also retrying a
+/// restart that failed earlier). The average, the
+/// last sample and the sample count carry on from what the child inherited:
+/// it runs in its parent's cgroup, so that is still the best estimate. A
+/// no-op in the process that started the thread.
+fn adopt_after_fork(c: &mut Control, pid: u32) -> std::io::Result<()> {
+    if let Some(inherited) = c.running.take_if(|r| r.pid != pid) {
+        c.orphans.push(inherited);
+    }
+    if c.refs > 0 && c.running.is_none() {
+        c.running = Some(Running::spawn(pid)?);
+    }
+    Ok(())
+}
+
 /// The moving average, in permille (0 until the first sample).
+///
+/// In a forked child (once [`atfork_child`] has run) the first call starts
+/// the child's sampler thread before reading; otherwise one relaxed load.
 #[must_use]
+#[inline]
 pub fn current_permille() -> u32 {
+    if FORK_PENDING.load(Ordering::Relaxed) {
+        recover_after_fork();
+    }
     CPU.load(Ordering::Relaxed)
 }
 
-/// A snapshot of the sampler.
+#[cold]
+fn recover_after_fork() {
+    let mut c = lock(&CONTROL);
+    FORK_PENDING.store(false, Ordering::Relaxed);
+    // A failed restart is retried by the next start, stop or stats call.
+    let _ = adopt_after_fork(&mut c, std::process::id());
+}
+
+/// Starts, now, the sampler thread of a forked child (the lazy way is
+/// [`atfork_child`]; without it, the first start, stop or stats call
+/// notices the process id changed). A no-op when the thread belongs to
+/// this process or no reference is held; errors only if the new thread
+/// cannot be spawned (the next sampler call retries).
+pub fn after_fork_child() -> std::io::Result<()> {
+    let mut c = lock(&CONTROL);
+    FORK_PENDING.store(false, Ordering::Relaxed);
+    adopt_after_fork(&mut c, std::process::id())
+}
+
+/// A snapshot of the sampler. In a forked child it first replaces the
+/// thread fork() did not copy.
 #[must_use]
 pub fn stats() -> SamplerStats {
-    let refs = CONTROL.lock().refs;
+    let refs = {
+        let mut c = lock(&CONTROL);
+        let _ = adopt_after_fork(&mut c, std::process::id());
+        c.refs
+    };
     SamplerStats {
         refs,
         source: match SOURCE.load(Ordering::Relaxed) {
@@ -420,41 +602,37 @@ pub fn stats() -> SamplerStats {
 }
 
 /// Takes a reference on the sampler, starting its thread if this is the
-/// first. A fresh thread starts the average at 0.
+/// first. A fresh thread starts the average at 0. In a forked child it
+/// first replaces the thread fork() did not copy.
 pub fn start() -> std::io::Result<()> {
-    let mut c = CONTROL.lock();
+    let mut c = lock(&CONTROL);
+    let pid = std::process::id();
+    adopt_after_fork(&mut c, pid)?;
     if c.refs == 0 {
-        let shared = Arc::new(Shared {
-            stopping: Mutex::new(false),
-            wake: Condvar::new(),
-        });
-        let theirs = Arc::clone(&shared);
         CPU.store(0, Ordering::Relaxed);
         LAST_SAMPLE.store(0, Ordering::Relaxed);
         SAMPLES.store(0, Ordering::Relaxed);
-        let handle = std::thread::Builder::new()
-            .name("rsl-cpu-sampler".into())
-            .spawn(move || run(&theirs))?;
-        c.running = Some((handle, shared));
+        c.running = Some(Running::spawn(pid)?);
     }
     c.refs += 1;
     Ok(())
 }
 
 /// Gives back a reference; the last one stops the thread and joins it.
-/// Returns false (and does nothing) if no reference is held.
+/// Returns false (and does nothing) if no reference is held. In a forked
+/// child the inherited thread is set aside, never joined.
 pub fn stop() -> bool {
-    let mut c = CONTROL.lock();
+    let mut c = lock(&CONTROL);
     if c.refs == 0 {
         return false;
     }
     c.refs -= 1;
+    // With references left this restarts an inherited thread; a failure is
+    // retried by the next call.
+    let _ = adopt_after_fork(&mut c, std::process::id());
     if c.refs == 0 {
-        if let Some((handle, shared)) = c.running.take() {
-            *shared.stopping.lock() = true;
-            shared.wake.notify_all();
-            // The thread never takes CONTROL, so joining under it is safe.
-            let _ = handle.join();
+        if let Some(running) = c.running.take() {
+            running.stop_and_join();
         }
     }
     true
@@ -479,8 +657,7 @@ impl Drop for SamplerGuard {
 }
 
 fn run(shared: &Shared) {
-    let probe = Probe::detect(Path::new("/"));
-    SOURCE.store(probe.kind() as u32, Ordering::Relaxed);
+    let probe = &shared.probe;
     #[allow(clippy::cast_precision_loss)]
     let cpus = std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64);
     let mut prev = probe.read();
@@ -488,11 +665,17 @@ fn run(shared: &Shared) {
     loop {
         {
             let deadline = Instant::now() + SAMPLE_INTERVAL;
-            let mut stopping = shared.stopping.lock();
+            let mut stopping = lock(&shared.stopping);
             while !*stopping {
-                if shared.wake.wait_until(&mut stopping, deadline).timed_out() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
                     break;
                 }
+                stopping = shared
+                    .wake
+                    .wait_timeout(stopping, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
             }
             if *stopping {
                 return;

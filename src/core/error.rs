@@ -1,6 +1,7 @@
 //! Errors: bad arguments, bad configurations and requests that can never
 //! succeed. A decision (denied, open, wait) is never an error.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Which group of `rsl_status` an error belongs to.
@@ -19,8 +20,10 @@ pub enum ErrorKind {
 pub struct Error {
     /// The group.
     pub kind: ErrorKind,
-    /// The field or argument at fault, as spelled in the C header.
-    pub field: &'static str,
+    /// The field or argument at fault, as spelled in the C header; a field
+    /// of a nested JSON object by its full path (`backoff.factor`), an
+    /// unknown JSON key by its own name.
+    pub field: Cow<'static, str>,
     /// What is wrong with it.
     pub message: String,
 }
@@ -30,7 +33,7 @@ impl Error {
     pub fn config(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::InvalidConfig,
-            field,
+            field: Cow::Borrowed(field),
             message: message.into(),
         }
     }
@@ -39,9 +42,29 @@ impl Error {
     pub fn argument(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::InvalidArgument,
-            field,
+            field: Cow::Borrowed(field),
             message: message.into(),
         }
+    }
+}
+
+impl Error {
+    /// A configuration error on a field named at run time (a JSON key, a
+    /// nested path).
+    pub fn config_at(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::InvalidConfig,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The same error on a field of a nested object: `factor` becomes
+    /// `backoff.factor` under the prefix `backoff`.
+    #[must_use]
+    pub fn nested(mut self, prefix: &str) -> Self {
+        self.field = Cow::Owned(format!("{prefix}.{}", self.field));
+        self
     }
 }
 

@@ -267,7 +267,7 @@ impl LeakyBucket {
         }
         Error {
             kind: ErrorKind::ExceedsCapacity,
-            field: "n",
+            field: "n".into(),
             message: format!(
                 "{n} cells exceed the burst {}; they can never conform",
                 self.cfg.burst
@@ -541,17 +541,17 @@ mod tests {
             b.check_at(0, 3).map_err(|e| e.kind),
             Err(ErrorKind::ExceedsCapacity)
         );
-        assert_eq!(b.check_at(0, 0).map_err(|e| e.field), Err("n"));
-        assert_eq!(b.take_at(0).map_err(|e| e.field), Err("handle"));
+        assert_eq!(b.check_at(0, 0).map_err(|e| e.field), Err("n".into()));
+        assert_eq!(b.take_at(0).map_err(|e| e.field), Err("handle".into()));
     }
 
     #[test]
     fn bad_configs_name_the_field() {
         let bad = |c: LeakyConfig| c.validate().map_err(|e| e.field);
         let d = LeakyConfig::default();
-        assert_eq!(bad(LeakyConfig { rate: 0, ..d }), Err("rate"));
-        assert_eq!(bad(LeakyConfig { per_ns: 0, ..d }), Err("per_ns"));
-        assert_eq!(bad(LeakyConfig { per_ns: 99, ..d }), Err("rate"));
+        assert_eq!(bad(LeakyConfig { rate: 0, ..d }), Err("rate".into()));
+        assert_eq!(bad(LeakyConfig { per_ns: 0, ..d }), Err("per_ns".into()));
+        assert_eq!(bad(LeakyConfig { per_ns: 99, ..d }), Err("rate".into()));
         assert_eq!(
             bad(LeakyConfig {
                 slack: u32::MAX,
@@ -559,7 +559,7 @@ mod tests {
                 rate: 1,
                 ..d
             }),
-            Err("slack")
+            Err("slack".into())
         );
         assert_eq!(
             bad(LeakyConfig {
@@ -567,7 +567,7 @@ mod tests {
                 burst: 0,
                 ..d
             }),
-            Err("burst")
+            Err("burst".into())
         );
     }
 }

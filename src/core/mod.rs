@@ -15,6 +15,7 @@ pub mod cpu_sampler;
 pub mod criticality;
 pub mod deadline;
 pub mod error;
+pub mod json;
 pub mod leaky_bucket;
 pub mod outcome;
 pub mod retry;

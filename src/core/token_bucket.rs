@@ -541,7 +541,7 @@ impl TokenBucket {
                 if n > s.burst && s.limit != INF {
                     let e = Error {
                         kind: ErrorKind::ExceedsCapacity,
-                        field: "n",
+                        field: "n".into(),
                         message: String::new(),
                     };
                     return (Err((e, s.burst)), false);
@@ -756,7 +756,7 @@ mod tests {
             .unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(
             b.cancel_at(0, &mut r).map_err(|e| e.field),
-            Err("reservation")
+            Err("reservation".into())
         );
     }
 }

@@ -801,7 +801,7 @@ impl WindowLimiter {
 fn exceeds(message: String) -> Error {
     Error {
         kind: ErrorKind::ExceedsCapacity,
-        field: "n",
+        field: "n".into(),
         message,
     }
 }
@@ -920,13 +920,16 @@ mod tests {
         let c = reserved(reserve(&l, 10, 1, 5000), 2990, 3000);
         // Cancelling the middle one frees its window; the others keep theirs.
         assert_eq!(l.cancel_at(20, b), Ok(true));
-        assert_eq!(l.cancel_at(20, b).map_err(|e| e.field), Err("reservation"));
+        assert_eq!(
+            l.cancel_at(20, b).map_err(|e| e.field.into_owned()),
+            Err("reservation".to_owned())
+        );
         // A newcomer queues behind the last (c at 3000) even so.
         let _d = reserved(reserve(&l, 20, 1, 5000), 3980, 4000);
         assert_eq!(l.cancel_at(1000, a), Ok(false), "too late at its instant");
         assert_eq!(
-            l.cancel_at(1001, a).map_err(|e| e.field),
-            Err("reservation")
+            l.cancel_at(1001, a).map_err(|e| e.field.into_owned()),
+            Err("reservation".to_owned())
         );
         assert!(!take(&l, 1500, 1).allowed);
         assert_eq!(l.cancel_at(2999, c), Ok(true));
@@ -948,7 +951,11 @@ mod tests {
         let o = reserved(reserve(&other, 0, 1, 5000), 1000, 1000);
         for forged in [0, a.raw() + 1, a.raw() ^ (1 << 62), o.raw(), u64::MAX] {
             let r = l.cancel_at(1, WindowReservation::from_raw(forged));
-            assert_eq!(r.map_err(|e| e.field), Err("reservation"), "{forged:#x}");
+            assert_eq!(
+                r.map_err(|e| e.field.into_owned()),
+                Err("reservation".to_owned()),
+                "{forged:#x}"
+            );
         }
         assert_eq!(l.metrics_at(1).reservations, 1);
         assert_eq!(l.cancel_at(1, a), Ok(true));

@@ -15,6 +15,7 @@ pub mod bulkhead;
 pub mod cpu_sampler;
 pub mod criticality;
 pub mod deadline;
+pub mod json;
 pub mod leaky_bucket;
 pub mod retry;
 pub mod retry_budget;
@@ -149,23 +150,37 @@ impl Failure {
     }
 }
 
+/// The per-thread state every boundary call touches, in one thread-local
+/// (one TLS address lookup per call, which in a shared library is a call
+/// to `__tls_get_addr`).
+struct BoundaryState {
+    /// Boundary calls this thread is inside (with_handle nests in guard);
+    /// the panic hook stays silent while it is above 0.
+    depth: Cell<u32>,
+    /// Whether LAST_ERROR holds a message: lets a successful call clear it
+    /// with this read instead of touching the string.
+    has_last_error: Cell<bool>,
+}
+
 thread_local! {
+    static BOUNDARY: BoundaryState = const {
+        BoundaryState {
+            depth: Cell::new(0),
+            has_last_error: Cell::new(false),
+        }
+    };
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
-    // Whether LAST_ERROR holds a message: lets a successful call clear it
-    // with one thread-local read instead of touching the string.
-    static HAS_LAST_ERROR: Cell<bool> = const { Cell::new(false) };
 }
 
 fn set_last_error(message: &str) {
     let text = CString::new(message.replace('\0', " ")).unwrap_or_default();
     LAST_ERROR.with(|slot| *slot.borrow_mut() = text);
-    HAS_LAST_ERROR.with(|h| h.set(true));
+    BOUNDARY.with(|b| b.has_last_error.set(true));
 }
 
 fn clear_last_error() {
-    if HAS_LAST_ERROR.try_with(Cell::get).unwrap_or(false) {
-        HAS_LAST_ERROR.with(|h| h.set(false));
-        LAST_ERROR.with(|slot| *slot.borrow_mut() = CString::default());
+    if BOUNDARY.with(|b| b.has_last_error.replace(false)) {
+        let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = CString::default());
     }
 }
 
@@ -198,13 +213,90 @@ fn report(err: *mut rsl_error, failure: &Failure) {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Silent panics. A panic caught at the boundary is a status (RSL_ERR_PANIC)
+// with its message and location in the call's rsl_error; it must not also
+// print to the host's stderr. Rust prints from the panic hook, which runs
+// before unwinding reaches our catch_unwind, so the hook has to know whether
+// the panicking thread is inside a boundary call: a thread-local depth,
+// (`BoundaryState::depth`), counted by `guard` and `free_handle`, answers
+// that. The hook is installed
+// once, at the first boundary call, and wraps whatever hook was set before:
+// panics outside the boundary (the host's own, in a Rust program linking the
+// rlib; the sampler thread's) still go to it unchanged. With
+// RSL_PANIC_OUTPUT=1 in the environment, caught panics go to it too.
+
+thread_local! {
+    // Where the last caught panic of this thread happened, for its message.
+    static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Marks the current thread as inside a boundary call while it lives.
+struct InsideBoundary;
+
+impl InsideBoundary {
+    fn enter() -> Self {
+        boundary_setup();
+        // Nesting is bounded by the call depth: no overflow.
+        BOUNDARY.with(|b| b.depth.set(b.depth.get().wrapping_add(1)));
+        Self
+    }
+}
+
+impl Drop for InsideBoundary {
+    fn drop(&mut self) {
+        BOUNDARY.with(|b| b.depth.set(b.depth.get().wrapping_sub(1)));
+    }
+}
+
+/// Whether caught panics should still be printed (`RSL_PANIC_OUTPUT=1`),
+/// read when one happens.
+fn panic_output_wanted() -> bool {
+    std::env::var_os("RSL_PANIC_OUTPUT").is_some_and(|v| v == "1")
+}
+
+/// The C library's one-time setup, run by the first boundary call: the
+/// panic hook above, and the CPU sampler's fork handlers (registered later,
+/// when and if the sampler starts a thread).
+fn boundary_setup() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    // set_hook may not be called while this thread panics (a call from a
+    // destructor during unwinding): try again at the next call then.
+    if INSTALLED.is_completed() || std::thread::panicking() {
+        return;
+    }
+    INSTALLED.call_once(|| {
+        // The other one-time setup of the C library: the CPU sampler will
+        // register its atfork handlers when it first starts a thread.
+        crate::core::cpu_sampler::set_before_thread_start(cpu_sampler::watch_fork);
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if BOUNDARY.with(|b| b.depth.get()) > 0 {
+                let at = info.location().map(ToString::to_string);
+                let _ = PANIC_LOCATION.try_with(|slot| *slot.borrow_mut() = at);
+                if !panic_output_wanted() {
+                    return;
+                }
+            }
+            previous(info);
+        }));
+    });
+}
+
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     let what = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
-    format!("internal error (please report): {what}")
+    let at = PANIC_LOCATION
+        .try_with(|slot| slot.borrow_mut().take())
+        .ok()
+        .flatten();
+    match at {
+        Some(at) => format!("internal error (please report): {what} (at {at})"),
+        None => format!("internal error (please report): {what}"),
+    }
 }
 
 fn finish(err: *mut rsl_error, result: std::thread::Result<FfiResult>) -> rsl_status {
@@ -230,7 +322,23 @@ fn finish(err: *mut rsl_error, result: std::thread::Result<FfiResult>) -> rsl_st
 /// Runs `f` at the boundary: errors become statuses with a detail (into
 /// `*err` and the thread-local message), a panic becomes `RSL_ERR_PANIC`.
 pub(crate) fn guard(err: *mut rsl_error, f: impl FnOnce() -> FfiResult) -> rsl_status {
-    finish(err, catch_unwind(AssertUnwindSafe(f)))
+    boundary_setup();
+    // One thread-local lookup serves the depth and the success path's
+    // last-error check (this is every call's fixed cost).
+    BOUNDARY.with(|b| {
+        b.depth.set(b.depth.get().wrapping_add(1));
+        let result = catch_unwind(AssertUnwindSafe(f));
+        b.depth.set(b.depth.get().wrapping_sub(1));
+        match result {
+            Ok(Ok(())) => {
+                if b.has_last_error.replace(false) {
+                    let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = CString::default());
+                }
+                RSL_OK
+            }
+            failed => finish(err, failed),
+        }
+    })
 }
 
 /// An opaque handle: the primitive, its reference count, a poison flag set
@@ -375,12 +483,17 @@ pub(crate) fn free_handle<H: Opaque>(h: *mut H) {
         return;
     }
     fence(Ordering::Acquire);
-    // Dropping never panics in our types, but stay inside the boundary.
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    // Dropping never panics in our types, but stay inside the boundary
+    // (silently: nobody is there to receive an error).
+    let _inside = InsideBoundary::enter();
+    let dropped = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: `h` came from Box::into_raw in store_handle, and this was
         // its last reference.
         drop(unsafe { Box::from_raw(h) });
     }));
+    if dropped.is_err() {
+        let _ = PANIC_LOCATION.try_with(|slot| slot.borrow_mut().take());
+    }
 }
 
 /// Turns the handle's monotonic clamp on or off (see `rsl_<type>_set_monotonic_time`).
@@ -418,6 +531,10 @@ pub(crate) trait VersionedStruct: Copy {
     const MIN_SIZE: usize;
     /// Sets `struct_size` to this library's size.
     fn stamp(&mut self);
+    /// Whether a struct zeroed but for `struct_size` is this config's
+    /// defaults (only where every default is zero); otherwise reading one is
+    /// an error, since its `_config_init` was skipped.
+    const ZERO_IS_DEFAULTS: bool = false;
 }
 
 /// Reads a config written by a caller built against any layout version:
@@ -444,8 +561,20 @@ pub(crate) fn read_versioned<C: VersionedStruct>(
             ),
         ));
     }
-    let mut out = defaults;
     let known = size.min(ours);
+    if !C::ZERO_IS_DEFAULTS {
+        // SAFETY: the caller's struct holds `size >= known` readable bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(cfg.cast::<u8>(), known) };
+        if bytes.iter().skip(4).all(|b| *b == 0) {
+            return Err(Failure::new(
+                RSL_ERR_INVALID_CONFIG,
+                format!(
+                    "{name}.struct_size: is set but every other byte is zero, and a zeroed struct is not this config's defaults: fill it with its _config_init (or _config_preset, _config_from_json) before setting fields"
+                ),
+            ));
+        }
+    }
+    let mut out = defaults;
     // SAFETY: the caller's struct holds `size` readable bytes; `out` holds
     // `ours`; every bit pattern is a valid C (plain-data VersionedStruct).
     unsafe {
@@ -672,6 +801,68 @@ mod tests {
             RSL_ERR_NULL_ARGUMENT
         );
         assert_eq!(message(), "handle: must not be NULL");
+    }
+
+    /// The body of `a_caught_panic_prints_nothing_unless_asked`, which runs
+    /// it in a child process; a no-op in the normal test run.
+    #[test]
+    fn panic_output_child() {
+        if std::env::var_os("RSL_TEST_PANIC_CHILD").is_none() {
+            return;
+        }
+        let mut e = blank_error();
+        assert_eq!(
+            guard(&mut e, || panic!("boom-inside-the-boundary")),
+            RSL_ERR_PANIC
+        );
+        let got = text(&e.message);
+        assert!(
+            got.contains("boom-inside-the-boundary (at src/ffi/mod.rs:"),
+            "{got}"
+        );
+        let mut h: *mut Probe = std::ptr::null_mut();
+        assert_eq!(store_handle(&mut h, std::ptr::null_mut(), || Ok(1)), RSL_OK);
+        assert_eq!(
+            with_handle(h, &mut e, |_| -> FfiResult { panic!("boom-in-a-handle") }),
+            RSL_ERR_PANIC
+        );
+        assert!(text(&e.message).contains("boom-in-a-handle (at "));
+        free_handle(h);
+        let outside = std::panic::catch_unwind(|| panic!("boom-outside-the-boundary"));
+        assert!(outside.is_err());
+        println!("panic-output-child: done");
+    }
+
+    #[test]
+    fn a_caught_panic_prints_nothing_unless_asked() {
+        let run = |wanted: Option<&str>| {
+            let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+            cmd.args([
+                "--exact",
+                "ffi::tests::panic_output_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("RSL_TEST_PANIC_CHILD", "1")
+            .env_remove("RSL_PANIC_OUTPUT");
+            if let Some(v) = wanted {
+                cmd.env("RSL_PANIC_OUTPUT", v);
+            }
+            let out = cmd.output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(out.status.success(), "{stdout}\n{stderr}");
+            assert!(stdout.contains("panic-output-child: done"), "{stdout}");
+            stderr
+        };
+        let quiet = run(None);
+        assert!(!quiet.contains("boom-inside"), "{quiet}");
+        assert!(!quiet.contains("boom-in-a-handle"), "{quiet}");
+        // A panic outside the boundary still reaches the previous hook.
+        assert!(quiet.contains("boom-outside-the-boundary"), "{quiet}");
+        let loud = run(Some("1"));
+        assert!(loud.contains("boom-inside-the-boundary"), "{loud}");
+        assert!(loud.contains("boom-in-a-handle"), "{loud}");
     }
 
     #[test]
@@ -914,6 +1105,19 @@ mod tests {
         assert_eq!(read(&newer).map(|v| (v.a, v.b)), Ok((5, 9)));
         let asks_more = [24u64 | (5u64 << 32), 9, 1];
         assert_eq!(read(&asks_more), Err(RSL_ERR_CONFIG_UNSUPPORTED));
+    }
+
+    #[test]
+    fn a_zeroed_config_is_refused_naming_struct_size() {
+        let zeroed = [16u64, 0];
+        let failure = read_versioned(zeroed.as_ptr().cast::<Versioned>(), DEFAULTS, "cfg");
+        assert!(failure.is_err_and(|f| f.status == RSL_ERR_INVALID_CONFIG
+            && f.field() == "cfg.struct_size"
+            && f.message.contains("_config_init")));
+        // An older caller's zeroed prefix is refused the same way.
+        assert_eq!(read(&[8, 0xdead_beef]), Err(RSL_ERR_INVALID_CONFIG));
+        // One byte set is a config (whether valid is the primitive's call).
+        assert!(read(&[16, 1 << 40]).is_ok());
     }
 
     #[test]

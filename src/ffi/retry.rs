@@ -13,6 +13,7 @@ use super::{
 };
 use crate::core::backoff::BackoffConfig;
 use crate::core::clock::now_ns;
+use crate::core::json::{self, RetryPolicy};
 use crate::core::retry::{
     format_retry_header, parse_grpc_pushback, parse_http_retry_after, parse_retry_header, Decision,
     Retry, RetryConfig, RetryPreset, RetryState,
@@ -292,7 +293,8 @@ pub unsafe extern "C" fn rsl_retry_new(
     store_handle(out, err, || {
         let raw = read_versioned(cfg, RetryConfig::default().into(), "cfg")?;
         let b = read_versioned(backoff, BackoffConfig::default().into(), "backoff")?;
-        Ok(Retry::new(to_core(&raw)?, backoff_to_core(&b)?)?)
+        let backoff = backoff_to_core(&b).map_err(backoff_field)?;
+        Ok(Retry::new(to_core(&raw)?, backoff)?)
     })
 }
 
@@ -555,5 +557,102 @@ pub unsafe extern "C" fn rsl_retry_after_parse_http(
         *out_ref(out_retry_after_ns, "out_retry_after_ns")? =
             parse_http_retry_after(header_bytes(value, len));
         Ok(())
+    })
+}
+
+/// A backoff config's failure, its field named as the `backoff` argument's
+/// (`backoff.kind`), as the JSON form names it.
+fn backoff_field(f: Failure) -> Failure {
+    Failure::new(f.status, format!("backoff.{}", f.message))
+}
+
+/// Fills `*cfg` and `*backoff` from a JSON retry config: the `json_len`
+/// bytes at `json` (UTF-8, no NUL needed), an object whose keys are
+/// `rsl_retry_config`'s field names plus `"backoff"`, a nested object of
+/// `rsl_backoff_config`'s (durations also with units, `"250ms"`; presets by
+/// name; see docs/semantics.md, "Configs as JSON"). Missing keys keep the
+/// defaults or the `"preset"`'s values; the nested backoff starts from the
+/// retry preset's backoff, or from its own `"preset"`. Both are validated as
+/// `rsl_retry_new` would. Set both `struct_size`s first (the `_config_init`s
+/// do); nothing is written unless the call succeeds. Pure, thread-safe;
+/// keeps no pointer.
+/// Errors: `RSL_ERR_NULL_ARGUMENT` (json, cfg, backoff), `RSL_ERR_CONFIG_SIZE`
+/// (cfg.struct_size, backoff.struct_size), `RSL_ERR_INVALID_ARGUMENT`
+/// (`json_len` above `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG`
+/// naming the key (backoff keys by their full path, `backoff.factor`) or
+/// `json` for the text as a whole (a syntax error, with its line and column;
+/// not UTF-8; not an object).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_retry_config_from_json(
+    json: *const c_char,
+    json_len: usize,
+    cfg: *mut rsl_retry_config,
+    backoff: *mut rsl_backoff_config,
+    err: *mut rsl_error,
+) -> rsl_status {
+    guard(err, || {
+        super::json::check_out(cfg, "cfg")?;
+        super::json::check_out(backoff, "backoff")?;
+        let policy: RetryPolicy = super::json::read(json, json_len)?;
+        super::write_versioned(cfg, policy.retry.into(), "cfg")?;
+        super::write_versioned(backoff, policy.backoff.into(), "backoff")
+    })
+}
+
+/// Writes the canonical JSON of `*cfg` with `*backoff` nested under
+/// `"backoff"` (`rsl_retry_config_from_json` reads it back to the same
+/// structs) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+/// the JSON's length without the NUL, even when `buf` is too small, so a
+/// call with `buf` NULL and `buf_len` 0 asks for the size;
+/// `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. Both structs are read and
+/// validated as `rsl_retry_new` would. Pure, thread-safe; keeps no pointer.
+/// Errors: `RSL_ERR_NULL_ARGUMENT` (cfg, backoff; buf with `buf_len` > 0),
+/// `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+/// nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+/// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_retry_config_to_json(
+    cfg: *const rsl_retry_config,
+    backoff: *const rsl_backoff_config,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+    err: *mut rsl_error,
+) -> rsl_status {
+    guard(err, || {
+        if cfg.is_null() {
+            return Err(Failure::null("cfg"));
+        }
+        if backoff.is_null() {
+            return Err(Failure::null("backoff"));
+        }
+        let raw = read_versioned(cfg, RetryConfig::default().into(), "cfg")?;
+        let b = read_versioned(backoff, BackoffConfig::default().into(), "backoff")?;
+        let policy = RetryPolicy {
+            retry: to_core(&raw)?,
+            backoff: backoff_to_core(&b).map_err(backoff_field)?,
+        };
+        super::json::write_text(&json::to_json(&policy), buf, buf_len, out_len)
+    })
+}
+
+/// Creates a retry policy from a JSON retry config (as
+/// `rsl_retry_config_from_json` reads it, backoff included), without config
+/// structs. `*out` receives the owned handle only on success.
+/// Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+/// (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_retry_new_from_json(
+    json: *const c_char,
+    json_len: usize,
+    out: *mut *mut rsl_retry,
+    err: *mut rsl_error,
+) -> rsl_status {
+    store_handle(out, err, || {
+        let policy: RetryPolicy = super::json::read(json, json_len)?;
+        Ok(Retry::new(policy.retry, policy.backoff)?)
     })
 }

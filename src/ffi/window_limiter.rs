@@ -12,6 +12,7 @@ use crate::core::window_limiter::{
     Mode, Reserve, WindowDecision, WindowLimiter, WindowLimiterConfig, WindowMetrics, WindowPreset,
     WindowReservation,
 };
+use std::ffi::c_char;
 
 /// A window rate limiter: at most `limit` permits per `window_ns`. Create
 /// with `rsl_window_limiter_new`, destroy with `rsl_window_limiter_free`.
@@ -525,4 +526,82 @@ pub unsafe extern "C" fn rsl_window_limiter_get_metrics(
     err: *mut rsl_error,
 ) -> rsl_status {
     unsafe { rsl_window_limiter_get_metrics_at(limiter, now_ns(), out, err) }
+}
+
+/// Fills `*out` from a JSON config: the `json_len` bytes at `json` (UTF-8,
+/// no NUL needed), an object whose keys are `rsl_window_limiter_config`'s field names
+/// (durations also with units, `"60s"`; enums and presets by name; see
+/// docs/semantics.md, "Configs as JSON"). Missing keys keep the defaults, or
+/// the values of the `"preset"` it names. The config is validated as
+/// `rsl_window_limiter_new` would. Set `out->struct_size` first (`rsl_window_limiter_config_init`
+/// does); `*out` is written only on success. Pure, thread-safe; keeps no
+/// pointer.
+/// Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_CONFIG_SIZE`
+/// (out.struct_size), `RSL_ERR_INVALID_ARGUMENT` (`json_len` above
+/// `RSL_CONFIG_JSON_MAX_LEN`), `RSL_ERR_INVALID_CONFIG` naming the key (an
+/// unknown key, a wrong type or unit, an unknown name, a value the config's
+/// validation refuses) or `json` for the text as a whole (a syntax error,
+/// with its line and column; not UTF-8; not an object).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_window_limiter_config_from_json(
+    json: *const c_char,
+    json_len: usize,
+    out: *mut rsl_window_limiter_config,
+    err: *mut rsl_error,
+) -> rsl_status {
+    guard(err, || {
+        super::json::config_from_json::<WindowLimiterConfig, _>(json, json_len, out)
+    })
+}
+
+/// Writes the canonical JSON of `*cfg` (every field, durations in `_ns`,
+/// enums by name; `rsl_window_limiter_config_from_json` reads it back to the same
+/// struct) and a NUL into `buf`. `*out_len` (may be NULL) always receives
+/// the JSON's length without the NUL, even when `buf` is too small, so a
+/// call with `buf` NULL and `buf_len` 0 asks for the size;
+/// `RSL_CONFIG_JSON_BUF_LEN` bytes always suffice. `*cfg` is read and
+/// validated as `rsl_window_limiter_new` would. Pure, thread-safe; keeps no pointer.
+/// Errors: `RSL_ERR_NULL_ARGUMENT` (cfg; buf with `buf_len` > 0),
+/// `RSL_ERR_INVALID_ARGUMENT` (`buf_len` cannot hold the JSON and its NUL;
+/// nothing is written to `buf`), `RSL_ERR_CONFIG_SIZE`,
+/// `RSL_ERR_CONFIG_UNSUPPORTED`, `RSL_ERR_INVALID_CONFIG` (names the field).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_window_limiter_config_to_json(
+    cfg: *const rsl_window_limiter_config,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+    err: *mut rsl_error,
+) -> rsl_status {
+    guard(err, || {
+        super::json::config_to_json(
+            cfg,
+            WindowLimiterConfig::default().into(),
+            to_core,
+            buf,
+            buf_len,
+            out_len,
+        )
+    })
+}
+
+/// Creates a window limiter from a JSON config (as `rsl_window_limiter_config_from_json`
+/// reads it), without a config struct. `*out` receives the owned handle
+/// only on success.
+/// Errors: `RSL_ERR_NULL_ARGUMENT` (json, out), `RSL_ERR_INVALID_ARGUMENT`
+/// (`json_len`), `RSL_ERR_INVALID_CONFIG` naming the key or `json`.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn rsl_window_limiter_new_from_json(
+    json: *const c_char,
+    json_len: usize,
+    out: *mut *mut rsl_window_limiter,
+    err: *mut rsl_error,
+) -> rsl_status {
+    store_handle(out, err, || {
+        let cfg: WindowLimiterConfig = super::json::read(json, json_len)?;
+        Ok(WindowLimiter::new(cfg)?)
+    })
 }

@@ -9,10 +9,11 @@
  * with "N passed, M failed". Exits non-zero if any scenario failed or none
  * was found. With -v it also prints a line per passing scenario.
  *
- * Strict by design: an unknown name (preset, enum value, state, outcome,
- * reason, status), config field, op, op argument or expect key fails the
- * scenario; nothing is silently ignored. Every symbolic name is mapped by an
- * explicit table below to the header's constant.
+ * Strict by design: an unknown name (state, outcome, reason, status), op,
+ * op argument or expect key fails the scenario (and the library refuses an
+ * unknown config key, preset or enum name); nothing is silently ignored.
+ * Every symbolic name is mapped by an explicit table below to the header's
+ * constant.
  *
  * Where the README leaves room, this runner decides (and the Rust runner
  * should agree):
@@ -33,8 +34,14 @@
  *   - `trip` with generation "last" before any record/call fails;
  *   - unknown keys in a step (beyond its op's arguments and at, op, expect,
  *     expect_status, expect_error_field, repeat, step_ns) fail;
- *   - config values for integer fields may be true/false (1/0); integers must
- *     be integral JSON numbers in the field's range;
+ *   - a scenario's config is not interpreted here: it is read by the
+ *     library's JSON parser (rsl_<x>_config_from_json), the one bindings and
+ *     users' policy files go through, so its rules are the library's. Only
+ *     `struct_size` and `reserved0` (struct, not config, members) are taken
+ *     out and set on the struct afterwards; a `preset` both in the scenario
+ *     and in its config fails; every config read is checked to round-trip
+ *     through rsl_<x>_config_to_json, and rsl_<x>_new_from_json must agree
+ *     with from_json + new;
  *   - adaptive_limiter `acquire` with a `token` label fails the scenario if
  *     the request was dropped (there is no token to keep); a dropped `call`
  *     has `counted` false and `rt_ms` 0, and its expect_status (which
@@ -131,38 +138,6 @@ typedef struct {
     static const name_table var = {what, var##_entries,                        \
                                    sizeof var##_entries / sizeof var##_entries[0]}
 
-TABLE(breaker_presets, "breaker preset",
-      {"default", RSL_BREAKER_PRESET_DEFAULT},
-      {"resilience4j", RSL_BREAKER_PRESET_RESILIENCE4J},
-      {"polly_v8", RSL_BREAKER_PRESET_POLLY_V8},
-      {"gobreaker", RSL_BREAKER_PRESET_GOBREAKER},
-      {"hystrix", RSL_BREAKER_PRESET_HYSTRIX},
-      {"sentinel_error_ratio", RSL_BREAKER_PRESET_SENTINEL_ERROR_RATIO},
-      {"sentinel_error_count", RSL_BREAKER_PRESET_SENTINEL_ERROR_COUNT},
-      {"sentinel_slow_request_ratio", RSL_BREAKER_PRESET_SENTINEL_SLOW_REQUEST_RATIO});
-
-TABLE(throttle_presets, "adaptive_throttle preset",
-      {"sre_book", RSL_ADAPTIVE_THROTTLE_PRESET_SRE_BOOK},
-      {"kratos", RSL_ADAPTIVE_THROTTLE_PRESET_KRATOS},
-      {"go_zero", RSL_ADAPTIVE_THROTTLE_PRESET_GO_ZERO});
-
-TABLE(policies, "policy",
-      {"consecutive", RSL_BREAKER_POLICY_CONSECUTIVE},
-      {"rate", RSL_BREAKER_POLICY_RATE},
-      {"external", RSL_BREAKER_POLICY_EXTERNAL});
-
-TABLE(window_kinds, "window_kind",
-      {"count", RSL_WINDOW_COUNT},
-      {"time", RSL_WINDOW_TIME});
-
-TABLE(half_open_modes, "half_open_mode",
-      {"successes", RSL_HALF_OPEN_SUCCESSES},
-      {"rate", RSL_HALF_OPEN_RATE});
-
-TABLE(accountings, "accounting",
-      {"on_admit", RSL_ACCOUNTING_ON_ADMIT},
-      {"on_completion", RSL_ACCOUNTING_ON_COMPLETION});
-
 TABLE(states, "state",
       {"closed", RSL_BREAKER_CLOSED},
       {"open", RSL_BREAKER_OPEN},
@@ -209,62 +184,6 @@ TABLE(statuses, "status",
       {"RSL_ERR_POISONED", RSL_ERR_POISONED});
 
 /* Retry, backoff and retry budget names (tests/conformance/README.md). */
-TABLE(backoff_presets, "backoff preset",
-      {"default", RSL_BACKOFF_PRESET_DEFAULT},
-      {"seeds_jitter", RSL_BACKOFF_PRESET_SEEDS_JITTER},
-      {"seeds_fixed", RSL_BACKOFF_PRESET_SEEDS_FIXED},
-      {"grpc_connection", RSL_BACKOFF_PRESET_GRPC_CONNECTION},
-      {"grpc_retry", RSL_BACKOFF_PRESET_GRPC_RETRY},
-      {"grpc_retry_full_jitter", RSL_BACKOFF_PRESET_GRPC_RETRY_FULL_JITTER},
-      {"aws_standard", RSL_BACKOFF_PRESET_AWS_STANDARD},
-      {"aws_full_jitter", RSL_BACKOFF_PRESET_AWS_FULL_JITTER},
-      {"aws_equal_jitter", RSL_BACKOFF_PRESET_AWS_EQUAL_JITTER},
-      {"aws_decorrelated", RSL_BACKOFF_PRESET_AWS_DECORRELATED},
-      {"polly_v8", RSL_BACKOFF_PRESET_POLLY_V8},
-      {"polly_v8_decorrelated_jitter", RSL_BACKOFF_PRESET_POLLY_V8_DECORRELATED_JITTER},
-      {"resilience4j", RSL_BACKOFF_PRESET_RESILIENCE4J},
-      {"resilience4j_exponential_random", RSL_BACKOFF_PRESET_RESILIENCE4J_EXPONENTIAL_RANDOM});
-
-TABLE(backoff_kinds, "backoff kind",
-      {"fixed", RSL_BACKOFF_FIXED},
-      {"linear", RSL_BACKOFF_LINEAR},
-      {"exponential", RSL_BACKOFF_EXPONENTIAL},
-      {"grpc_connection", RSL_BACKOFF_GRPC_CONNECTION},
-      {"aws_full_jitter", RSL_BACKOFF_AWS_FULL_JITTER},
-      {"aws_equal_jitter", RSL_BACKOFF_AWS_EQUAL_JITTER},
-      {"aws_decorrelated", RSL_BACKOFF_AWS_DECORRELATED},
-      {"aws_standard", RSL_BACKOFF_AWS_STANDARD},
-      {"polly_decorrelated_v2", RSL_BACKOFF_POLLY_DECORRELATED_V2},
-      {"r4j_exponential_random", RSL_BACKOFF_R4J_EXPONENTIAL_RANDOM});
-
-TABLE(jitters, "jitter",
-      {"none", RSL_JITTER_NONE},
-      {"proportional", RSL_JITTER_PROPORTIONAL},
-      {"symmetric", RSL_JITTER_SYMMETRIC},
-      {"full", RSL_JITTER_FULL},
-      {"equal", RSL_JITTER_EQUAL});
-
-TABLE(retry_presets, "retry preset",
-      {"default", RSL_RETRY_PRESET_DEFAULT},
-      {"resilience4j", RSL_RETRY_PRESET_RESILIENCE4J},
-      {"polly_v8", RSL_RETRY_PRESET_POLLY_V8},
-      {"grpc", RSL_RETRY_PRESET_GRPC},
-      {"aws_standard", RSL_RETRY_PRESET_AWS_STANDARD},
-      {"failsafe_go", RSL_RETRY_PRESET_FAILSAFE_GO});
-
-TABLE(budget_presets, "retry_budget preset",
-      {"tower", RSL_RETRY_BUDGET_PRESET_TOWER},
-      {"sre", RSL_RETRY_BUDGET_PRESET_SRE},
-      {"envoy", RSL_RETRY_BUDGET_PRESET_ENVOY},
-      {"failsafe_go", RSL_RETRY_BUDGET_PRESET_FAILSAFE_GO},
-      {"grpc", RSL_RETRY_BUDGET_PRESET_GRPC},
-      {"aws_standard", RSL_RETRY_BUDGET_PRESET_AWS_STANDARD});
-
-TABLE(budget_kinds, "retry_budget kind",
-      {"ratio", RSL_RETRY_BUDGET_RATIO},
-      {"tokens", RSL_RETRY_BUDGET_TOKENS},
-      {"quota", RSL_RETRY_BUDGET_QUOTA});
-
 TABLE(retry_outcomes, "outcome",
       {"success", RSL_OUTCOME_SUCCESS},
       {"failure", RSL_OUTCOME_FAILURE},
@@ -282,40 +201,11 @@ TABLE(retry_reasons, "retry reason",
       {"server_refused", RSL_RETRY_REASON_SERVER_REFUSED},
       {"budget", RSL_RETRY_REASON_BUDGET});
 
-TABLE(window_presets, "window_limiter preset",
-      {"default", RSL_WINDOW_LIMITER_PRESET_DEFAULT},
-      {"sentinel", RSL_WINDOW_LIMITER_PRESET_SENTINEL},
-      {"resilience4j", RSL_WINDOW_LIMITER_PRESET_RESILIENCE4J});
-
-TABLE(window_modes, "mode",
-      {"fixed", RSL_WINDOW_LIMITER_FIXED},
-      {"sliding_buckets", RSL_WINDOW_LIMITER_SLIDING_BUCKETS},
-      {"sliding_weighted", RSL_WINDOW_LIMITER_SLIDING_WEIGHTED});
-
-TABLE(limiter_presets, "adaptive_limiter preset",
-      {"default", RSL_ADAPTIVE_LIMITER_PRESET_DEFAULT},
-      {"kratos", RSL_ADAPTIVE_LIMITER_PRESET_KRATOS});
-
-TABLE(cpu_sources, "cpu_source",
-      {"manual", RSL_CPU_SOURCE_MANUAL},
-      {"sampler", RSL_CPU_SOURCE_SAMPLER});
-
-TABLE(leaky_modes, "mode",
-      {"pacer", RSL_LEAKY_BUCKET_PACER},
-      {"meter", RSL_LEAKY_BUCKET_METER});
-
 TABLE(levels, "criticality",
       {"sheddable", RSL_CRITICALITY_SHEDDABLE},
       {"sheddable_plus", RSL_CRITICALITY_SHEDDABLE_PLUS},
       {"critical", RSL_CRITICALITY_CRITICAL},
       {"critical_plus", RSL_CRITICALITY_CRITICAL_PLUS});
-
-TABLE(bulkhead_presets, "bulkhead preset",
-      {"default", RSL_BULKHEAD_PRESET_DEFAULT},
-      {"resilience4j", RSL_BULKHEAD_PRESET_RESILIENCE4J},
-      {"hystrix", RSL_BULKHEAD_PRESET_HYSTRIX},
-      {"failsafe_go", RSL_BULKHEAD_PRESET_FAILSAFE_GO},
-      {"polly_v8", RSL_BULKHEAD_PRESET_POLLY_V8});
 
 TABLE(bulkhead_outcomes, "bulkhead outcome",
       {"entered", RSL_BULKHEAD_ENTERED},
@@ -332,12 +222,6 @@ TABLE(reserve_outcomes, "reserve outcome",
       {"reserved", RSL_WINDOW_LIMITER_RESERVED},
       {"too_long", RSL_WINDOW_LIMITER_TOO_LONG},
       {"queue_full", RSL_WINDOW_LIMITER_QUEUE_FULL});
-
-TABLE(deadline_presets, "deadline preset",
-      {"default", RSL_DEADLINE_PRESET_DEFAULT},
-      {"resilience4j", RSL_DEADLINE_PRESET_RESILIENCE4J},
-      {"polly_v8", RSL_DEADLINE_PRESET_POLLY_V8},
-      {"hystrix", RSL_DEADLINE_PRESET_HYSTRIX});
 
 TABLE(deadline_decisions, "deadline decision",
       {"proceed", RSL_DEADLINE_CALL_PROCEED},
@@ -466,45 +350,6 @@ typedef struct {
 #define FIELD(type_, f, ft, names_)                                            \
     {#f, offsetof(type_, f), sizeof(((type_ *)0)->f), ft, names_}
 
-static const field_desc breaker_config_fields[] = {
-    FIELD(rsl_breaker_config, struct_size, F_U32, NULL),
-    FIELD(rsl_breaker_config, policy, F_U32, &policies),
-    FIELD(rsl_breaker_config, consecutive_failures, F_U32, NULL),
-    FIELD(rsl_breaker_config, window_kind, F_U32, &window_kinds),
-    FIELD(rsl_breaker_config, window_size, F_U32, NULL),
-    FIELD(rsl_breaker_config, minimum_calls, F_U32, NULL),
-    FIELD(rsl_breaker_config, window_ns, F_I64, NULL),
-    FIELD(rsl_breaker_config, failure_rate_threshold, F_F64, NULL),
-    FIELD(rsl_breaker_config, slow_call_rate_threshold, F_F64, NULL),
-    FIELD(rsl_breaker_config, slow_call_duration_ns, F_I64, NULL),
-    FIELD(rsl_breaker_config, failure_count_threshold, F_U32, NULL),
-    FIELD(rsl_breaker_config, evaluate_on_failure_only, F_U32, NULL),
-    FIELD(rsl_breaker_config, closed_reset_interval_ns, F_I64, NULL),
-    FIELD(rsl_breaker_config, wait_duration_ns, F_I64, NULL),
-    FIELD(rsl_breaker_config, wait_duration_multiplier, F_F64, NULL),
-    FIELD(rsl_breaker_config, max_wait_duration_ns, F_I64, NULL),
-    FIELD(rsl_breaker_config, half_open_mode, F_U32, &half_open_modes),
-    FIELD(rsl_breaker_config, half_open_max_calls, F_U32, NULL),
-    FIELD(rsl_breaker_config, half_open_success_threshold, F_U32, NULL),
-    FIELD(rsl_breaker_config, half_open_failure_threshold, F_U32, NULL),
-    FIELD(rsl_breaker_config, permit_lease_ns, F_I64, NULL),
-    FIELD(rsl_breaker_config, event_capacity, F_U32, NULL),
-    FIELD(rsl_breaker_config, reserved0, F_U32, NULL),
-};
-
-static const field_desc throttle_config_fields[] = {
-    FIELD(rsl_adaptive_throttle_config, struct_size, F_U32, NULL),
-    FIELD(rsl_adaptive_throttle_config, accounting, F_U32, &accountings),
-    FIELD(rsl_adaptive_throttle_config, k, F_F64, NULL),
-    FIELD(rsl_adaptive_throttle_config, window_ns, F_I64, NULL),
-    FIELD(rsl_adaptive_throttle_config, buckets, F_U32, NULL),
-    FIELD(rsl_adaptive_throttle_config, min_requests, F_U32, NULL),
-    FIELD(rsl_adaptive_throttle_config, request_offset, F_U32, NULL),
-    FIELD(rsl_adaptive_throttle_config, count_local_rejections, F_U32, NULL),
-    FIELD(rsl_adaptive_throttle_config, max_drop_probability, F_F64, NULL),
-    FIELD(rsl_adaptive_throttle_config, seed, F_U64, NULL),
-};
-
 static const field_desc breaker_metrics_fields[] = {
     FIELD(rsl_breaker_metrics, struct_size, F_U32, NULL),
     FIELD(rsl_breaker_metrics, state, F_U32, &states),
@@ -543,44 +388,6 @@ static const field_desc counts_fields[] = {
     FIELD(rsl_breaker_counts, consecutive_failures, F_U64, NULL),
 };
 
-static const field_desc backoff_config_fields[] = {
-    FIELD(rsl_backoff_config, struct_size, F_U32, NULL),
-    FIELD(rsl_backoff_config, kind, F_U32, &backoff_kinds),
-    FIELD(rsl_backoff_config, jitter, F_U32, &jitters),
-    FIELD(rsl_backoff_config, clamp_jittered, F_U32, NULL),
-    FIELD(rsl_backoff_config, base_ns, F_I64, NULL),
-    FIELD(rsl_backoff_config, max_ns, F_I64, NULL),
-    FIELD(rsl_backoff_config, increment_ns, F_I64, NULL),
-    FIELD(rsl_backoff_config, factor, F_F64, NULL),
-    FIELD(rsl_backoff_config, jitter_factor, F_F64, NULL),
-    FIELD(rsl_backoff_config, seed, F_U64, NULL),
-};
-
-static const field_desc retry_config_fields[] = {
-    FIELD(rsl_retry_config, struct_size, F_U32, NULL),
-    FIELD(rsl_retry_config, max_attempts, F_U32, NULL),
-    FIELD(rsl_retry_config, max_elapsed_ns, F_I64, NULL),
-    FIELD(rsl_retry_config, expected_attempt_ns, F_I64, NULL),
-    FIELD(rsl_retry_config, retry_after_resets, F_U32, NULL),
-    FIELD(rsl_retry_config, overloaded_on_give_up, F_U32, NULL),
-};
-
-static const field_desc budget_config_fields[] = {
-    FIELD(rsl_retry_budget_config, struct_size, F_U32, NULL),
-    FIELD(rsl_retry_budget_config, kind, F_U32, &budget_kinds),
-    FIELD(rsl_retry_budget_config, ratio, F_F64, NULL),
-    FIELD(rsl_retry_budget_config, window_ns, F_I64, NULL),
-    FIELD(rsl_retry_budget_config, buckets, F_U32, NULL),
-    FIELD(rsl_retry_budget_config, min_per_sec, F_U32, NULL),
-    FIELD(rsl_retry_budget_config, max_tokens, F_U32, NULL),
-    FIELD(rsl_retry_budget_config, quota_capacity, F_U32, NULL),
-    FIELD(rsl_retry_budget_config, token_ratio, F_F64, NULL),
-    FIELD(rsl_retry_budget_config, retry_cost, F_U32, NULL),
-    FIELD(rsl_retry_budget_config, timeout_cost, F_U32, NULL),
-    FIELD(rsl_retry_budget_config, success_increment, F_U32, NULL),
-    FIELD(rsl_retry_budget_config, reserved0, F_U32, NULL),
-};
-
 static const field_desc budget_metrics_fields[] = {
     FIELD(rsl_retry_budget_metrics, struct_size, F_U32, NULL),
     FIELD(rsl_retry_budget_metrics, reserved0, F_U32, NULL),
@@ -591,18 +398,6 @@ static const field_desc budget_metrics_fields[] = {
     FIELD(rsl_retry_budget_metrics, deposits_total, F_U64, NULL),
     FIELD(rsl_retry_budget_metrics, granted_total, F_U64, NULL),
     FIELD(rsl_retry_budget_metrics, denied_total, F_U64, NULL),
-};
-
-static const field_desc window_config_fields[] = {
-    FIELD(rsl_window_limiter_config, struct_size, F_U32, NULL),
-    FIELD(rsl_window_limiter_config, mode, F_U32, &window_modes),
-    FIELD(rsl_window_limiter_config, window_ns, F_I64, NULL),
-    FIELD(rsl_window_limiter_config, limit, F_U32, NULL),
-    FIELD(rsl_window_limiter_config, buckets, F_U32, NULL),
-    FIELD(rsl_window_limiter_config, sheddable_share_permille, F_U32, NULL),
-    FIELD(rsl_window_limiter_config, sheddable_plus_share_permille, F_U32, NULL),
-    FIELD(rsl_window_limiter_config, critical_share_permille, F_U32, NULL),
-    FIELD(rsl_window_limiter_config, max_reservations, F_U32, NULL),
 };
 
 static const field_desc window_metrics_fields[] = {
@@ -618,21 +413,6 @@ static const field_desc window_metrics_fields[] = {
     FIELD(rsl_window_limiter_metrics, cancelled_total, F_U64, NULL),
     FIELD(rsl_window_limiter_metrics, reservations, F_U32, NULL),
     FIELD(rsl_window_limiter_metrics, reserved1, F_U32, NULL),
-};
-
-static const field_desc limiter_config_fields[] = {
-    FIELD(rsl_adaptive_limiter_config, struct_size, F_U32, NULL),
-    FIELD(rsl_adaptive_limiter_config, cpu_source, F_U32, &cpu_sources),
-    FIELD(rsl_adaptive_limiter_config, window_ns, F_I64, NULL),
-    FIELD(rsl_adaptive_limiter_config, buckets, F_U32, NULL),
-    FIELD(rsl_adaptive_limiter_config, cpu_threshold_permille, F_U32, NULL),
-    FIELD(rsl_adaptive_limiter_config, cooldown_ns, F_I64, NULL),
-    FIELD(rsl_adaptive_limiter_config, count_failures, F_U32, NULL),
-    FIELD(rsl_adaptive_limiter_config, sheddable_permille, F_U32, NULL),
-    FIELD(rsl_adaptive_limiter_config, sheddable_plus_permille, F_U32, NULL),
-    FIELD(rsl_adaptive_limiter_config, critical_permille, F_U32, NULL),
-    FIELD(rsl_adaptive_limiter_config, critical_plus_permille, F_U32, NULL),
-    FIELD(rsl_adaptive_limiter_config, reserved0, F_U32, NULL),
 };
 
 static const field_desc limiter_metrics_fields[] = {
@@ -655,14 +435,6 @@ static const field_desc limiter_metrics_fields[] = {
     FIELD(rsl_adaptive_limiter_metrics, dropped_critical_plus, F_U64, NULL),
 };
 
-static const field_desc bulkhead_config_fields[] = {
-    FIELD(rsl_bulkhead_config, struct_size, F_U32, NULL),
-    FIELD(rsl_bulkhead_config, max_concurrent, F_U32, NULL),
-    FIELD(rsl_bulkhead_config, fair, F_U32, NULL),
-    FIELD(rsl_bulkhead_config, max_waiters, F_U32, NULL),
-    FIELD(rsl_bulkhead_config, max_hold_ns, F_I64, NULL),
-};
-
 static const field_desc bulkhead_metrics_fields[] = {
     FIELD(rsl_bulkhead_metrics, struct_size, F_U32, NULL),
     FIELD(rsl_bulkhead_metrics, max_concurrent, F_U32, NULL),
@@ -681,32 +453,6 @@ static const field_desc bulkhead_metrics_fields[] = {
     FIELD(rsl_bulkhead_metrics, queued_total, F_U64, NULL),
     FIELD(rsl_bulkhead_metrics, handed_over_total, F_U64, NULL),
     FIELD(rsl_bulkhead_metrics, cancelled_total, F_U64, NULL),
-};
-
-static const field_desc deadline_policy_config_fields[] = {
-    FIELD(rsl_deadline_policy_config, struct_size, F_U32, NULL),
-    FIELD(rsl_deadline_policy_config, reserved0, F_U32, NULL),
-    FIELD(rsl_deadline_policy_config, default_timeout_ns, F_I64, NULL),
-    FIELD(rsl_deadline_policy_config, min_timeout_ns, F_I64, NULL),
-    FIELD(rsl_deadline_policy_config, max_timeout_ns, F_I64, NULL),
-    FIELD(rsl_deadline_policy_config, min_budget_ns, F_I64, NULL),
-};
-
-static const field_desc token_config_fields[] = {
-    FIELD(rsl_token_bucket_config, struct_size, F_U32, NULL),
-    FIELD(rsl_token_bucket_config, reserved0, F_U32, NULL),
-    FIELD(rsl_token_bucket_config, rate_per_sec, F_F64, NULL),
-    FIELD(rsl_token_bucket_config, burst, F_I64, NULL),
-};
-
-static const field_desc leaky_config_fields[] = {
-    FIELD(rsl_leaky_bucket_config, struct_size, F_U32, NULL),
-    FIELD(rsl_leaky_bucket_config, mode, F_U32, &leaky_modes),
-    FIELD(rsl_leaky_bucket_config, rate, F_U32, NULL),
-    FIELD(rsl_leaky_bucket_config, slack, F_U32, NULL),
-    FIELD(rsl_leaky_bucket_config, per_ns, F_I64, NULL),
-    FIELD(rsl_leaky_bucket_config, burst, F_U32, NULL),
-    FIELD(rsl_leaky_bucket_config, reserved0, F_U32, NULL),
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -738,59 +484,140 @@ static int check_table(const char *what, const field_desc *fields, size_t n, siz
     return 0;
 }
 
-/* Sets a config field from a JSON value (number, true/false, enum name). */
-static int set_config_field(void *cfg, const field_desc *f, const cJSON *v, err_t *e) {
-    unsigned char *p = (unsigned char *)cfg + f->offset;
-    switch (f->type) {
-    case F_U32:
-    case F_BOOL: {
-        uint32_t x;
-        if (cJSON_IsBool(v)) {
-            x = cJSON_IsTrue(v) ? 1u : 0u;
-        } else if (cJSON_IsString(v)) {
-            if (f->names == NULL) {
-                return fail(e, "a string is only allowed for enum fields");
+/* ------------------------------------------------------------------------ */
+/* Configs: read by the library's own JSON parser                           */
+/* ------------------------------------------------------------------------ */
+
+/* A scenario's `config` object is a JSON config (docs/semantics.md, "Configs
+ * as JSON"), read by rsl_<x>_config_from_json like a binding's or a user's.
+ * This runner only adds the scenario's `preset` and takes out the keys that
+ * are not config keys: `struct_size` and `reserved0` describe the C struct
+ * and are set on it after parsing (to reach the struct path's checks), and
+ * a primitive's runner keys (retry's `budget`) are handled here. */
+typedef struct {
+    int has_size;
+    uint32_t size;
+    int has_reserved0;
+    uint32_t reserved0;
+} struct_overrides;
+
+#define NO_RESERVED0 ((size_t)-1)
+
+/* Rewrites the numbers of a JSON tree as raw text that reads back to the
+ * same value: integral values as integers (corpus integers stay below
+ * 2^53, so exactly what the file says), others with 17 significant digits.
+ * cJSON's own printer writes integers of 1e15 and more with an exponent,
+ * which the config parser rightly refuses for integer fields. */
+static int raw_numbers(cJSON *node, err_t *e) {
+    cJSON *child = node->child;
+    while (child != NULL) {
+        cJSON *next = child->next;
+        if (cJSON_IsNumber(child)) {
+            char text[64];
+            double d = child->valuedouble;
+            cJSON *raw;
+            if (d == floor(d) && fabs(d) < 9.2e18) {
+                snprintf(text, sizeof text, "%.0f", d);
+            } else {
+                snprintf(text, sizeof text, "%.17g", d);
             }
-            if (read_name_or_u32(v, f->names, &x, e)) return -1;
-        } else if (read_u32(v, &x, e)) {
+            raw = cJSON_CreateRaw(text);
+            /* An object member keeps its key (ReplaceItemViaPointer would drop it). */
+            if (raw == NULL ||
+                !(child->string != NULL
+                      ? cJSON_ReplaceItemInObjectCaseSensitive(node, child->string, raw)
+                      : cJSON_ReplaceItemViaPointer(node, child, raw))) {
+                cJSON_Delete(raw);
+                return fail(e, "out of memory");
+            }
+        } else if (raw_numbers(child, e)) {
             return -1;
         }
-        memcpy(p, &x, sizeof x);
-        return 0;
+        child = next;
     }
-    case F_I64: {
-        int64_t x;
-        if (cJSON_IsBool(v)) {
-            x = cJSON_IsTrue(v) ? 1 : 0;
-        } else if (read_i64(v, &x, e)) {
-            return -1;
+    return 0;
+}
+
+/* Prints a JSON value for a from_json call (free it with cJSON_free). */
+static char *print_json(const cJSON *v, err_t *e) {
+    cJSON *copy = cJSON_Duplicate(v, 1);
+    char *text = NULL;
+    if (copy == NULL) {
+        fail(e, "out of memory");
+        return NULL;
+    }
+    if (raw_numbers(copy, e) == 0) {
+        text = cJSON_PrintUnformatted(copy);
+        if (text == NULL) fail(e, "out of memory");
+    }
+    cJSON_Delete(copy);
+    return text;
+}
+
+static int take_u32(cJSON *obj, const char *key, int *has, uint32_t *out, err_t *e) {
+    cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(obj, key);
+    int rc = 0;
+    if (item != NULL) {
+        *has = 1;
+        rc = read_u32(item, out, e);
+        if (rc) wrap(e, key);
+        cJSON_Delete(item);
+    }
+    return rc;
+}
+
+/* The document of a scenario: its `config` plus its `preset`, without the
+ * struct-level keys (into *ov; `reserved0` only when the struct has one)
+ * and without `runner_key` (detached into *runner, may be NULL). */
+static char *config_document(const cJSON *preset, const cJSON *config, int has_reserved0,
+                             const char *runner_key, cJSON **runner, struct_overrides *ov,
+                             err_t *e) {
+    cJSON *doc;
+    char *text;
+    memset(ov, 0, sizeof *ov);
+    if (runner != NULL) *runner = NULL;
+    if (config != NULL && !cJSON_IsObject(config)) {
+        fail(e, "config: expected an object, got %s", json_kind(config));
+        return NULL;
+    }
+    doc = config != NULL ? cJSON_Duplicate(config, 1) : cJSON_CreateObject();
+    if (doc == NULL) {
+        fail(e, "out of memory");
+        return NULL;
+    }
+    if (take_u32(doc, "struct_size", &ov->has_size, &ov->size, e) ||
+        (has_reserved0 && take_u32(doc, "reserved0", &ov->has_reserved0, &ov->reserved0, e))) {
+        cJSON_Delete(doc);
+        wrap(e, "config");
+        return NULL;
+    }
+    if (runner_key != NULL) *runner = cJSON_DetachItemFromObjectCaseSensitive(doc, runner_key);
+    if (preset != NULL) {
+        cJSON *copy;
+        if (cJSON_GetObjectItemCaseSensitive(doc, "preset") != NULL) {
+            fail(e, "preset: given both in the scenario and in its config");
+            cJSON_Delete(doc);
+            return NULL;
         }
-        memcpy(p, &x, sizeof x);
-        return 0;
-    }
-    case F_U64: {
-        uint64_t x;
-        if (cJSON_IsBool(v)) {
-            x = cJSON_IsTrue(v) ? 1u : 0u;
-        } else if (read_u64(v, &x, e)) {
-            return -1;
+        copy = cJSON_Duplicate(preset, 1);
+        if (copy == NULL || !cJSON_AddItemToObject(doc, "preset", copy)) {
+            cJSON_Delete(copy);
+            cJSON_Delete(doc);
+            fail(e, "out of memory");
+            return NULL;
         }
-        memcpy(p, &x, sizeof x);
-        return 0;
     }
-    case F_F64: {
-        double x;
-        if (!cJSON_IsNumber(v)) {
-            return fail(e, "expected a number, got %s", json_kind(v));
-        }
-        x = v->valuedouble;
-        memcpy(p, &x, sizeof x);
-        return 0;
+    text = print_json(doc, e);
+    cJSON_Delete(doc);
+    return text;
+}
+
+/* Sets the struct-level overrides on a config just read. */
+static void apply_overrides(void *cfg, const struct_overrides *ov, size_t reserved0_offset) {
+    if (ov->has_size) memcpy(cfg, &ov->size, sizeof ov->size);
+    if (ov->has_reserved0 && reserved0_offset != NO_RESERVED0) {
+        memcpy((unsigned char *)cfg + reserved0_offset, &ov->reserved0, sizeof ov->reserved0);
     }
-    case F_COUNTS:
-        break;
-    }
-    return fail(e, "not a config field");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -3302,25 +3129,6 @@ typedef union {
     unsigned char bytes[RSL_MAX_STRUCT_SIZE];
 } deadline_config_buf;
 
-static int apply_config(const cJSON *config, void *cfg, const field_desc *fields, size_t n,
-                        err_t *e) {
-    const cJSON *item;
-    if (config == NULL) return 0;
-    if (!cJSON_IsObject(config)) {
-        return fail(e, "config: expected an object, got %s", json_kind(config));
-    }
-    cJSON_ArrayForEach(item, config) {
-        const field_desc *f = find_field(fields, n, item->string);
-        if (f == NULL) {
-            return fail(e, "config: unknown field \"%s\"", item->string);
-        }
-        if (set_config_field(cfg, f, item, e)) {
-            wrap(e, item->string);
-            return wrap(e, "config");
-        }
-    }
-    return 0;
-}
 
 
 /* --------------------- backoff, retry, retry budget scenarios ----------- */
@@ -3335,113 +3143,226 @@ typedef union {
     unsigned char bytes[RSL_MAX_STRUCT_SIZE];
 } budget_config_buf;
 
-/* Applies backoff fields; `max_ns` may be "no_max"; a "preset" key (applied
- * first) is allowed when `allow_preset`. */
-static int apply_backoff_fields(const cJSON *obj, backoff_config_buf *buf, int allow_preset,
-                                err_t *e) {
-    const cJSON *item, *preset;
-    if (obj == NULL) return 0;
-    if (!cJSON_IsObject(obj)) return fail(e, "expected an object, got %s", json_kind(obj));
-    preset = cJSON_GetObjectItemCaseSensitive(obj, "preset");
-    if (preset != NULL) {
-        uint32_t p;
-        if (!allow_preset) return fail(e, "unknown field \"preset\"");
-        if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
-        if (read_name_or_u32(preset, &backoff_presets, &p, e)) return wrap(e, "preset");
-        if (rsl_backoff_config_preset(&buf->cfg, p, NULL) != RSL_OK)
-            return fail(e, "backoff preset failed: %s", rsl_last_error_message());
-    }
-    cJSON_ArrayForEach(item, obj) {
-        const field_desc *f;
-        if (strcmp(item->string, "preset") == 0) continue;
-        if (strcmp(item->string, "max_ns") == 0 && cJSON_IsString(item)) {
-            if (strcmp(item->valuestring, "no_max") != 0)
-                return fail(e, "max_ns: expected a number or \"no_max\"");
-            buf->cfg.max_ns = RSL_BACKOFF_NO_MAX;
-            continue;
-        }
-        f = find_field(backoff_config_fields, COUNT(backoff_config_fields), item->string);
-        if (f == NULL) return fail(e, "unknown field \"%s\"", item->string);
-        if (set_config_field(&buf->cfg, f, item, e)) return wrap(e, item->string);
-    }
-    return 0;
-}
-
-/* A budget config: the named preset (default tower), then the fields. */
-static int build_budget_config(const cJSON *preset, const cJSON *obj, budget_config_buf *buf,
-                               err_t *e) {
-    const cJSON *item;
-    uint32_t p = RSL_RETRY_BUDGET_PRESET_TOWER;
-    memset(buf, 0, sizeof *buf);
-    if (obj != NULL && !cJSON_IsObject(obj))
-        return fail(e, "expected an object, got %s", json_kind(obj));
-    if (preset == NULL && obj != NULL) preset = cJSON_GetObjectItemCaseSensitive(obj, "preset");
-    if (preset != NULL) {
-        if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
-        if (read_name_or_u32(preset, &budget_presets, &p, e)) return wrap(e, "preset");
-    }
-    if (rsl_retry_budget_config_preset(&buf->cfg, p, NULL) != RSL_OK)
-        return fail(e, "budget preset failed: %s", rsl_last_error_message());
-    if (obj == NULL) return 0;
-    cJSON_ArrayForEach(item, obj) {
-        const field_desc *f;
-        if (strcmp(item->string, "preset") == 0) continue;
-        f = find_field(budget_config_fields, COUNT(budget_config_fields), item->string);
-        if (f == NULL) return fail(e, "unknown field \"%s\"", item->string);
-        if (set_config_field(&buf->cfg, f, item, e)) return wrap(e, item->string);
-    }
-    return 0;
-}
-
-/* Compares a creation status with the scenario's; returns 1 when the
- * creation failed as expected (and the error field matched). */
-static int creation_status(const char *call, rsl_status got, rsl_status want,
-                           const cJSON *error_field, err_t *e) {
+/* Checks a creation's status and error against the scenario's
+ * expect_status / expect_error_field (the latter against err->field,
+ * exactly). Returns 0 when created, 1 when it failed as expected, -1 on a
+ * mismatch. */
+static int creation_status(const char *call, rsl_status got, const rsl_error *err,
+                           rsl_status want, const cJSON *error_field, err_t *e) {
     char b1[32], b2[32];
     if (got != want) {
         return fail(e, "%s returned %s, expected %s (message \"%s\")", call,
                     name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
-                    got == RSL_OK ? "" : rsl_last_error_message());
+                    got == RSL_OK ? "" : err->message);
     }
     if (got == RSL_OK) return 0;
-    if (error_field != NULL && check_error_field(error_field, e)) return wrap(e, call);
+    if (err->status != got) return fail(e, "%s: err.status %d for status %d", call, err->status, got);
+    if (error_field != NULL) {
+        if (!cJSON_IsString(error_field)) {
+            return fail(e, "expect_error_field: expected a string, got %s", json_kind(error_field));
+        }
+        if (strcmp(err->field, error_field->valuestring) != 0) {
+            return fail(e, "%s: err.field \"%s\", expected \"%s\" (message \"%s\")", call,
+                        err->field, error_field->valuestring, err->message);
+        }
+    }
     return 1;
+}
+
+#define SENTINEL(type) ((type *)(uintptr_t)0x5e1f)
+
+/* load_<x>: reads a document into *cfg (zeroed, struct_size set) with
+ * rsl_<x>_config_from_json and, when it succeeds, checks that the struct
+ * round-trips (rsl_<x>_config_to_json, then from_json, gives the same
+ * bytes: the config structs have no padding) and applies the overrides.
+ * *got and *err receive from_json's result. Returns -1 on a runner error. */
+#define DEFINE_LOAD(x, type, reserved0_offset)                                              \
+    static int load_##x(const char *doc, type *cfg, const struct_overrides *ov,             \
+                        rsl_status *got, rsl_error *err, err_t *e) {                        \
+        type again;                                                                         \
+        char text[RSL_CONFIG_JSON_BUF_LEN];                                                 \
+        size_t len = 0;                                                                     \
+        memset(cfg, 0, sizeof *cfg);                                                        \
+        cfg->struct_size = (uint32_t)sizeof *cfg;                                           \
+        *got = rsl_##x##_config_from_json(doc, strlen(doc), cfg, err);                      \
+        if (*got != RSL_OK) return 0;                                                       \
+        if (rsl_##x##_config_to_json(cfg, text, sizeof text, &len, err) != RSL_OK) {        \
+            return fail(e, "rsl_" #x "_config_to_json: %s", err->message);                  \
+        }                                                                                   \
+        memset(&again, 0, sizeof again);                                                    \
+        again.struct_size = (uint32_t)sizeof again;                                         \
+        if (len != strlen(text) ||                                                          \
+            rsl_##x##_config_from_json(text, len, &again, err) != RSL_OK ||                 \
+            memcmp(&again, cfg, sizeof again) != 0) {                                       \
+            return fail(e, "the config does not round-trip through its JSON %s", text);     \
+        }                                                                                   \
+        apply_overrides(cfg, ov, reserved0_offset);                                         \
+        return 0;                                                                           \
+    }
+
+/* create_<x>: the handle of a scenario. Loads the document, then NEW makes
+ * the handle from the struct (`cfg`, `&h`, `&err`); when the struct is not
+ * overridden, NEW_JSON (`doc`, `&h2`, `&err2`) must agree on status and
+ * error field. Returns 0 when created (*out set), 1 when creation failed as
+ * expected (2 if the JSON was read and the struct refused), -1 otherwise. */
+#define DEFINE_CREATE(x, type, handle, reserved0_offset, NEW, NEW_JSON)                     \
+    DEFINE_LOAD(x, type, reserved0_offset)                                                  \
+    static int create_##x(const char *doc, const struct_overrides *ov, int64_t created_at,  \
+                          type *cfg, handle **out, rsl_status want,                         \
+                          const cJSON *error_field, err_t *e) {                             \
+        rsl_error err, err2;                                                                \
+        rsl_status got, got2;                                                               \
+        handle *h = SENTINEL(handle), *h2 = SENTINEL(handle);                               \
+        int read, rc;                                                                       \
+        (void)created_at;                                                                   \
+        memset(&err, 0, sizeof err);                                                        \
+        memset(&err2, 0, sizeof err2);                                                      \
+        if (load_##x(doc, cfg, ov, &got, &err, e)) return -1;                               \
+        read = got == RSL_OK;                                                               \
+        if (read) got = NEW;                                                                \
+        if (got != RSL_OK && h != SENTINEL(handle)) {                                       \
+            return fail(e, "rsl_" #x "_new wrote *out on failure");                         \
+        }                                                                                   \
+        if (!ov->has_size && !ov->has_reserved0) {                                          \
+            got2 = NEW_JSON;                                                                \
+            if (got2 == RSL_OK) rsl_##x##_free(h2);                                         \
+            else if (h2 != SENTINEL(handle)) {                                              \
+                if (got == RSL_OK) rsl_##x##_free(h);                                       \
+                return fail(e, "rsl_" #x "_new_from_json wrote *out on failure");           \
+            }                                                                               \
+            if (got2 != got || (got != RSL_OK && strcmp(err.field, err2.field) != 0)) {     \
+                if (got == RSL_OK) rsl_##x##_free(h);                                       \
+                return fail(e, "rsl_" #x "_new_from_json (%d, \"%s\") disagrees with "      \
+                            "from_json + new (%d, \"%s\")",                                 \
+                            got2, err2.message, got, err.message);                          \
+            }                                                                               \
+        }                                                                                   \
+        rc = creation_status("rsl_" #x "_new", got, &err, want, error_field, e);            \
+        if (rc != 0) {                                                                      \
+            if (got == RSL_OK) rsl_##x##_free(h);                                           \
+            return rc < 0 ? -1 : (read ? 2 : 1);                                            \
+        }                                                                                   \
+        *out = h;                                                                           \
+        return 0;                                                                           \
+    }
+
+#define JSON_ARGS doc, strlen(doc)
+DEFINE_CREATE(breaker, rsl_breaker_config, rsl_breaker,
+              offsetof(rsl_breaker_config, reserved0),
+              rsl_breaker_new_at(cfg, created_at, &h, &err),
+              rsl_breaker_new_from_json_at(JSON_ARGS, created_at, &h2, &err2))
+DEFINE_CREATE(adaptive_throttle, rsl_adaptive_throttle_config, rsl_adaptive_throttle,
+              NO_RESERVED0, rsl_adaptive_throttle_new(cfg, &h, &err),
+              rsl_adaptive_throttle_new_from_json(JSON_ARGS, &h2, &err2))
+DEFINE_CREATE(window_limiter, rsl_window_limiter_config, rsl_window_limiter,
+              NO_RESERVED0,
+              rsl_window_limiter_new(cfg, &h, &err),
+              rsl_window_limiter_new_from_json(JSON_ARGS, &h2, &err2))
+DEFINE_CREATE(adaptive_limiter, rsl_adaptive_limiter_config, rsl_adaptive_limiter,
+              offsetof(rsl_adaptive_limiter_config, reserved0),
+              rsl_adaptive_limiter_new(cfg, &h, &err),
+              rsl_adaptive_limiter_new_from_json(JSON_ARGS, &h2, &err2))
+DEFINE_CREATE(bulkhead, rsl_bulkhead_config, rsl_bulkhead, NO_RESERVED0,
+              rsl_bulkhead_new(cfg, &h, &err), rsl_bulkhead_new_from_json(JSON_ARGS, &h2, &err2))
+DEFINE_CREATE(deadline_policy, rsl_deadline_policy_config, rsl_deadline_policy,
+              offsetof(rsl_deadline_policy_config, reserved0),
+              rsl_deadline_policy_new(cfg, &h, &err),
+              rsl_deadline_policy_new_from_json(JSON_ARGS, &h2, &err2))
+DEFINE_CREATE(token_bucket, rsl_token_bucket_config, rsl_token_bucket,
+              offsetof(rsl_token_bucket_config, reserved0),
+              rsl_token_bucket_new(cfg, &h, &err),
+              rsl_token_bucket_new_from_json(JSON_ARGS, &h2, &err2))
+DEFINE_CREATE(leaky_bucket, rsl_leaky_bucket_config, rsl_leaky_bucket,
+              offsetof(rsl_leaky_bucket_config, reserved0),
+              rsl_leaky_bucket_new(cfg, &h, &err),
+              rsl_leaky_bucket_new_from_json(JSON_ARGS, &h2, &err2))
+DEFINE_CREATE(backoff, rsl_backoff_config, rsl_backoff, NO_RESERVED0,
+              rsl_backoff_new(cfg, &h, &err), rsl_backoff_new_from_json(JSON_ARGS, &h2, &err2))
+DEFINE_CREATE(retry_budget, rsl_retry_budget_config, rsl_retry_budget,
+              offsetof(rsl_retry_budget_config, reserved0),
+              rsl_retry_budget_new(cfg, &h, &err),
+              rsl_retry_budget_new_from_json(JSON_ARGS, &h2, &err2))
+
+/* The retry policy's config is two structs (the backoff nested in JSON), so
+ * its creation is written out: the same steps as DEFINE_CREATE. */
+static int create_retry(const char *doc, const struct_overrides *ov, rsl_retry_config *cfg,
+                        rsl_backoff_config *backoff, rsl_retry **out, rsl_status want,
+                        const cJSON *error_field, err_t *e) {
+    rsl_error err, err2;
+    rsl_status got, got2;
+    rsl_retry *h = SENTINEL(rsl_retry), *h2 = SENTINEL(rsl_retry);
+    int rc;
+    memset(&err, 0, sizeof err);
+    memset(&err2, 0, sizeof err2);
+    memset(cfg, 0, sizeof *cfg);
+    memset(backoff, 0, sizeof *backoff);
+    cfg->struct_size = (uint32_t)sizeof *cfg;
+    backoff->struct_size = (uint32_t)sizeof *backoff;
+    got = rsl_retry_config_from_json(doc, strlen(doc), cfg, backoff, &err);
+    if (got == RSL_OK) {
+        char text[RSL_CONFIG_JSON_BUF_LEN];
+        size_t len = 0;
+        rsl_retry_config c2;
+        rsl_backoff_config b2;
+        if (rsl_retry_config_to_json(cfg, backoff, text, sizeof text, &len, &err) != RSL_OK) {
+            return fail(e, "rsl_retry_config_to_json: %s", err.message);
+        }
+        memset(&c2, 0, sizeof c2);
+        memset(&b2, 0, sizeof b2);
+        c2.struct_size = (uint32_t)sizeof c2;
+        b2.struct_size = (uint32_t)sizeof b2;
+        if (rsl_retry_config_from_json(text, len, &c2, &b2, &err) != RSL_OK ||
+            memcmp(&c2, cfg, sizeof c2) != 0 || memcmp(&b2, backoff, sizeof b2) != 0) {
+            return fail(e, "the config does not round-trip through its JSON %s", text);
+        }
+        apply_overrides(cfg, ov, NO_RESERVED0);
+        got = rsl_retry_new(cfg, backoff, &h, &err);
+        if (got != RSL_OK && h != SENTINEL(rsl_retry)) {
+            return fail(e, "rsl_retry_new wrote *out on failure");
+        }
+    }
+    if (!ov->has_size) {
+        got2 = rsl_retry_new_from_json(doc, strlen(doc), &h2, &err2);
+        if (got2 == RSL_OK) rsl_retry_free(h2);
+        if (got2 != got || (got != RSL_OK && strcmp(err.field, err2.field) != 0)) {
+            if (got == RSL_OK) rsl_retry_free(h);
+            return fail(e, "rsl_retry_new_from_json (%d, \"%s\") disagrees with (%d, \"%s\")",
+                        got2, err2.message, got, err.message);
+        }
+    }
+    rc = creation_status("rsl_retry_new", got, &err, want, error_field, e);
+    if (rc != 0) {
+        if (got == RSL_OK) rsl_retry_free(h);
+        return rc < 0 ? -1 : 1;
+    }
+    *out = h;
+    return 0;
 }
 
 static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e);
 
-static int run_backoff_scenario(const cJSON *preset, const cJSON *config, const cJSON *steps,
+
+static int run_backoff_scenario(const char *doc, const struct_overrides *ov, const cJSON *steps,
                                 rsl_status want, const cJSON *error_field, err_t *e) {
     backoff_config_buf buf;
     backoff_run run;
-    rsl_backoff *b = (rsl_backoff *)(uintptr_t)0x5e1f;
+    rsl_backoff *b = NULL;
     rsl_status got;
     int rc;
     memset(&buf, 0, sizeof buf);
-    if (preset != NULL) {
-        uint32_t p;
-        if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
-        if (read_name_or_u32(preset, &backoff_presets, &p, e)) return wrap(e, "preset");
-        got = rsl_backoff_config_preset(&buf.cfg, p, NULL);
-    } else {
-        got = rsl_backoff_config_init(&buf.cfg, NULL);
-    }
-    if (got != RSL_OK) return fail(e, "config preset/init failed: %s", rsl_last_error_message());
-    if (apply_backoff_fields(config, &buf, preset == NULL, e)) return wrap(e, "config");
-    got = rsl_backoff_new(&buf.cfg, &b, NULL);
-    rc = creation_status("rsl_backoff_new", got, want, error_field, e);
-    if (rc < 0) {
-        if (got == RSL_OK) rsl_backoff_free(b);
-        return -1;
-    }
-    if (rc > 0) {
+    rc = create_backoff(doc, ov, 0, &buf.cfg, &b, want, error_field, e);
+    if (rc < 0) return -1;
+    if (rc == 1) return 0;
+    if (rc == 2) {
         rsl_backoff_state st;
         int64_t d = -7;
-        if (b != (rsl_backoff *)(uintptr_t)0x5e1f) return fail(e, "rsl_backoff_new wrote *out");
-        /* The pure entry point refuses the same config the same way. */
+        rsl_error err;
+        /* The JSON was read and the struct refused: the pure entry point
+         * refuses the same struct the same way. */
         memset(&st, 0, sizeof st);
-        got = rsl_backoff_delay_with_u(&buf.cfg, 1, 0.0, &st, &d, NULL);
-        rc = creation_status("rsl_backoff_delay_with_u", got, want, error_field, e);
+        memset(&err, 0, sizeof err);
+        got = rsl_backoff_delay_with_u(&buf.cfg, 1, 0.0, &st, &d, &err);
+        rc = creation_status("rsl_backoff_delay_with_u", got, &err, want, error_field, e);
         if (rc < 0) return -1;
         if (d != -7) return fail(e, "rsl_backoff_delay_with_u wrote its output on failure");
         return 0;
@@ -3458,54 +3379,39 @@ static int run_retry_scenario(const cJSON *preset, const cJSON *config, const cJ
                               rsl_status want, const cJSON *error_field, err_t *e) {
     retry_config_buf rbuf;
     backoff_config_buf bbuf;
-    budget_config_buf gbuf;
     retry_run run;
-    rsl_retry *p = (rsl_retry *)(uintptr_t)0x5e1f;
+    rsl_retry *p = NULL;
     rsl_retry_budget *budget = NULL;
-    const cJSON *item, *budget_obj = NULL;
-    uint32_t pr = RSL_RETRY_PRESET_DEFAULT;
-    rsl_status got;
+    cJSON *budget_obj = NULL;
+    struct_overrides ov;
+    char *doc;
     int rc;
     memset(&rbuf, 0, sizeof rbuf);
     memset(&bbuf, 0, sizeof bbuf);
-    if (preset != NULL) {
-        if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
-        if (read_name_or_u32(preset, &retry_presets, &pr, e)) return wrap(e, "preset");
-    }
-    if (rsl_retry_config_preset(&rbuf.cfg, &bbuf.cfg, pr, NULL) != RSL_OK)
-        return fail(e, "config preset failed: %s", rsl_last_error_message());
-    if (config != NULL) {
-        if (!cJSON_IsObject(config)) return fail(e, "config: expected an object");
-        cJSON_ArrayForEach(item, config) {
-            const field_desc *f;
-            if (strcmp(item->string, "backoff") == 0) {
-                if (apply_backoff_fields(item, &bbuf, 1, e)) return wrap(e, "config.backoff");
-                continue;
-            }
-            if (strcmp(item->string, "budget") == 0) {
-                budget_obj = item;
-                continue;
-            }
-            f = find_field(retry_config_fields, COUNT(retry_config_fields), item->string);
-            if (f == NULL) return fail(e, "config: unknown field \"%s\"", item->string);
-            if (set_config_field(&rbuf.cfg, f, item, e)) {
-                wrap(e, item->string);
-                return wrap(e, "config");
-            }
-        }
+    doc = config_document(preset, config, 0, "budget", &budget_obj, &ov, e);
+    if (doc == NULL) return wrap(e, "config");
+    rc = create_retry(doc, &ov, &rbuf.cfg, &bbuf.cfg, &p, want, error_field, e);
+    cJSON_free(doc);
+    if (rc != 0) {
+        cJSON_Delete(budget_obj);
+        return rc < 0 ? -1 : 0;
     }
     if (budget_obj != NULL) {
-        if (build_budget_config(NULL, budget_obj, &gbuf, e)) return wrap(e, "config.budget");
-        if (rsl_retry_budget_new(&gbuf.cfg, &budget, NULL) != RSL_OK)
-            return fail(e, "config.budget: creation failed: %s", rsl_last_error_message());
-    }
-    got = rsl_retry_new(&rbuf.cfg, &bbuf.cfg, &p, NULL);
-    rc = creation_status("rsl_retry_new", got, want, error_field, e);
-    if (rc != 0) {
-        if (got == RSL_OK) rsl_retry_free(p);
-        else if (p != (rsl_retry *)(uintptr_t)0x5e1f) rc = fail(e, "rsl_retry_new wrote *out");
-        rsl_retry_budget_free(budget);
-        return rc < 0 ? -1 : 0;
+        /* A budget shared by every begin and next: its own JSON config. */
+        char *text = cJSON_IsObject(budget_obj) ? print_json(budget_obj, e) : NULL;
+        rsl_error err;
+        rsl_status got;
+        cJSON_Delete(budget_obj);
+        if (text == NULL) {
+            rsl_retry_free(p);
+            return fail(e, "config.budget: expected an object");
+        }
+        got = rsl_retry_budget_new_from_json(text, strlen(text), &budget, &err);
+        cJSON_free(text);
+        if (got != RSL_OK) {
+            rsl_retry_free(p);
+            return fail(e, "config.budget: creation failed: %s", err.message);
+        }
     }
     memset(&run, 0, sizeof run);
     run.p = p;
@@ -3518,22 +3424,15 @@ static int run_retry_scenario(const cJSON *preset, const cJSON *config, const cJ
     return rc;
 }
 
-static int run_budget_scenario(const cJSON *preset, const cJSON *config, const cJSON *steps,
-                               rsl_status want, const cJSON *error_field, err_t *e) {
+static int run_budget_scenario(const char *doc, const struct_overrides *ov, const cJSON *steps,
+                                rsl_status want, const cJSON *error_field, err_t *e) {
     budget_config_buf buf;
     budget_run run;
-    rsl_retry_budget *b = (rsl_retry_budget *)(uintptr_t)0x5e1f;
-    rsl_status got;
+    rsl_retry_budget *b = NULL;
     int rc;
-    if (build_budget_config(preset, config, &buf, e)) return wrap(e, "config");
-    got = rsl_retry_budget_new(&buf.cfg, &b, NULL);
-    rc = creation_status("rsl_retry_budget_new", got, want, error_field, e);
-    if (rc != 0) {
-        if (got == RSL_OK) rsl_retry_budget_free(b);
-        else if (b != (rsl_retry_budget *)(uintptr_t)0x5e1f)
-            return fail(e, "rsl_retry_budget_new wrote *out");
-        return rc < 0 ? -1 : 0;
-    }
+    memset(&buf, 0, sizeof buf);
+    rc = create_retry_budget(doc, ov, 0, &buf.cfg, &b, want, error_field, e);
+    if (rc != 0) return rc < 0 ? -1 : 0;
     memset(&run, 0, sizeof run);
     run.b = b;
     labels_init(&run.tickets, sizeof(rsl_retry_budget_ticket));
@@ -3670,45 +3569,15 @@ static int run_steps(primitive prim, void *run, const cJSON *steps, err_t *e) {
     return 0;
 }
 
-static int run_token_scenario(const cJSON *preset, const cJSON *config, const cJSON *steps,
-                              rsl_status want, const cJSON *error_field, err_t *e) {
+static int run_token_scenario(const char *doc, const struct_overrides *ov, const cJSON *steps,
+                                rsl_status want, const cJSON *error_field, err_t *e) {
     token_config_buf buf;
     token_run run;
-    rsl_token_bucket *b = (rsl_token_bucket *)(uintptr_t)0x5e1f;
-    const cJSON *item;
-    rsl_status got;
+    rsl_token_bucket *b = NULL;
     int rc;
-    if (preset != NULL) return fail(e, "token_bucket has no presets");
     memset(&buf, 0, sizeof buf);
-    if (rsl_token_bucket_config_init(&buf.cfg, NULL) != RSL_OK)
-        return fail(e, "config init failed: %s", rsl_last_error_message());
-    if (config != NULL) {
-        if (!cJSON_IsObject(config)) return fail(e, "config: expected an object");
-        cJSON_ArrayForEach(item, config) {
-            const field_desc *f;
-            if (strcmp(item->string, "rate_per_sec") == 0) {
-                if (read_double_named(item, &buf.cfg.rate_per_sec, e)) {
-                    wrap(e, item->string);
-                    return wrap(e, "config");
-                }
-                continue;
-            }
-            f = find_field(token_config_fields, COUNT(token_config_fields), item->string);
-            if (f == NULL) return fail(e, "config: unknown field \"%s\"", item->string);
-            if (set_config_field(&buf.cfg, f, item, e)) {
-                wrap(e, item->string);
-                return wrap(e, "config");
-            }
-        }
-    }
-    got = rsl_token_bucket_new(&buf.cfg, &b, NULL);
-    rc = creation_status("rsl_token_bucket_new", got, want, error_field, e);
-    if (rc != 0) {
-        if (got == RSL_OK) rsl_token_bucket_free(b);
-        else if (b != (rsl_token_bucket *)(uintptr_t)0x5e1f)
-            return fail(e, "rsl_token_bucket_new wrote *out");
-        return rc < 0 ? -1 : 0;
-    }
+    rc = create_token_bucket(doc, ov, 0, &buf.cfg, &b, want, error_field, e);
+    if (rc != 0) return rc < 0 ? -1 : 0;
     memset(&run, 0, sizeof run);
     run.b = b;
     labels_init(&run.reservations, sizeof(rsl_token_bucket_reservation));
@@ -3718,37 +3587,29 @@ static int run_token_scenario(const cJSON *preset, const cJSON *config, const cJ
     return rc;
 }
 
-static int run_leaky_scenario(const cJSON *preset, const cJSON *config, const cJSON *steps,
-                              rsl_status want, const cJSON *error_field, err_t *e) {
+static int run_leaky_scenario(const char *doc, const struct_overrides *ov, const cJSON *steps,
+                                rsl_status want, const cJSON *error_field, err_t *e) {
     leaky_config_buf buf;
     leaky_run run;
-    rsl_leaky_bucket *b = (rsl_leaky_bucket *)(uintptr_t)0x5e1f;
-    rsl_status got;
+    rsl_leaky_bucket *b = NULL;
     int rc;
-    if (preset != NULL) return fail(e, "leaky_bucket has no presets");
     memset(&buf, 0, sizeof buf);
-    if (rsl_leaky_bucket_config_init(&buf.cfg, NULL) != RSL_OK)
-        return fail(e, "config init failed: %s", rsl_last_error_message());
-    if (apply_config(config, &buf.cfg, leaky_config_fields, COUNT(leaky_config_fields), e))
-        return -1;
-    got = rsl_leaky_bucket_new(&buf.cfg, &b, NULL);
-    rc = creation_status("rsl_leaky_bucket_new", got, want, error_field, e);
-    if (rc != 0) {
-        if (got == RSL_OK) rsl_leaky_bucket_free(b);
-        else if (b != (rsl_leaky_bucket *)(uintptr_t)0x5e1f)
-            return fail(e, "rsl_leaky_bucket_new wrote *out");
-        return rc < 0 ? -1 : 0;
-    }
+    rc = create_leaky_bucket(doc, ov, 0, &buf.cfg, &b, want, error_field, e);
+    if (rc != 0) return rc < 0 ? -1 : 0;
     run.b = b;
     rc = steps != NULL ? run_steps(PRIM_LEAKY, &run, steps, e) : 0;
     rsl_leaky_bucket_free(b);
     return rc;
 }
 
+static int run_primitive(primitive prim, const char *doc, const struct_overrides *ov,
+                         int64_t created_at, const cJSON *steps, rsl_status want,
+                         const cJSON *error_field, err_t *e);
+
 static int run_scenario(const cJSON *root, err_t *e) {
     const cJSON *item, *prim_item, *preset, *config, *steps, *status_item, *error_field;
     primitive prim;
-    rsl_status want = RSL_OK, got;
+    rsl_status want = RSL_OK;
     int64_t created_at = 0;
     int rc;
 
@@ -3819,47 +3680,36 @@ static int run_scenario(const cJSON *root, err_t *e) {
     }
     preset = cJSON_GetObjectItemCaseSensitive(root, "preset");
     config = cJSON_GetObjectItemCaseSensitive(root, "config");
-    if (prim == PRIM_BACKOFF) return run_backoff_scenario(preset, config, steps, want, error_field, e);
     if (prim == PRIM_RETRY) return run_retry_scenario(preset, config, steps, want, error_field, e);
-    if (prim == PRIM_BUDGET) return run_budget_scenario(preset, config, steps, want, error_field, e);
-    if (prim == PRIM_TOKEN) return run_token_scenario(preset, config, steps, want, error_field, e);
-    if (prim == PRIM_LEAKY) return run_leaky_scenario(preset, config, steps, want, error_field, e);
+    {
+        struct_overrides ov;
+        int has_reserved0 = prim != PRIM_THROTTLE && prim != PRIM_BULKHEAD && prim != PRIM_BACKOFF;
+        char *doc = config_document(preset, config, has_reserved0, NULL, NULL, &ov, e);
+        if (doc == NULL) return wrap(e, "config");
+        rc = run_primitive(prim, doc, &ov, created_at, steps, want, error_field, e);
+        cJSON_free(doc);
+        return rc;
+    }
+}
+
+/* Creates the scenario's handle from its config document and replays its
+ * steps. */
+static int run_primitive(primitive prim, const char *doc, const struct_overrides *ov,
+                         int64_t created_at, const cJSON *steps, rsl_status want,
+                         const cJSON *error_field, err_t *e) {
+    int rc;
+    if (prim == PRIM_BACKOFF) return run_backoff_scenario(doc, ov, steps, want, error_field, e);
+    if (prim == PRIM_BUDGET) return run_budget_scenario(doc, ov, steps, want, error_field, e);
+    if (prim == PRIM_TOKEN) return run_token_scenario(doc, ov, steps, want, error_field, e);
+    if (prim == PRIM_LEAKY) return run_leaky_scenario(doc, ov, steps, want, error_field, e);
 
     if (prim == PRIM_BREAKER) {
         breaker_config_buf buf;
         breaker_run run;
         rsl_breaker *b = (rsl_breaker *)(uintptr_t)0x5e1f;
         memset(&buf, 0, sizeof buf);
-        if (preset != NULL) {
-            uint32_t p;
-            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
-            if (read_name_or_u32(preset, &breaker_presets, &p, e)) return wrap(e, "preset");
-            got = rsl_breaker_config_preset(&buf.cfg, p, NULL);
-        } else {
-            got = rsl_breaker_config_init(&buf.cfg, NULL);
-        }
-        if (got != RSL_OK) {
-            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
-        }
-        if (apply_config(config, &buf.cfg, breaker_config_fields, COUNT(breaker_config_fields),
-                         e)) {
-            return -1;
-        }
-        got = rsl_breaker_new_at(&buf.cfg, created_at, &b, NULL);
-        if (got != want) {
-            char b1[32], b2[32];
-            fail(e, "rsl_breaker_new_at returned %s, expected %s (message \"%s\")",
-                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
-                 got == RSL_OK ? "" : rsl_last_error_message());
-            if (got == RSL_OK) rsl_breaker_free(b);
-            return -1;
-        }
-        if (got != RSL_OK) {
-            if (b != (rsl_breaker *)(uintptr_t)0x5e1f) {
-                return fail(e, "rsl_breaker_new_at wrote *out on failure");
-            }
-            return error_field != NULL ? check_error_field(error_field, e) : 0;
-        }
+        rc = create_breaker(doc, ov, created_at, &buf.cfg, &b, want, error_field, e);
+        if (rc != 0) return rc < 0 ? -1 : 0;
         memset(&run, 0, sizeof run);
         run.b = b;
         labels_init(&run.permits, sizeof(rsl_breaker_permit));
@@ -3872,36 +3722,8 @@ static int run_scenario(const cJSON *root, err_t *e) {
         window_run run;
         rsl_window_limiter *w = (rsl_window_limiter *)(uintptr_t)0x5e1f;
         memset(&buf, 0, sizeof buf);
-        if (preset != NULL) {
-            uint32_t p;
-            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
-            if (read_name_or_u32(preset, &window_presets, &p, e)) return wrap(e, "preset");
-            got = rsl_window_limiter_config_preset(&buf.cfg, p, NULL);
-        } else {
-            got = rsl_window_limiter_config_init(&buf.cfg, NULL);
-        }
-        if (got != RSL_OK) {
-            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
-        }
-        if (apply_config(config, &buf.cfg, window_config_fields, COUNT(window_config_fields),
-                         e)) {
-            return -1;
-        }
-        got = rsl_window_limiter_new(&buf.cfg, &w, NULL);
-        if (got != want) {
-            char b1[32], b2[32];
-            fail(e, "rsl_window_limiter_new returned %s, expected %s (message \"%s\")",
-                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
-                 got == RSL_OK ? "" : rsl_last_error_message());
-            if (got == RSL_OK) rsl_window_limiter_free(w);
-            return -1;
-        }
-        if (got != RSL_OK) {
-            if (w != (rsl_window_limiter *)(uintptr_t)0x5e1f) {
-                return fail(e, "rsl_window_limiter_new wrote *out on failure");
-            }
-            return error_field != NULL ? check_error_field(error_field, e) : 0;
-        }
+        rc = create_window_limiter(doc, ov, created_at, &buf.cfg, &w, want, error_field, e);
+        if (rc != 0) return rc < 0 ? -1 : 0;
         memset(&run, 0, sizeof run);
         run.w = w;
         run.cfg = buf.cfg;
@@ -3916,36 +3738,8 @@ static int run_scenario(const cJSON *root, err_t *e) {
         bulkhead_run run;
         rsl_bulkhead *h = (rsl_bulkhead *)(uintptr_t)0x5e1f;
         memset(&buf, 0, sizeof buf);
-        if (preset != NULL) {
-            uint32_t p;
-            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
-            if (read_name_or_u32(preset, &bulkhead_presets, &p, e)) return wrap(e, "preset");
-            got = rsl_bulkhead_config_preset(&buf.cfg, p, NULL);
-        } else {
-            got = rsl_bulkhead_config_init(&buf.cfg, NULL);
-        }
-        if (got != RSL_OK) {
-            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
-        }
-        if (apply_config(config, &buf.cfg, bulkhead_config_fields, COUNT(bulkhead_config_fields),
-                         e)) {
-            return -1;
-        }
-        got = rsl_bulkhead_new(&buf.cfg, &h, NULL);
-        if (got != want) {
-            char b1[32], b2[32];
-            fail(e, "rsl_bulkhead_new returned %s, expected %s (message \"%s\")",
-                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
-                 got == RSL_OK ? "" : rsl_last_error_message());
-            if (got == RSL_OK) rsl_bulkhead_free(h);
-            return -1;
-        }
-        if (got != RSL_OK) {
-            if (h != (rsl_bulkhead *)(uintptr_t)0x5e1f) {
-                return fail(e, "rsl_bulkhead_new wrote *out on failure");
-            }
-            return error_field != NULL ? check_error_field(error_field, e) : 0;
-        }
+        rc = create_bulkhead(doc, ov, created_at, &buf.cfg, &h, want, error_field, e);
+        if (rc != 0) return rc < 0 ? -1 : 0;
         memset(&run, 0, sizeof run);
         run.h = h;
         run.cfg = buf.cfg;
@@ -3959,36 +3753,8 @@ static int run_scenario(const cJSON *root, err_t *e) {
         deadline_config_buf buf;
         rsl_deadline_policy *p = (rsl_deadline_policy *)(uintptr_t)0x5e1f;
         memset(&buf, 0, sizeof buf);
-        if (preset != NULL) {
-            uint32_t n;
-            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
-            if (read_name_or_u32(preset, &deadline_presets, &n, e)) return wrap(e, "preset");
-            got = rsl_deadline_policy_config_preset(&buf.cfg, n, NULL);
-        } else {
-            got = rsl_deadline_policy_config_init(&buf.cfg, NULL);
-        }
-        if (got != RSL_OK) {
-            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
-        }
-        if (apply_config(config, &buf.cfg, deadline_policy_config_fields,
-                         COUNT(deadline_policy_config_fields), e)) {
-            return -1;
-        }
-        got = rsl_deadline_policy_new(&buf.cfg, &p, NULL);
-        if (got != want) {
-            char b1[32], b2[32];
-            fail(e, "rsl_deadline_policy_new returned %s, expected %s (message \"%s\")",
-                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
-                 got == RSL_OK ? "" : rsl_last_error_message());
-            if (got == RSL_OK) rsl_deadline_policy_free(p);
-            return -1;
-        }
-        if (got != RSL_OK) {
-            if (p != (rsl_deadline_policy *)(uintptr_t)0x5e1f) {
-                return fail(e, "rsl_deadline_policy_new wrote *out on failure");
-            }
-            return error_field != NULL ? check_error_field(error_field, e) : 0;
-        }
+        rc = create_deadline_policy(doc, ov, created_at, &buf.cfg, &p, want, error_field, e);
+        if (rc != 0) return rc < 0 ? -1 : 0;
         rc = steps != NULL ? run_steps(prim, p, steps, e) : 0;
         rsl_deadline_policy_free(p);
         return rc;
@@ -3997,36 +3763,8 @@ static int run_scenario(const cJSON *root, err_t *e) {
         limiter_run run;
         rsl_adaptive_limiter *l = (rsl_adaptive_limiter *)(uintptr_t)0x5e1f;
         memset(&buf, 0, sizeof buf);
-        if (preset != NULL) {
-            uint32_t p;
-            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
-            if (read_name_or_u32(preset, &limiter_presets, &p, e)) return wrap(e, "preset");
-            got = rsl_adaptive_limiter_config_preset(&buf.cfg, p, NULL);
-        } else {
-            got = rsl_adaptive_limiter_config_init(&buf.cfg, NULL);
-        }
-        if (got != RSL_OK) {
-            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
-        }
-        if (apply_config(config, &buf.cfg, limiter_config_fields, COUNT(limiter_config_fields),
-                         e)) {
-            return -1;
-        }
-        got = rsl_adaptive_limiter_new(&buf.cfg, &l, NULL);
-        if (got != want) {
-            char b1[32], b2[32];
-            fail(e, "rsl_adaptive_limiter_new returned %s, expected %s (message \"%s\")",
-                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
-                 got == RSL_OK ? "" : rsl_last_error_message());
-            if (got == RSL_OK) rsl_adaptive_limiter_free(l);
-            return -1;
-        }
-        if (got != RSL_OK) {
-            if (l != (rsl_adaptive_limiter *)(uintptr_t)0x5e1f) {
-                return fail(e, "rsl_adaptive_limiter_new wrote *out on failure");
-            }
-            return error_field != NULL ? check_error_field(error_field, e) : 0;
-        }
+        rc = create_adaptive_limiter(doc, ov, created_at, &buf.cfg, &l, want, error_field, e);
+        if (rc != 0) return rc < 0 ? -1 : 0;
         memset(&run, 0, sizeof run);
         run.l = l;
         labels_init(&run.tokens, sizeof(rsl_adaptive_limiter_token));
@@ -4039,36 +3777,8 @@ static int run_scenario(const cJSON *root, err_t *e) {
         throttle_run run;
         rsl_adaptive_throttle *t = (rsl_adaptive_throttle *)(uintptr_t)0x5e1f;
         memset(&buf, 0, sizeof buf);
-        if (preset != NULL) {
-            uint32_t p;
-            if (!cJSON_IsString(preset)) return fail(e, "preset: expected a name");
-            if (read_name_or_u32(preset, &throttle_presets, &p, e)) return wrap(e, "preset");
-            got = rsl_adaptive_throttle_config_preset(&buf.cfg, p, NULL);
-        } else {
-            got = rsl_adaptive_throttle_config_init(&buf.cfg, NULL);
-        }
-        if (got != RSL_OK) {
-            return fail(e, "config preset/init failed: %s", rsl_last_error_message());
-        }
-        if (apply_config(config, &buf.cfg, throttle_config_fields,
-                         COUNT(throttle_config_fields), e)) {
-            return -1;
-        }
-        got = rsl_adaptive_throttle_new(&buf.cfg, &t, NULL);
-        if (got != want) {
-            char b1[32], b2[32];
-            fail(e, "rsl_adaptive_throttle_new returned %s, expected %s (message \"%s\")",
-                 name_of(&statuses, got, b1, sizeof b1), name_of(&statuses, want, b2, sizeof b2),
-                 got == RSL_OK ? "" : rsl_last_error_message());
-            if (got == RSL_OK) rsl_adaptive_throttle_free(t);
-            return -1;
-        }
-        if (got != RSL_OK) {
-            if (t != (rsl_adaptive_throttle *)(uintptr_t)0x5e1f) {
-                return fail(e, "rsl_adaptive_throttle_new wrote *out on failure");
-            }
-            return error_field != NULL ? check_error_field(error_field, e) : 0;
-        }
+        rc = create_adaptive_throttle(doc, ov, created_at, &buf.cfg, &t, want, error_field, e);
+        if (rc != 0) return rc < 0 ? -1 : 0;
         memset(&run, 0, sizeof run);
         run.t = t;
         labels_init(&run.tickets, sizeof(rsl_adaptive_throttle_ticket));
@@ -4209,42 +3919,21 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s [-v] CONFORMANCE_DIR\n", argv[0]);
         return 2;
     }
-    if (check_table("rsl_breaker_config", breaker_config_fields, COUNT(breaker_config_fields),
-                    sizeof(rsl_breaker_config)) ||
-        check_table("rsl_adaptive_throttle_config", throttle_config_fields,
-                    COUNT(throttle_config_fields), sizeof(rsl_adaptive_throttle_config)) ||
+    if (
         check_table("rsl_breaker_metrics", breaker_metrics_fields, COUNT(breaker_metrics_fields),
                     sizeof(rsl_breaker_metrics)) ||
         check_table("rsl_adaptive_throttle_metrics", throttle_metrics_fields,
                     COUNT(throttle_metrics_fields), sizeof(rsl_adaptive_throttle_metrics)) ||
         check_table("rsl_breaker_counts", counts_fields, COUNT(counts_fields),
                     sizeof(rsl_breaker_counts)) ||
-        check_table("rsl_backoff_config", backoff_config_fields, COUNT(backoff_config_fields),
-                    sizeof(rsl_backoff_config)) ||
-        check_table("rsl_retry_config", retry_config_fields, COUNT(retry_config_fields),
-                    sizeof(rsl_retry_config)) ||
-        check_table("rsl_retry_budget_config", budget_config_fields, COUNT(budget_config_fields),
-                    sizeof(rsl_retry_budget_config)) ||
         check_table("rsl_retry_budget_metrics", budget_metrics_fields,
                     COUNT(budget_metrics_fields), sizeof(rsl_retry_budget_metrics)) ||
-        check_table("rsl_window_limiter_config", window_config_fields,
-                    COUNT(window_config_fields), sizeof(rsl_window_limiter_config)) ||
         check_table("rsl_window_limiter_metrics", window_metrics_fields,
                     COUNT(window_metrics_fields), sizeof(rsl_window_limiter_metrics)) ||
-        check_table("rsl_adaptive_limiter_config", limiter_config_fields,
-                    COUNT(limiter_config_fields), sizeof(rsl_adaptive_limiter_config)) ||
         check_table("rsl_adaptive_limiter_metrics", limiter_metrics_fields,
                     COUNT(limiter_metrics_fields), sizeof(rsl_adaptive_limiter_metrics)) ||
-        check_table("rsl_bulkhead_config", bulkhead_config_fields,
-                    COUNT(bulkhead_config_fields), sizeof(rsl_bulkhead_config)) ||
         check_table("rsl_bulkhead_metrics", bulkhead_metrics_fields,
-                    COUNT(bulkhead_metrics_fields), sizeof(rsl_bulkhead_metrics)) ||
-        check_table("rsl_deadline_policy_config", deadline_policy_config_fields,
-                    COUNT(deadline_policy_config_fields), sizeof(rsl_deadline_policy_config)) ||
-        check_table("rsl_token_bucket_config", token_config_fields, COUNT(token_config_fields),
-                    sizeof(rsl_token_bucket_config)) ||
-        check_table("rsl_leaky_bucket_config", leaky_config_fields, COUNT(leaky_config_fields),
-                    sizeof(rsl_leaky_bucket_config))) {
+                    COUNT(bulkhead_metrics_fields), sizeof(rsl_bulkhead_metrics))) {
         return 2;
     }
     if (collect(dir, &files, 0) != 0) {

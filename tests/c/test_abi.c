@@ -1661,7 +1661,12 @@ static void test_invalid_config_retry(void) {
         EXPECT_STATUS(rsl_backoff_delay_with_u(&cfg, 1, 0.5, &st, &d, NULL), RSL_ERR_INVALID_CONFIG,
                       k->expect_field);
         EXPECT(d == -7, "backoff case %zu: delay untouched", i);
-        EXPECT_STATUS(rsl_retry_new(NULL, &cfg, &pout, NULL), RSL_ERR_INVALID_CONFIG, k->expect_field);
+        {
+            /* The retry policy names its backoff argument's fields by path. */
+            char nested[64];
+            snprintf(nested, sizeof nested, "backoff.%s", k->expect_field);
+            EXPECT_STATUS(rsl_retry_new(NULL, &cfg, &pout, NULL), RSL_ERR_INVALID_CONFIG, nested);
+        }
         EXPECT(pout == RETRY_SENTINEL, "backoff case %zu: retry *out untouched", i);
     }
 
@@ -2578,6 +2583,375 @@ static void test_leaky_bucket(void) {
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Configs as JSON: rsl_<x>_config_from_json, _config_to_json, _new_from_json */
+/* ------------------------------------------------------------------------ */
+
+/* A string literal and its length (embedded NULs included, no final NUL). */
+#define S(lit) (lit), (sizeof(lit) - 1)
+
+/* The call failed with `want`, and filled `*err` with it and `field`. */
+static void expect_err(const char *file, int line, const char *expr, rsl_status got,
+                       const rsl_error *err, rsl_status want, const char *field) {
+    checks++;
+    if (got != want || err->status != want || strcmp(err->field, field) != 0 ||
+        !names_field(err->message, field)) {
+        failures++;
+        fprintf(stderr,
+                "%s:%d: FAIL: %s returned %d, err {%d, \"%s\", \"%s\"}; expected %d naming %s\n",
+                file, line, expr, (int)got, (int)err->status, err->field, err->message,
+                (int)want, field);
+    }
+}
+#define EXPECT_ERR(call, want, field)                                          \
+    do {                                                                       \
+        rsl_error err_;                                                        \
+        memset(&err_, 0x55, sizeof err_);                                      \
+        expect_err(__FILE__, __LINE__, #call, (call), &err_, (want), (field)); \
+    } while (0)
+/* Inside EXPECT_ERR's call, the rsl_error to pass. */
+#define ERR (&err_)
+
+/* Every preset of a primitive reads back from its JSON to the same bytes
+ * (the config structs have no padding), and so does the JSON of a config
+ * read from JSON. */
+#define PRESET_ROUND_TRIPS(x, type, count)                                              \
+    do {                                                                                \
+        uint32_t p_;                                                                    \
+        for (p_ = 0; p_ < (count); p_++) {                                              \
+            type a_, b_;                                                                \
+            char text_[RSL_CONFIG_JSON_BUF_LEN];                                        \
+            size_t len_ = 0;                                                            \
+            memset(&a_, 0, sizeof a_);                                                  \
+            memset(&b_, 0xa5, sizeof b_);                                               \
+            EXPECT_OK(rsl_##x##_config_preset(&a_, p_, NULL));                          \
+            EXPECT_OK(rsl_##x##_config_to_json(&a_, text_, sizeof text_, &len_, NULL)); \
+            EXPECT(len_ == strlen(text_), #x " preset %u: out_len %zu", p_, len_);       \
+            b_.struct_size = (uint32_t)sizeof b_;                                       \
+            EXPECT_OK(rsl_##x##_config_from_json(text_, len_, &b_, NULL));              \
+            EXPECT(memcmp(&a_, &b_, sizeof a_) == 0, #x " preset %u: %s does not round-trip", \
+                   p_, text_);                                                          \
+        }                                                                               \
+    } while (0)
+
+/* The contract every primitive's three JSON functions share, for a
+ * primitive `x` whose config has a field `key` (sample: a valid document
+ * that sets it). */
+#define JSON_CONTRACT(x, type, handle, sample, new_from_json_call)                       \
+    do {                                                                                 \
+        type c_, d_;                                                                     \
+        handle *h_ = (handle *)(uintptr_t)0x5e1f;                                        \
+        char buf_[RSL_CONFIG_JSON_BUF_LEN];                                              \
+        char small_[8];                                                                  \
+        size_t need_ = 0, len_ = 7;                                                      \
+        const char *doc_ = (sample);                                                     \
+        size_t n_ = strlen(doc_);                                                        \
+        memset(&c_, 0, sizeof c_);                                                       \
+        c_.struct_size = (uint32_t)sizeof c_;                                            \
+        EXPECT_OK(rsl_##x##_config_from_json(doc_, n_, &c_, NULL));                      \
+        /* NULL pointers, an unset struct_size: *out untouched. */                       \
+        EXPECT_ERR(rsl_##x##_config_from_json(NULL, n_, &c_, ERR), RSL_ERR_NULL_ARGUMENT, \
+                   "json");                                                              \
+        EXPECT_ERR(rsl_##x##_config_from_json(NULL, 0, &c_, ERR), RSL_ERR_NULL_ARGUMENT,  \
+                   "json");                                                              \
+        EXPECT_ERR(rsl_##x##_config_from_json(doc_, n_, NULL, ERR), RSL_ERR_NULL_ARGUMENT, \
+                   "out");                                                               \
+        memset(&d_, 0, sizeof d_);                                                       \
+        EXPECT_ERR(rsl_##x##_config_from_json(doc_, n_, &d_, ERR), RSL_ERR_CONFIG_SIZE,   \
+                   "out.struct_size");                                                   \
+        EXPECT(d_.struct_size == 0, #x ": out untouched without struct_size");           \
+        /* The text: syntax, encoding, NUL, length. */                                    \
+        d_ = c_;                                                                         \
+        EXPECT_ERR(rsl_##x##_config_from_json(S("{\"a\": 1,}"), &d_, ERR),               \
+                   RSL_ERR_INVALID_CONFIG, "json");                                      \
+        EXPECT_ERR(rsl_##x##_config_from_json(S(""), &d_, ERR), RSL_ERR_INVALID_CONFIG,   \
+                   "json");                                                              \
+        EXPECT_ERR(rsl_##x##_config_from_json(S("[]"), &d_, ERR), RSL_ERR_INVALID_CONFIG, \
+                   "json");                                                              \
+        EXPECT_ERR(rsl_##x##_config_from_json(S("{\"\xff\": 1}"), &d_, ERR),             \
+                   RSL_ERR_INVALID_CONFIG, "json");                                      \
+        EXPECT_ERR(rsl_##x##_config_from_json(doc_, n_ + 1, &d_, ERR),                   \
+                   RSL_ERR_INVALID_CONFIG, "json"); /* its NUL included */               \
+        EXPECT_ERR(rsl_##x##_config_from_json(S("{\"bogus\": 1}"), &d_, ERR),           \
+                   RSL_ERR_INVALID_CONFIG, "bogus");                                     \
+        EXPECT_ERR(rsl_##x##_config_from_json(doc_, RSL_CONFIG_JSON_MAX_LEN + 1, &d_, ERR), \
+                   RSL_ERR_INVALID_ARGUMENT, "json_len");                                \
+        EXPECT_ERR(rsl_##x##_config_from_json(doc_, SIZE_MAX, &d_, ERR),                 \
+                   RSL_ERR_INVALID_ARGUMENT, "json_len");                                \
+        EXPECT(memcmp(&d_, &c_, sizeof c_) == 0, #x ": out untouched on every failure"); \
+        /* to_json: snprintf-style. */                                                   \
+        EXPECT_OK(rsl_##x##_config_to_json(&c_, buf_, sizeof buf_, &need_, NULL));       \
+        EXPECT(need_ == strlen(buf_) && need_ > 2 && buf_[0] == '{', #x ": to_json %s", buf_); \
+        EXPECT_OK(rsl_##x##_config_to_json(&c_, buf_, need_ + 1, NULL, NULL));           \
+        EXPECT(strlen(buf_) == need_, #x ": exact fit");                                 \
+        memset(small_, 'x', sizeof small_);                                              \
+        EXPECT_ERR(rsl_##x##_config_to_json(&c_, small_, sizeof small_, &len_, ERR),     \
+                   RSL_ERR_INVALID_ARGUMENT, "buf_len");                                 \
+        EXPECT(len_ == need_, #x ": out_len %zu on a small buffer, want %zu", len_, need_); \
+        EXPECT(memcmp(small_, "xxxxxxxx", sizeof small_) == 0,                           \
+               #x ": nothing partial written");                                          \
+        len_ = 0;                                                                        \
+        EXPECT_ERR(rsl_##x##_config_to_json(&c_, buf_, need_, &len_, ERR),               \
+                   RSL_ERR_INVALID_ARGUMENT, "buf_len");                                 \
+        EXPECT(len_ == need_, #x ": one byte short still reports the length");           \
+        len_ = 0;                                                                        \
+        EXPECT_ERR(rsl_##x##_config_to_json(&c_, NULL, 0, &len_, ERR),                   \
+                   RSL_ERR_INVALID_ARGUMENT, "buf_len");                                 \
+        EXPECT(len_ == need_, #x ": a size query reports the length");                   \
+        EXPECT_ERR(rsl_##x##_config_to_json(&c_, NULL, 16, &len_, ERR),                  \
+                   RSL_ERR_NULL_ARGUMENT, "buf");                                        \
+        EXPECT_ERR(rsl_##x##_config_to_json(NULL, buf_, sizeof buf_, &len_, ERR),        \
+                   RSL_ERR_NULL_ARGUMENT, "cfg");                                        \
+        d_ = c_;                                                                         \
+        d_.struct_size = 4;                                                              \
+        EXPECT_ERR(rsl_##x##_config_to_json(&d_, buf_, sizeof buf_, &len_, ERR),         \
+                   RSL_ERR_CONFIG_SIZE, "cfg.struct_size");                              \
+        /* new_from_json. */                                                             \
+        EXPECT_OK(new_from_json_call(doc_, n_, &h_, NULL));                              \
+        EXPECT(h_ != NULL && h_ != (handle *)(uintptr_t)0x5e1f, #x ": handle made");     \
+        rsl_##x##_free(h_);                                                              \
+        h_ = (handle *)(uintptr_t)0x5e1f;                                                \
+        EXPECT_ERR(new_from_json_call(S("{\"bogus\": 1}"), &h_, ERR),                   \
+                   RSL_ERR_INVALID_CONFIG, "bogus");                                     \
+        EXPECT_ERR(new_from_json_call(NULL, 0, &h_, ERR), RSL_ERR_NULL_ARGUMENT, "json"); \
+        EXPECT_ERR(new_from_json_call(doc_, n_, NULL, ERR), RSL_ERR_NULL_ARGUMENT, "out"); \
+        EXPECT(h_ == (handle *)(uintptr_t)0x5e1f, #x ": *out untouched on failure");     \
+    } while (0)
+
+static rsl_status breaker_new_from_json_at_0(const char *json, size_t len, rsl_breaker **out,
+                                             rsl_error *err) {
+    return rsl_breaker_new_from_json_at(json, len, 0, out, err);
+}
+
+static void test_config_json(void) {
+    JSON_CONTRACT(breaker, rsl_breaker_config, rsl_breaker,
+                  "{\"preset\": \"gobreaker\", \"wait_duration\": \"1.5s\"}",
+                  breaker_new_from_json_at_0);
+    JSON_CONTRACT(adaptive_throttle, rsl_adaptive_throttle_config, rsl_adaptive_throttle,
+                  "{\"accounting\": \"on_completion\", \"window\": \"10s\", \"buckets\": 10}",
+                  rsl_adaptive_throttle_new_from_json);
+    JSON_CONTRACT(token_bucket, rsl_token_bucket_config, rsl_token_bucket,
+                  "{\"rate_per_sec\": 10, \"burst\": 5}", rsl_token_bucket_new_from_json);
+    JSON_CONTRACT(leaky_bucket, rsl_leaky_bucket_config, rsl_leaky_bucket,
+                  "{\"mode\": \"meter\", \"rate\": 10, \"per\": \"1s\"}",
+                  rsl_leaky_bucket_new_from_json);
+    JSON_CONTRACT(window_limiter, rsl_window_limiter_config, rsl_window_limiter,
+                  "{\"mode\": \"fixed\", \"window\": \"1s\", \"limit\": 3}",
+                  rsl_window_limiter_new_from_json);
+    JSON_CONTRACT(adaptive_limiter, rsl_adaptive_limiter_config, rsl_adaptive_limiter,
+                  "{\"cpu_source\": \"manual\", \"cooldown\": \"250ms\"}",
+                  rsl_adaptive_limiter_new_from_json);
+    JSON_CONTRACT(backoff, rsl_backoff_config, rsl_backoff,
+                  "{\"preset\": \"grpc_retry\", \"seed\": \"18446744073709551615\"}",
+                  rsl_backoff_new_from_json);
+    JSON_CONTRACT(retry_budget, rsl_retry_budget_config, rsl_retry_budget,
+                  "{\"preset\": \"grpc\", \"max_tokens\": 5}", rsl_retry_budget_new_from_json);
+    JSON_CONTRACT(bulkhead, rsl_bulkhead_config, rsl_bulkhead,
+                  "{\"max_concurrent\": 3, \"fair\": false, \"max_hold\": \"30s\"}",
+                  rsl_bulkhead_new_from_json);
+    JSON_CONTRACT(deadline_policy, rsl_deadline_policy_config, rsl_deadline_policy,
+                  "{\"preset\": \"polly_v8\", \"min_budget\": \"5ms\"}",
+                  rsl_deadline_policy_new_from_json);
+
+    PRESET_ROUND_TRIPS(breaker, rsl_breaker_config, 8);
+    PRESET_ROUND_TRIPS(adaptive_throttle, rsl_adaptive_throttle_config, 3);
+    PRESET_ROUND_TRIPS(window_limiter, rsl_window_limiter_config, 3);
+    PRESET_ROUND_TRIPS(adaptive_limiter, rsl_adaptive_limiter_config, 2);
+    PRESET_ROUND_TRIPS(backoff, rsl_backoff_config, 14);
+    PRESET_ROUND_TRIPS(retry_budget, rsl_retry_budget_config, 6);
+    PRESET_ROUND_TRIPS(bulkhead, rsl_bulkhead_config, 5);
+    PRESET_ROUND_TRIPS(deadline_policy, rsl_deadline_policy_config, 4);
+
+    /* What the document says is what the struct holds. */
+    {
+        rsl_breaker_config a, b;
+        EXPECT_OK(rsl_breaker_config_preset(&a, RSL_BREAKER_PRESET_GOBREAKER, NULL));
+        a.consecutive_failures = 3;
+        a.wait_duration_ns = 1500000000;
+        a.policy = RSL_BREAKER_POLICY_CONSECUTIVE;
+        memset(&b, 0, sizeof b);
+        b.struct_size = sizeof b;
+        EXPECT_OK(rsl_breaker_config_from_json(
+            S("{\"consecutive_failures\": 3, \"preset\": \"gobreaker\", \"wait_duration\": "
+              "\"1.5s\", \"policy\": \"consecutive\"}"),
+            &b, NULL));
+        EXPECT(memcmp(&a, &b, sizeof a) == 0, "from_json: preset + overrides");
+        /* A document cut short by json_len (no NUL needed): only the bytes given. */
+        EXPECT_OK(rsl_breaker_config_from_json("{}garbage", 2, &b, NULL));
+        EXPECT_ERR(rsl_breaker_config_from_json(S("{\"policy\": \"ra\0te\"}"), &b, ERR),
+                   RSL_ERR_INVALID_CONFIG, "json");
+        EXPECT_ERR(rsl_breaker_config_from_json(S("{\"wait_duration\": \"60 parsecs\"}"), &b, ERR),
+                   RSL_ERR_INVALID_CONFIG, "wait_duration");
+        EXPECT_ERR(rsl_breaker_config_from_json(S("{\"policy\": 1}"), &b, ERR),
+                   RSL_ERR_INVALID_CONFIG, "policy");
+        EXPECT_ERR(rsl_breaker_config_from_json(S("{\"policy\": \"rate\", \"policy\": \"rate\"}"),
+                                                &b, ERR),
+                   RSL_ERR_INVALID_CONFIG, "policy");
+        EXPECT_ERR(rsl_breaker_config_from_json(S("{\"consecutive_failures\": 0}"), &b, ERR),
+                   RSL_ERR_INVALID_CONFIG, "consecutive_failures");
+        /* The struct's own checks stay on the struct path: to_json refuses
+         * what _new refuses. */
+        a.reserved0 = 1;
+        EXPECT_ERR(rsl_breaker_config_to_json(&a, NULL, 0, NULL, ERR), RSL_ERR_INVALID_CONFIG,
+                   "reserved0");
+        a.reserved0 = 0;
+        a.policy = 9;
+        EXPECT_ERR(rsl_breaker_config_to_json(&a, NULL, 0, NULL, ERR), RSL_ERR_INVALID_CONFIG,
+                   "policy");
+    }
+
+    /* Huge inputs: refused by length before a byte is read, or read whole. */
+    {
+        size_t n = RSL_CONFIG_JSON_MAX_LEN + 1;
+        char *big = malloc(n);
+        rsl_bulkhead_config b;
+        size_t depth = 100000, i;
+        EXPECT(big != NULL, "malloc");
+        if (big != NULL) {
+            memset(big, ' ', n);
+            big[0] = '{';
+            big[RSL_CONFIG_JSON_MAX_LEN - 1] = '}';
+            memset(&b, 0, sizeof b);
+            b.struct_size = sizeof b;
+            EXPECT_OK(rsl_bulkhead_config_from_json(big, RSL_CONFIG_JSON_MAX_LEN, &b, NULL));
+            EXPECT_ERR(rsl_bulkhead_config_from_json(big, n, &b, ERR), RSL_ERR_INVALID_ARGUMENT,
+                       "json_len");
+            /* Deep nesting is refused, not a stack overflow. */
+            memset(big, '[', depth);
+            big[0] = '{';
+            memcpy(big + 1, "\"a\":", 4);
+            for (i = depth; i < 2 * depth; i++) big[i] = ']';
+            EXPECT_ERR(rsl_bulkhead_config_from_json(big, 2 * depth, &b, ERR),
+                       RSL_ERR_INVALID_CONFIG, "json");
+            free(big);
+        }
+    }
+
+    /* The retry policy: two structs, the backoff nested. */
+    {
+        rsl_retry_config r, r2;
+        rsl_backoff_config b, b2;
+        rsl_retry *p = RETRY_SENTINEL;
+        char text[RSL_CONFIG_JSON_BUF_LEN];
+        size_t len = 0;
+        uint32_t k;
+        const char *doc = "{\"preset\": \"grpc\", \"max_elapsed\": \"1m\","
+                          " \"backoff\": {\"base\": \"10ms\"}}";
+        memset(&r, 0, sizeof r);
+        memset(&b, 0, sizeof b);
+        r.struct_size = sizeof r;
+        b.struct_size = sizeof b;
+        EXPECT_OK(rsl_retry_config_from_json(doc, strlen(doc), &r, &b, NULL));
+        EXPECT(r.max_attempts == 4 && r.max_elapsed_ns == 60 * SEC && b.base_ns == 10000000 &&
+                   b.kind == RSL_BACKOFF_EXPONENTIAL,
+               "retry from_json: the grpc preset with overrides");
+        EXPECT_ERR(rsl_retry_config_from_json(doc, strlen(doc), NULL, &b, ERR),
+                   RSL_ERR_NULL_ARGUMENT, "cfg");
+        EXPECT_ERR(rsl_retry_config_from_json(doc, strlen(doc), &r, NULL, ERR),
+                   RSL_ERR_NULL_ARGUMENT, "backoff");
+        EXPECT_ERR(rsl_retry_config_from_json(S("{\"backoff\": {\"factor\": 0.5}}"), &r, &b, ERR),
+                   RSL_ERR_INVALID_CONFIG, "backoff.factor");
+        EXPECT_ERR(rsl_retry_config_from_json(S("{\"backoff\": {\"bogus\": 1}}"), &r, &b, ERR),
+                   RSL_ERR_INVALID_CONFIG, "backoff.bogus");
+        b2 = b;
+        b2.struct_size = 0;
+        r2 = r;
+        EXPECT_ERR(rsl_retry_config_from_json(S("{\"max_attempts\": 9}"), &r2, &b2, ERR),
+                   RSL_ERR_CONFIG_SIZE, "backoff.struct_size");
+        EXPECT(r2.max_attempts == r.max_attempts, "retry from_json: nothing written on failure");
+        EXPECT_OK(rsl_retry_config_to_json(&r, &b, text, sizeof text, &len, NULL));
+        EXPECT(strstr(text, "\"backoff\":{\"kind\":\"exponential\"") != NULL, "retry to_json: %s",
+               text);
+        EXPECT_ERR(rsl_retry_config_to_json(&r, NULL, text, sizeof text, &len, ERR),
+                   RSL_ERR_NULL_ARGUMENT, "backoff");
+        EXPECT_ERR(rsl_retry_config_to_json(NULL, &b, text, sizeof text, &len, ERR),
+                   RSL_ERR_NULL_ARGUMENT, "cfg");
+        b2 = b;
+        b2.factor = 0.5;
+        EXPECT_ERR(rsl_retry_config_to_json(&r, &b2, text, sizeof text, &len, ERR),
+                   RSL_ERR_INVALID_CONFIG, "backoff.factor");
+        EXPECT_OK(rsl_retry_new_from_json(doc, strlen(doc), &p, NULL));
+        rsl_retry_free(p);
+        p = RETRY_SENTINEL;
+        EXPECT_ERR(rsl_retry_new_from_json(S("{\"backoff\": []}"), &p, ERR),
+                   RSL_ERR_INVALID_CONFIG, "backoff");
+        EXPECT(p == RETRY_SENTINEL, "retry new_from_json: *out untouched");
+        for (k = 0; k < 6; k++) {
+            memset(&r2, 0, sizeof r2);
+            memset(&b2, 0, sizeof b2);
+            EXPECT_OK(rsl_retry_config_preset(&r, &b, k, NULL));
+            EXPECT_OK(rsl_retry_config_to_json(&r, &b, text, sizeof text, &len, NULL));
+            r2.struct_size = sizeof r2;
+            b2.struct_size = sizeof b2;
+            EXPECT_OK(rsl_retry_config_from_json(text, len, &r2, &b2, NULL));
+            EXPECT(memcmp(&r, &r2, sizeof r) == 0 && memcmp(&b, &b2, sizeof b) == 0,
+                   "retry preset %u: %s does not round-trip", k, text);
+        }
+    }
+}
+
+/* A config zeroed but for struct_size is refused naming struct_size (its
+ * _config_init was skipped), except where zero is the defaults (the token
+ * bucket: x/time/rate's zero Limiter). */
+#define ZEROED_IS_REFUSED(x, type, handle, new_call)                                     \
+    do {                                                                                 \
+        type c_;                                                                         \
+        handle *h_ = (handle *)(uintptr_t)0x5e1f;                                        \
+        memset(&c_, 0, sizeof c_);                                                       \
+        c_.struct_size = (uint32_t)sizeof c_;                                            \
+        EXPECT_ERR(new_call, RSL_ERR_INVALID_CONFIG, "cfg.struct_size");                 \
+        EXPECT(h_ == (handle *)(uintptr_t)0x5e1f, #x ": *out untouched");                \
+        EXPECT_ERR(rsl_##x##_config_to_json(&c_, NULL, 0, NULL, ERR), RSL_ERR_INVALID_CONFIG, \
+                   "cfg.struct_size");                                                   \
+    } while (0)
+
+static void test_zeroed_configs(void) {
+    ZEROED_IS_REFUSED(breaker, rsl_breaker_config, rsl_breaker,
+                      rsl_breaker_new_at(&c_, 0, &h_, ERR));
+    ZEROED_IS_REFUSED(adaptive_throttle, rsl_adaptive_throttle_config, rsl_adaptive_throttle,
+                      rsl_adaptive_throttle_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(leaky_bucket, rsl_leaky_bucket_config, rsl_leaky_bucket,
+                      rsl_leaky_bucket_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(window_limiter, rsl_window_limiter_config, rsl_window_limiter,
+                      rsl_window_limiter_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(adaptive_limiter, rsl_adaptive_limiter_config, rsl_adaptive_limiter,
+                      rsl_adaptive_limiter_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(backoff, rsl_backoff_config, rsl_backoff, rsl_backoff_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(retry_budget, rsl_retry_budget_config, rsl_retry_budget,
+                      rsl_retry_budget_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(bulkhead, rsl_bulkhead_config, rsl_bulkhead,
+                      rsl_bulkhead_new(&c_, &h_, ERR));
+    ZEROED_IS_REFUSED(deadline_policy, rsl_deadline_policy_config, rsl_deadline_policy,
+                      rsl_deadline_policy_new(&c_, &h_, ERR));
+    {
+        rsl_retry_config r;
+        rsl_backoff_config b;
+        rsl_retry *p = RETRY_SENTINEL;
+        memset(&r, 0, sizeof r);
+        r.struct_size = sizeof r;
+        EXPECT_ERR(rsl_retry_new(&r, NULL, &p, ERR), RSL_ERR_INVALID_CONFIG, "cfg.struct_size");
+        memset(&b, 0, sizeof b);
+        b.struct_size = sizeof b;
+        EXPECT_ERR(rsl_retry_new(NULL, &b, &p, ERR), RSL_ERR_INVALID_CONFIG,
+                   "backoff.struct_size");
+        EXPECT(p == RETRY_SENTINEL, "retry: *out untouched");
+    }
+    {
+        /* Zero is the token bucket's defaults: accepted, and the same bucket. */
+        rsl_token_bucket_config c, d;
+        rsl_token_bucket *h = NULL;
+        char a[RSL_CONFIG_JSON_BUF_LEN], z[RSL_CONFIG_JSON_BUF_LEN];
+        memset(&c, 0, sizeof c);
+        c.struct_size = sizeof c;
+        EXPECT_OK(rsl_token_bucket_config_init(&d, NULL));
+        EXPECT_OK(rsl_token_bucket_new(&c, &h, NULL));
+        rsl_token_bucket_free(h);
+        EXPECT_OK(rsl_token_bucket_config_to_json(&c, z, sizeof z, NULL, NULL));
+        EXPECT_OK(rsl_token_bucket_config_to_json(&d, a, sizeof a, NULL, NULL));
+        EXPECT(strcmp(a, z) == 0, "a zeroed token bucket config is its defaults: %s vs %s", z, a);
+    }
+}
+
 int main(void) {
     const char *initial = rsl_last_error_message();
     EXPECT(initial != NULL && initial[0] == '\0',
@@ -2606,6 +2980,8 @@ int main(void) {
     test_deadline_abi();
     test_token_bucket();
     test_leaky_bucket();
+    test_config_json();
+    test_zeroed_configs();
 
     printf("test_abi: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

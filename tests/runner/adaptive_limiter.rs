@@ -7,34 +7,6 @@ use resilience::ffi::adaptive_limiter::*;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-const PRESETS: &[(&str, u32)] = &[
-    ("default", RSL_ADAPTIVE_LIMITER_PRESET_DEFAULT),
-    ("kratos", RSL_ADAPTIVE_LIMITER_PRESET_KRATOS),
-];
-
-const ENUMS: &[(&str, &str, u32)] = &[
-    ("cpu_source", "manual", RSL_CPU_SOURCE_MANUAL),
-    ("cpu_source", "sampler", RSL_CPU_SOURCE_SAMPLER),
-];
-
-fn slot<'a>(c: &'a mut rsl_adaptive_limiter_config, f: &str) -> Res<Slot<'a>> {
-    Ok(match f {
-        "struct_size" => Slot::U32(&mut c.struct_size),
-        "cpu_source" => Slot::U32(&mut c.cpu_source),
-        "window_ns" => Slot::I64(&mut c.window_ns),
-        "buckets" => Slot::U32(&mut c.buckets),
-        "cpu_threshold_permille" => Slot::U32(&mut c.cpu_threshold_permille),
-        "cooldown_ns" => Slot::I64(&mut c.cooldown_ns),
-        "count_failures" => Slot::U32(&mut c.count_failures),
-        "sheddable_permille" => Slot::U32(&mut c.sheddable_permille),
-        "sheddable_plus_permille" => Slot::U32(&mut c.sheddable_plus_permille),
-        "critical_permille" => Slot::U32(&mut c.critical_permille),
-        "critical_plus_permille" => Slot::U32(&mut c.critical_plus_permille),
-        "reserved0" => Slot::U32(&mut c.reserved0),
-        _ => return Err(format!("unknown adaptive_limiter config field {f}")),
-    })
-}
-
 const ACQUIRE_KEYS: &[&str] = &[
     "allowed",
     "cpu_permille",
@@ -58,26 +30,22 @@ fn check_decision(ck: &mut Checker<'_>, d: &rsl_adaptive_limiter_decision) {
 }
 
 pub fn run(s: &Map<String, Value>) -> Res {
-    let mut cfg = rsl_adaptive_limiter_config::from(resilience::AdaptiveLimiterConfig::default());
-    let preset = match s.get("preset") {
-        Some(p) => lookup(PRESETS, p, "preset")?,
-        None => RSL_ADAPTIVE_LIMITER_PRESET_DEFAULT,
+    let doc = config::config_doc(s, &[], true)?;
+    let h = match config::create(
+        s,
+        &doc,
+        rsl_adaptive_limiter_config_from_json,
+        rsl_adaptive_limiter_config_to_json,
+        Some(|c: &mut rsl_adaptive_limiter_config| &mut c.reserved0),
+        |cfg, out, err| unsafe { rsl_adaptive_limiter_new(cfg, out, err) },
+        |json, out, err| unsafe {
+            rsl_adaptive_limiter_new_from_json(json.as_ptr().cast(), json.len(), out, err)
+        },
+        rsl_adaptive_limiter_free,
+    )? {
+        config::Created::Made(_, h) => h,
+        config::Created::Failed(_) => return Ok(()),
     };
-    if unsafe { rsl_adaptive_limiter_config_preset(&mut cfg, preset, std::ptr::null_mut()) }
-        != RSL_OK
-    {
-        return Err("config_preset failed".into());
-    }
-    if let Some(fields) = s.get("config").and_then(Value::as_object) {
-        for (k, v) in fields {
-            set_field(k, slot(&mut cfg, k)?, v, ENUMS)?;
-        }
-    }
-    let mut h: *mut rsl_adaptive_limiter = std::ptr::null_mut();
-    let st = unsafe { rsl_adaptive_limiter_new(&cfg, &mut h, std::ptr::null_mut()) };
-    if !check_creation(s, st)? {
-        return Ok(());
-    }
     let mut tokens: HashMap<String, rsl_adaptive_limiter_token> = HashMap::new();
     let result = for_each_step(s, |at, step| {
         let op = step.get("op").and_then(Value::as_str).ok_or("missing op")?;

@@ -5,57 +5,26 @@ use resilience::ffi::adaptive_throttle::*;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-const THROTTLE_PRESETS: &[(&str, u32)] = &[
-    ("sre_book", RSL_ADAPTIVE_THROTTLE_PRESET_SRE_BOOK),
-    ("kratos", RSL_ADAPTIVE_THROTTLE_PRESET_KRATOS),
-    ("go_zero", RSL_ADAPTIVE_THROTTLE_PRESET_GO_ZERO),
-];
-
-const ENUMS: &[(&str, &str, u32)] = &[
-    ("accounting", "on_admit", RSL_ACCOUNTING_ON_ADMIT),
-    ("accounting", "on_completion", RSL_ACCOUNTING_ON_COMPLETION),
-];
-
-fn throttle_slot<'a>(c: &'a mut rsl_adaptive_throttle_config, f: &str) -> Res<Slot<'a>> {
-    Ok(match f {
-        "struct_size" => Slot::U32(&mut c.struct_size),
-        "accounting" => Slot::U32(&mut c.accounting),
-        "k" => Slot::F64(&mut c.k),
-        "window_ns" => Slot::I64(&mut c.window_ns),
-        "buckets" => Slot::U32(&mut c.buckets),
-        "min_requests" => Slot::U32(&mut c.min_requests),
-        "request_offset" => Slot::U32(&mut c.request_offset),
-        "count_local_rejections" => Slot::U32(&mut c.count_local_rejections),
-        "max_drop_probability" => Slot::F64(&mut c.max_drop_probability),
-        "seed" => Slot::U64(&mut c.seed),
-        _ => return Err(format!("unknown adaptive_throttle config field {f}")),
-    })
-}
-
 pub fn run(s: &Map<String, Value>) -> Res {
-    let mut cfg = rsl_adaptive_throttle_config::from(resilience::ThrottleConfig::default());
-    let preset = match s.get("preset") {
-        Some(p) => lookup(THROTTLE_PRESETS, p, "preset")?,
-        None => RSL_ADAPTIVE_THROTTLE_PRESET_SRE_BOOK,
-    };
     if s.contains_key("created_at_ns") {
         return Err("created_at_ns: the adaptive throttle has no creation time".into());
     }
-    if unsafe { rsl_adaptive_throttle_config_preset(&mut cfg, preset, std::ptr::null_mut()) }
-        != RSL_OK
-    {
-        return Err("config_preset failed".into());
-    }
-    if let Some(fields) = s.get("config").and_then(Value::as_object) {
-        for (k, v) in fields {
-            set_field(k, throttle_slot(&mut cfg, k)?, v, ENUMS)?;
-        }
-    }
-    let mut h: *mut rsl_adaptive_throttle = std::ptr::null_mut();
-    let st = unsafe { rsl_adaptive_throttle_new(&cfg, &mut h, std::ptr::null_mut()) };
-    if !check_creation(s, st)? {
-        return Ok(());
-    }
+    let doc = config::config_doc(s, &[], false)?;
+    let h = match config::create(
+        s,
+        &doc,
+        rsl_adaptive_throttle_config_from_json,
+        rsl_adaptive_throttle_config_to_json,
+        None,
+        |cfg, out, err| unsafe { rsl_adaptive_throttle_new(cfg, out, err) },
+        |json, out, err| unsafe {
+            rsl_adaptive_throttle_new_from_json(json.as_ptr().cast(), json.len(), out, err)
+        },
+        rsl_adaptive_throttle_free,
+    )? {
+        config::Created::Made(_, h) => h,
+        config::Created::Failed(_) => return Ok(()),
+    };
     let mut tickets: HashMap<String, rsl_adaptive_throttle_ticket> = HashMap::new();
     let result = for_each_step(s, |at, step| {
         let op = step.get("op").and_then(Value::as_str).ok_or("missing op")?;

@@ -4,147 +4,39 @@ use super::*;
 use resilience::ffi::backoff::*;
 use serde_json::{Map, Value};
 
-pub const BACKOFF_PRESETS: &[(&str, u32)] = &[
-    ("default", RSL_BACKOFF_PRESET_DEFAULT),
-    ("seeds_jitter", RSL_BACKOFF_PRESET_SEEDS_JITTER),
-    ("seeds_fixed", RSL_BACKOFF_PRESET_SEEDS_FIXED),
-    ("grpc_connection", RSL_BACKOFF_PRESET_GRPC_CONNECTION),
-    ("grpc_retry", RSL_BACKOFF_PRESET_GRPC_RETRY),
-    (
-        "grpc_retry_full_jitter",
-        RSL_BACKOFF_PRESET_GRPC_RETRY_FULL_JITTER,
-    ),
-    ("aws_standard", RSL_BACKOFF_PRESET_AWS_STANDARD),
-    ("aws_full_jitter", RSL_BACKOFF_PRESET_AWS_FULL_JITTER),
-    ("aws_equal_jitter", RSL_BACKOFF_PRESET_AWS_EQUAL_JITTER),
-    ("aws_decorrelated", RSL_BACKOFF_PRESET_AWS_DECORRELATED),
-    ("polly_v8", RSL_BACKOFF_PRESET_POLLY_V8),
-    (
-        "polly_v8_decorrelated_jitter",
-        RSL_BACKOFF_PRESET_POLLY_V8_DECORRELATED_JITTER,
-    ),
-    ("resilience4j", RSL_BACKOFF_PRESET_RESILIENCE4J),
-    (
-        "resilience4j_exponential_random",
-        RSL_BACKOFF_PRESET_RESILIENCE4J_EXPONENTIAL_RANDOM,
-    ),
-];
-
-pub const BACKOFF_ENUMS: &[(&str, &str, u32)] = &[
-    ("kind", "fixed", RSL_BACKOFF_FIXED),
-    ("kind", "linear", RSL_BACKOFF_LINEAR),
-    ("kind", "exponential", RSL_BACKOFF_EXPONENTIAL),
-    ("kind", "grpc_connection", RSL_BACKOFF_GRPC_CONNECTION),
-    ("kind", "aws_full_jitter", RSL_BACKOFF_AWS_FULL_JITTER),
-    ("kind", "aws_equal_jitter", RSL_BACKOFF_AWS_EQUAL_JITTER),
-    ("kind", "aws_decorrelated", RSL_BACKOFF_AWS_DECORRELATED),
-    ("kind", "aws_standard", RSL_BACKOFF_AWS_STANDARD),
-    (
-        "kind",
-        "polly_decorrelated_v2",
-        RSL_BACKOFF_POLLY_DECORRELATED_V2,
-    ),
-    (
-        "kind",
-        "r4j_exponential_random",
-        RSL_BACKOFF_R4J_EXPONENTIAL_RANDOM,
-    ),
-    ("jitter", "none", RSL_JITTER_NONE),
-    ("jitter", "proportional", RSL_JITTER_PROPORTIONAL),
-    ("jitter", "symmetric", RSL_JITTER_SYMMETRIC),
-    ("jitter", "full", RSL_JITTER_FULL),
-    ("jitter", "equal", RSL_JITTER_EQUAL),
-];
-
-fn backoff_slot<'a>(c: &'a mut rsl_backoff_config, f: &str) -> Res<Slot<'a>> {
-    Ok(match f {
-        "struct_size" => Slot::U32(&mut c.struct_size),
-        "kind" => Slot::U32(&mut c.kind),
-        "jitter" => Slot::U32(&mut c.jitter),
-        "clamp_jittered" => Slot::U32(&mut c.clamp_jittered),
-        "base_ns" => Slot::I64(&mut c.base_ns),
-        "max_ns" => Slot::I64(&mut c.max_ns),
-        "increment_ns" => Slot::I64(&mut c.increment_ns),
-        "factor" => Slot::F64(&mut c.factor),
-        "jitter_factor" => Slot::F64(&mut c.jitter_factor),
-        "seed" => Slot::U64(&mut c.seed),
-        _ => return Err(format!("unknown backoff config field {f}")),
-    })
-}
-
-/// Builds a backoff config from an optional preset name and field overrides
-/// (a `preset` key inside `fields` is also accepted).
-pub fn backoff_config(
-    preset: Option<&Value>,
-    fields: Option<&Map<String, Value>>,
-    start: Option<rsl_backoff_config>,
-) -> Res<rsl_backoff_config> {
-    let mut cfg = match start {
-        Some(c) => c,
-        None => {
-            let mut c = rsl_backoff_config {
-                struct_size: 0,
-                kind: 0,
-                jitter: 0,
-                clamp_jittered: 0,
-                base_ns: 0,
-                max_ns: 0,
-                increment_ns: 0,
-                factor: 0.0,
-                jitter_factor: 0.0,
-                seed: 0,
-            };
-            if unsafe { rsl_backoff_config_init(&mut c, std::ptr::null_mut()) } != RSL_OK {
-                return Err("backoff config_init failed".into());
-            }
-            c
-        }
-    };
-    let inner_preset = fields.and_then(|f| f.get("preset"));
-    if let Some(p) = preset.or(inner_preset) {
-        let p = lookup(BACKOFF_PRESETS, p, "backoff preset")?;
-        if unsafe { rsl_backoff_config_preset(&mut cfg, p, std::ptr::null_mut()) } != RSL_OK {
-            return Err("backoff config_preset failed".into());
-        }
-    }
-    if let Some(fields) = fields {
-        for (k, v) in fields {
-            if k == "preset" {
-                continue;
-            }
-            if k == "max_ns" && v.as_str() == Some("no_max") {
-                cfg.max_ns = RSL_BACKOFF_NO_MAX;
-                continue;
-            }
-            set_field(k, backoff_slot(&mut cfg, k)?, v, BACKOFF_ENUMS)?;
-        }
-    }
-    Ok(cfg)
-}
-
 fn attempt_arg(step: &Map<String, Value>) -> Res<u32> {
     let a = int_arg(step, "attempt", -1)?;
     u32::try_from(a).map_err(|_| format!("attempt: bad value {a}"))
 }
 
 pub fn run(s: &Map<String, Value>) -> Res {
-    let cfg = backoff_config(
-        s.get("preset"),
-        s.get("config").and_then(Value::as_object),
+    let doc = config::config_doc(s, &[], false)?;
+    let (cfg, h) = match config::create(
+        s,
+        &doc,
+        rsl_backoff_config_from_json,
+        rsl_backoff_config_to_json,
         None,
-    )?;
-    let mut h: *mut rsl_backoff = std::ptr::null_mut();
-    let st = unsafe { rsl_backoff_new(&cfg, &mut h, std::ptr::null_mut()) };
-    if !check_creation(s, st)? {
-        // The pure entry point must refuse the same config the same way.
-        let mut d = 0i64;
-        let mut state = rsl_backoff_state::default();
-        let st2 = unsafe {
-            rsl_backoff_delay_with_u(&cfg, 1, 0.0, &mut state, &mut d, std::ptr::null_mut())
-        };
-        check_creation(s, st2).map_err(|e| format!("delay_with_u: {e}"))?;
-        return Ok(());
-    }
+        |cfg, out, err| unsafe { rsl_backoff_new(cfg, out, err) },
+        |json, out, err| unsafe {
+            rsl_backoff_new_from_json(json.as_ptr().cast(), json.len(), out, err)
+        },
+        rsl_backoff_free,
+    )? {
+        config::Created::Made(cfg, h) => (cfg, h),
+        config::Created::Failed(None) => return Ok(()),
+        config::Created::Failed(Some(cfg)) => {
+            // The JSON was read and the struct refused: the pure entry point
+            // must refuse the same struct the same way.
+            let mut d = 0i64;
+            let mut state = rsl_backoff_state::default();
+            let mut err = config::no_error();
+            let st2 =
+                unsafe { rsl_backoff_delay_with_u(&cfg, 1, 0.0, &mut state, &mut d, &mut err) };
+            config::check_created(s, st2, &err).map_err(|e| format!("delay_with_u: {e}"))?;
+            return Ok(());
+        }
+    };
     let mut state = rsl_backoff_state::default();
     let result = for_each_step(s, |_at, step| {
         let op = step.get("op").and_then(Value::as_str).ok_or("missing op")?;

@@ -37,65 +37,6 @@ const REASONS: &[(&str, u32)] = &[
     ("reset", RSL_BREAKER_REASON_RESET),
 ];
 
-const BREAKER_PRESETS: &[(&str, u32)] = &[
-    ("default", RSL_BREAKER_PRESET_DEFAULT),
-    ("resilience4j", RSL_BREAKER_PRESET_RESILIENCE4J),
-    ("polly_v8", RSL_BREAKER_PRESET_POLLY_V8),
-    ("gobreaker", RSL_BREAKER_PRESET_GOBREAKER),
-    ("hystrix", RSL_BREAKER_PRESET_HYSTRIX),
-    (
-        "sentinel_error_ratio",
-        RSL_BREAKER_PRESET_SENTINEL_ERROR_RATIO,
-    ),
-    (
-        "sentinel_error_count",
-        RSL_BREAKER_PRESET_SENTINEL_ERROR_COUNT,
-    ),
-    (
-        "sentinel_slow_request_ratio",
-        RSL_BREAKER_PRESET_SENTINEL_SLOW_REQUEST_RATIO,
-    ),
-];
-
-const ENUMS: &[(&str, &str, u32)] = &[
-    ("policy", "consecutive", RSL_BREAKER_POLICY_CONSECUTIVE),
-    ("policy", "rate", RSL_BREAKER_POLICY_RATE),
-    ("policy", "external", RSL_BREAKER_POLICY_EXTERNAL),
-    ("window_kind", "count", RSL_WINDOW_COUNT),
-    ("window_kind", "time", RSL_WINDOW_TIME),
-    ("half_open_mode", "successes", RSL_HALF_OPEN_SUCCESSES),
-    ("half_open_mode", "rate", RSL_HALF_OPEN_RATE),
-];
-
-fn breaker_slot<'a>(c: &'a mut rsl_breaker_config, f: &str) -> Res<Slot<'a>> {
-    Ok(match f {
-        "struct_size" => Slot::U32(&mut c.struct_size),
-        "policy" => Slot::U32(&mut c.policy),
-        "consecutive_failures" => Slot::U32(&mut c.consecutive_failures),
-        "window_kind" => Slot::U32(&mut c.window_kind),
-        "window_size" => Slot::U32(&mut c.window_size),
-        "minimum_calls" => Slot::U32(&mut c.minimum_calls),
-        "window_ns" => Slot::I64(&mut c.window_ns),
-        "failure_rate_threshold" => Slot::F64(&mut c.failure_rate_threshold),
-        "slow_call_rate_threshold" => Slot::F64(&mut c.slow_call_rate_threshold),
-        "slow_call_duration_ns" => Slot::I64(&mut c.slow_call_duration_ns),
-        "failure_count_threshold" => Slot::U32(&mut c.failure_count_threshold),
-        "evaluate_on_failure_only" => Slot::U32(&mut c.evaluate_on_failure_only),
-        "closed_reset_interval_ns" => Slot::I64(&mut c.closed_reset_interval_ns),
-        "wait_duration_ns" => Slot::I64(&mut c.wait_duration_ns),
-        "wait_duration_multiplier" => Slot::F64(&mut c.wait_duration_multiplier),
-        "max_wait_duration_ns" => Slot::I64(&mut c.max_wait_duration_ns),
-        "half_open_mode" => Slot::U32(&mut c.half_open_mode),
-        "half_open_max_calls" => Slot::U32(&mut c.half_open_max_calls),
-        "half_open_success_threshold" => Slot::U32(&mut c.half_open_success_threshold),
-        "half_open_failure_threshold" => Slot::U32(&mut c.half_open_failure_threshold),
-        "permit_lease_ns" => Slot::I64(&mut c.permit_lease_ns),
-        "event_capacity" => Slot::U32(&mut c.event_capacity),
-        "reserved0" => Slot::U32(&mut c.reserved0),
-        _ => return Err(format!("unknown breaker config field {f}")),
-    })
-}
-
 fn check_counts(ck: &mut Checker<'_>, got: &rsl_breaker_counts) {
     let Some(c) = ck
         .expect
@@ -409,25 +350,23 @@ impl BreakerRun {
 }
 
 pub fn run(s: &Map<String, Value>) -> Res {
-    let mut cfg = rsl_breaker_config::from(resilience::BreakerConfig::default());
-    let preset = match s.get("preset") {
-        Some(p) => lookup(BREAKER_PRESETS, p, "preset")?,
-        None => RSL_BREAKER_PRESET_DEFAULT,
-    };
-    if unsafe { rsl_breaker_config_preset(&mut cfg, preset, std::ptr::null_mut()) } != RSL_OK {
-        return Err("config_preset failed".into());
-    }
-    if let Some(fields) = s.get("config").and_then(Value::as_object) {
-        for (k, v) in fields {
-            set_field(k, breaker_slot(&mut cfg, k)?, v, ENUMS)?;
-        }
-    }
+    let doc = config::config_doc(s, &[], true)?;
     let created = int_arg(s, "created_at_ns", 0)?;
-    let mut h: *mut rsl_breaker = std::ptr::null_mut();
-    let st = unsafe { rsl_breaker_new_at(&cfg, created, &mut h, std::ptr::null_mut()) };
-    if !check_creation(s, st)? {
-        return Ok(());
-    }
+    let h = match config::create(
+        s,
+        &doc,
+        rsl_breaker_config_from_json,
+        rsl_breaker_config_to_json,
+        Some(|c: &mut rsl_breaker_config| &mut c.reserved0),
+        |cfg, out, err| unsafe { rsl_breaker_new_at(cfg, created, out, err) },
+        |json, out, err| unsafe {
+            rsl_breaker_new_from_json_at(json.as_ptr().cast(), json.len(), created, out, err)
+        },
+        rsl_breaker_free,
+    )? {
+        config::Created::Made(_, h) => h,
+        config::Created::Failed(_) => return Ok(()),
+    };
     let mut run = BreakerRun {
         h,
         permits: HashMap::new(),

@@ -5,25 +5,6 @@ use resilience::ffi::bulkhead::*;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-const BULKHEAD_PRESETS: &[(&str, u32)] = &[
-    ("default", RSL_BULKHEAD_PRESET_DEFAULT),
-    ("resilience4j", RSL_BULKHEAD_PRESET_RESILIENCE4J),
-    ("hystrix", RSL_BULKHEAD_PRESET_HYSTRIX),
-    ("failsafe_go", RSL_BULKHEAD_PRESET_FAILSAFE_GO),
-    ("polly_v8", RSL_BULKHEAD_PRESET_POLLY_V8),
-];
-
-fn bulkhead_slot<'a>(c: &'a mut rsl_bulkhead_config, f: &str) -> Res<Slot<'a>> {
-    Ok(match f {
-        "struct_size" => Slot::U32(&mut c.struct_size),
-        "max_concurrent" => Slot::U32(&mut c.max_concurrent),
-        "fair" => Slot::U32(&mut c.fair),
-        "max_waiters" => Slot::U32(&mut c.max_waiters),
-        "max_hold_ns" => Slot::I64(&mut c.max_hold_ns),
-        _ => return Err(format!("unknown bulkhead config field {f}")),
-    })
-}
-
 struct BulkheadRun {
     h: *mut rsl_bulkhead,
     cfg: rsl_bulkhead_config,
@@ -323,24 +304,22 @@ impl BulkheadRun {
 }
 
 pub fn run(s: &Map<String, Value>) -> Res {
-    let mut cfg = rsl_bulkhead_config::from(resilience::core::bulkhead::Config::default());
-    let preset = match s.get("preset") {
-        Some(p) => lookup(BULKHEAD_PRESETS, p, "preset")?,
-        None => RSL_BULKHEAD_PRESET_DEFAULT,
+    let doc = config::config_doc(s, &[], false)?;
+    let (cfg, h) = match config::create(
+        s,
+        &doc,
+        rsl_bulkhead_config_from_json,
+        rsl_bulkhead_config_to_json,
+        None,
+        |cfg, out, err| unsafe { rsl_bulkhead_new(cfg, out, err) },
+        |json, out, err| unsafe {
+            rsl_bulkhead_new_from_json(json.as_ptr().cast(), json.len(), out, err)
+        },
+        rsl_bulkhead_free,
+    )? {
+        config::Created::Made(cfg, h) => (cfg, h),
+        config::Created::Failed(_) => return Ok(()),
     };
-    if unsafe { rsl_bulkhead_config_preset(&mut cfg, preset, std::ptr::null_mut()) } != RSL_OK {
-        return Err("config_preset failed".into());
-    }
-    if let Some(fields) = s.get("config").and_then(Value::as_object) {
-        for (k, v) in fields {
-            set_field(k, bulkhead_slot(&mut cfg, k)?, v, &[])?;
-        }
-    }
-    let mut h: *mut rsl_bulkhead = std::ptr::null_mut();
-    let st = unsafe { rsl_bulkhead_new(&cfg, &mut h, std::ptr::null_mut()) };
-    if !check_creation(s, st)? {
-        return Ok(());
-    }
     let mut run = BulkheadRun {
         h,
         cfg,

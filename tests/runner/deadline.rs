@@ -5,13 +5,6 @@ use super::*;
 use resilience::ffi::deadline::*;
 use serde_json::{Map, Value};
 
-const DEADLINE_PRESETS: &[(&str, u32)] = &[
-    ("default", RSL_DEADLINE_PRESET_DEFAULT),
-    ("resilience4j", RSL_DEADLINE_PRESET_RESILIENCE4J),
-    ("polly_v8", RSL_DEADLINE_PRESET_POLLY_V8),
-    ("hystrix", RSL_DEADLINE_PRESET_HYSTRIX),
-];
-
 const DECISIONS: &[(&str, u32)] = &[
     ("proceed", RSL_DEADLINE_CALL_PROCEED),
     ("expired", RSL_DEADLINE_CALL_EXPIRED),
@@ -25,18 +18,6 @@ const LIMITS: &[(&str, u32)] = &[
     ("call_timeout", RSL_DEADLINE_LIMIT_CALL_TIMEOUT),
     ("deadline", RSL_DEADLINE_LIMIT_DEADLINE),
 ];
-
-fn policy_slot<'a>(c: &'a mut rsl_deadline_policy_config, f: &str) -> Res<Slot<'a>> {
-    Ok(match f {
-        "struct_size" => Slot::U32(&mut c.struct_size),
-        "reserved0" => Slot::U32(&mut c.reserved0),
-        "default_timeout_ns" => Slot::I64(&mut c.default_timeout_ns),
-        "min_timeout_ns" => Slot::I64(&mut c.min_timeout_ns),
-        "max_timeout_ns" => Slot::I64(&mut c.max_timeout_ns),
-        "min_budget_ns" => Slot::I64(&mut c.min_budget_ns),
-        _ => return Err(format!("unknown deadline policy config field {f}")),
-    })
-}
 
 /// An integer that may be written as a JSON number, a decimal string (for
 /// values at or above 2^53), `"INT64_MAX"`, `"INT64_MIN"` or `"none"`
@@ -279,31 +260,22 @@ fn step(policy: *mut rsl_deadline_policy, at: i64, step: &Map<String, Value>) ->
 }
 
 pub fn run(s: &Map<String, Value>) -> Res {
-    let mut cfg =
-        rsl_deadline_policy_config::from(resilience::core::deadline::PolicyConfig::default());
-    let preset = match s.get("preset") {
-        Some(p) => lookup(DEADLINE_PRESETS, p, "preset")?,
-        None => RSL_DEADLINE_PRESET_DEFAULT,
+    let doc = config::config_doc(s, &[], true)?;
+    let h = match config::create(
+        s,
+        &doc,
+        rsl_deadline_policy_config_from_json,
+        rsl_deadline_policy_config_to_json,
+        Some(|c: &mut rsl_deadline_policy_config| &mut c.reserved0),
+        |cfg, out, err| unsafe { rsl_deadline_policy_new(cfg, out, err) },
+        |json, out, err| unsafe {
+            rsl_deadline_policy_new_from_json(json.as_ptr().cast(), json.len(), out, err)
+        },
+        rsl_deadline_policy_free,
+    )? {
+        config::Created::Made(_, h) => h,
+        config::Created::Failed(_) => return Ok(()),
     };
-    if unsafe { rsl_deadline_policy_config_preset(&mut cfg, preset, std::ptr::null_mut()) }
-        != RSL_OK
-    {
-        return Err("config_preset failed".into());
-    }
-    if let Some(fields) = s.get("config").and_then(Value::as_object) {
-        for (k, v) in fields {
-            let slot = policy_slot(&mut cfg, k)?;
-            match (slot, v) {
-                (Slot::I64(p), Value::String(_)) => *p = big(v).map_err(|e| format!("{k}: {e}"))?,
-                (slot, v) => set_field(k, slot, v, &[])?,
-            }
-        }
-    }
-    let mut h: *mut rsl_deadline_policy = std::ptr::null_mut();
-    let st = unsafe { rsl_deadline_policy_new(&cfg, &mut h, std::ptr::null_mut()) };
-    if !check_creation(s, st)? {
-        return Ok(());
-    }
     let result = for_each_step(s, |at, st| step(h, at, st));
     unsafe { rsl_deadline_policy_free(h) };
     result

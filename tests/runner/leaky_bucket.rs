@@ -5,50 +5,23 @@ use super::*;
 use resilience::ffi::leaky_bucket::*;
 use serde_json::{Map, Value};
 
-const ENUMS: &[(&str, &str, u32)] = &[
-    ("mode", "pacer", RSL_LEAKY_BUCKET_PACER),
-    ("mode", "meter", RSL_LEAKY_BUCKET_METER),
-];
-
-fn slot<'a>(c: &'a mut rsl_leaky_bucket_config, f: &str) -> Res<Slot<'a>> {
-    Ok(match f {
-        "struct_size" => Slot::U32(&mut c.struct_size),
-        "mode" => Slot::U32(&mut c.mode),
-        "rate" => Slot::U32(&mut c.rate),
-        "slack" => Slot::U32(&mut c.slack),
-        "per_ns" => Slot::I64(&mut c.per_ns),
-        "burst" => Slot::U32(&mut c.burst),
-        "reserved0" => Slot::U32(&mut c.reserved0),
-        _ => return Err(format!("unknown leaky_bucket config field {f}")),
-    })
-}
-
 pub fn run(s: &Map<String, Value>) -> Res {
-    if s.contains_key("preset") {
-        return Err("leaky_bucket has no presets".into());
-    }
-    let mut cfg = rsl_leaky_bucket_config {
-        struct_size: 0,
-        mode: 0,
-        rate: 0,
-        slack: 0,
-        per_ns: 0,
-        burst: 0,
-        reserved0: 0,
+    let doc = config::config_doc(s, &[], true)?;
+    let h = match config::create(
+        s,
+        &doc,
+        rsl_leaky_bucket_config_from_json,
+        rsl_leaky_bucket_config_to_json,
+        Some(|c: &mut rsl_leaky_bucket_config| &mut c.reserved0),
+        |cfg, out, err| unsafe { rsl_leaky_bucket_new(cfg, out, err) },
+        |json, out, err| unsafe {
+            rsl_leaky_bucket_new_from_json(json.as_ptr().cast(), json.len(), out, err)
+        },
+        rsl_leaky_bucket_free,
+    )? {
+        config::Created::Made(_, h) => h,
+        config::Created::Failed(_) => return Ok(()),
     };
-    if unsafe { rsl_leaky_bucket_config_init(&mut cfg, std::ptr::null_mut()) } != RSL_OK {
-        return Err("config_init failed".into());
-    }
-    if let Some(fields) = s.get("config").and_then(Value::as_object) {
-        for (k, v) in fields {
-            set_field(k, slot(&mut cfg, k)?, v, ENUMS)?;
-        }
-    }
-    let mut h: *mut rsl_leaky_bucket = std::ptr::null_mut();
-    let st = unsafe { rsl_leaky_bucket_new(&cfg, &mut h, std::ptr::null_mut()) };
-    if !check_creation(s, st)? {
-        return Ok(());
-    }
     let result = for_each_step(s, |at, step| {
         let op = step.get("op").and_then(Value::as_str).ok_or("missing op")?;
         let mut ck = Checker {

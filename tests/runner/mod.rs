@@ -52,40 +52,6 @@ pub fn name_of(table: &[(&str, u32)], v: u32) -> String {
         .map_or_else(|| v.to_string(), |(n, _)| (*n).to_string())
 }
 
-/// A config field slot: where to store a JSON value.
-pub enum Slot<'a> {
-    U32(&'a mut u32),
-    I64(&'a mut i64),
-    U64(&'a mut u64),
-    F64(&'a mut f64),
-}
-
-pub fn set_field(field: &str, slot: Slot<'_>, v: &Value, enums: &[(&str, &str, u32)]) -> Res {
-    let int = || -> Res<i128> {
-        match v {
-            Value::Bool(b) => Ok(i128::from(*b)),
-            Value::Number(n) => n
-                .as_i64()
-                .map(i128::from)
-                .or_else(|| n.as_u64().map(i128::from))
-                .ok_or_else(|| format!("{field}: not an integer: {n}")),
-            Value::String(s) => enums
-                .iter()
-                .find(|(f, n, _)| *f == field && n == s)
-                .map(|(_, _, x)| i128::from(*x))
-                .ok_or_else(|| format!("{field}: unknown name {s}")),
-            _ => Err(format!("{field}: bad value {v}")),
-        }
-    };
-    match slot {
-        Slot::U32(p) => *p = u32::try_from(int()?).map_err(|e| format!("{field}: {e}"))?,
-        Slot::I64(p) => *p = i64::try_from(int()?).map_err(|e| format!("{field}: {e}"))?,
-        Slot::U64(p) => *p = u64::try_from(int()?).map_err(|e| format!("{field}: {e}"))?,
-        Slot::F64(p) => *p = v.as_f64().ok_or_else(|| format!("{field}: not a number"))?,
-    }
-    Ok(())
-}
-
 pub fn last_error() -> String {
     unsafe { CStr::from_ptr(rsl_last_error_message()) }
         .to_string_lossy()
@@ -265,6 +231,7 @@ pub mod adaptive_throttle;
 pub mod backoff;
 pub mod breaker;
 pub mod bulkhead;
+pub mod config;
 pub mod criticality;
 pub mod deadline;
 pub mod leaky_bucket;

@@ -1,24 +1,15 @@
 //! Conformance runner for `retry` scenarios (the policy, optionally with a
 //! shared budget, and the wire-value parsers).
 
-use super::backoff::backoff_config;
-use super::retry_budget::{budget_config, check_metrics, flags_arg, METRIC_KEYS, RETRY_OUTCOMES};
+use super::retry_budget::{check_metrics, flags_arg, METRIC_KEYS, RETRY_OUTCOMES};
 use super::*;
 use resilience::ffi::backoff::rsl_backoff_config;
+use resilience::ffi::json::RSL_CONFIG_JSON_BUF_LEN;
 use resilience::ffi::retry::*;
 use resilience::ffi::retry_budget::*;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::ffi::CStr;
-
-const RETRY_PRESETS: &[(&str, u32)] = &[
-    ("default", RSL_RETRY_PRESET_DEFAULT),
-    ("resilience4j", RSL_RETRY_PRESET_RESILIENCE4J),
-    ("polly_v8", RSL_RETRY_PRESET_POLLY_V8),
-    ("grpc", RSL_RETRY_PRESET_GRPC),
-    ("aws_standard", RSL_RETRY_PRESET_AWS_STANDARD),
-    ("failsafe_go", RSL_RETRY_PRESET_FAILSAFE_GO),
-];
 
 const REASONS: &[(&str, u32)] = &[
     ("retry", RSL_RETRY_REASON_RETRY),
@@ -31,18 +22,6 @@ const REASONS: &[(&str, u32)] = &[
     ("server_refused", RSL_RETRY_REASON_SERVER_REFUSED),
     ("budget", RSL_RETRY_REASON_BUDGET),
 ];
-
-fn retry_slot<'a>(c: &'a mut rsl_retry_config, f: &str) -> Res<Slot<'a>> {
-    Ok(match f {
-        "struct_size" => Slot::U32(&mut c.struct_size),
-        "max_attempts" => Slot::U32(&mut c.max_attempts),
-        "max_elapsed_ns" => Slot::I64(&mut c.max_elapsed_ns),
-        "expected_attempt_ns" => Slot::I64(&mut c.expected_attempt_ns),
-        "retry_after_resets" => Slot::U32(&mut c.retry_after_resets),
-        "overloaded_on_give_up" => Slot::U32(&mut c.overloaded_on_give_up),
-        _ => return Err(format!("unknown retry config field {f}")),
-    })
-}
 
 /// A JSON time value: an integer, or the names `none` (no deadline /
 /// no retry-after) and `refuse`.
@@ -71,58 +50,95 @@ fn fresh_state() -> rsl_retry_state {
     }
 }
 
-pub fn run(s: &Map<String, Value>) -> Res {
-    let fields = s.get("config").and_then(Value::as_object);
-    let mut cfg = rsl_retry_config {
-        struct_size: 0,
-        max_attempts: 0,
-        max_elapsed_ns: 0,
-        expected_attempt_ns: 0,
-        retry_after_resets: 0,
-        overloaded_on_give_up: 0,
-    };
-    let mut bcfg = backoff_config(None, None, None)?;
-    let preset = match s.get("preset") {
-        Some(p) => lookup(RETRY_PRESETS, p, "preset")?,
-        None => RSL_RETRY_PRESET_DEFAULT,
-    };
-    if unsafe { rsl_retry_config_preset(&mut cfg, &mut bcfg, preset, std::ptr::null_mut()) }
-        != RSL_OK
-    {
-        return Err("retry config_preset failed".into());
-    }
-    let mut budget_fields: Option<&Map<String, Value>> = None;
-    if let Some(fields) = fields {
-        for (k, v) in fields {
-            match k.as_str() {
-                "backoff" => {
-                    bcfg = backoff_config(None, v.as_object(), Some(bcfg))?;
-                }
-                "budget" => budget_fields = v.as_object(),
-                _ => set_field(k, retry_slot(&mut cfg, k)?, v, &[])?,
-            }
-        }
-    }
-    let mut budget: *mut rsl_retry_budget = std::ptr::null_mut();
-    if let Some(bf) = budget_fields {
-        let c = budget_config(None, Some(bf))?;
-        let st = unsafe { rsl_retry_budget_new(&c, &mut budget, std::ptr::null_mut()) };
-        if st != RSL_OK {
-            return Err(format!("budget creation: status {st}: {}", last_error()));
-        }
-    }
+/// The retry policy of a scenario: its config document (backoff nested)
+/// through `rsl_retry_config_from_json`, round trip and `struct_size`
+/// override, then `rsl_retry_new`; `rsl_retry_new_from_json` must agree.
+/// `None` when creation failed as the scenario expects.
+fn create(s: &Map<String, Value>, doc: &config::ConfigDoc) -> Res<Option<*mut rsl_retry>> {
+    let mut cfg: rsl_retry_config = config::sized();
+    let mut bcfg: rsl_backoff_config = config::sized();
+    let mut err = config::no_error();
     let mut h: *mut rsl_retry = std::ptr::null_mut();
-    let st = unsafe {
-        rsl_retry_new(
-            &cfg,
-            &bcfg as *const rsl_backoff_config,
-            &mut h,
-            std::ptr::null_mut(),
+    let json = &doc.json;
+    let mut st = unsafe {
+        rsl_retry_config_from_json(
+            json.as_ptr().cast(),
+            json.len(),
+            &mut cfg,
+            &mut bcfg,
+            &mut err,
         )
     };
-    if !check_creation(s, st)? {
-        unsafe { rsl_retry_budget_free(budget) };
+    if st == RSL_OK {
+        let mut buf = vec![0 as std::ffi::c_char; RSL_CONFIG_JSON_BUF_LEN];
+        let mut len = 0usize;
+        if unsafe {
+            rsl_retry_config_to_json(&cfg, &bcfg, buf.as_mut_ptr(), buf.len(), &mut len, &mut err)
+        } != RSL_OK
+        {
+            return Err(format!("to_json failed: {}", config::error_message(&err)));
+        }
+        let (mut c2, mut b2): (rsl_retry_config, rsl_backoff_config) =
+            (config::sized(), config::sized());
+        let again =
+            unsafe { rsl_retry_config_from_json(buf.as_ptr(), len, &mut c2, &mut b2, &mut err) };
+        if again != RSL_OK || format!("{c2:?}{b2:?}") != format!("{cfg:?}{bcfg:?}") {
+            return Err("the config does not round-trip through its JSON".into());
+        }
+        if let Some(size) = doc.struct_size {
+            cfg.struct_size = size;
+        }
+        st = unsafe { rsl_retry_new(&cfg, &bcfg, &mut h, &mut err) };
+    }
+    if !doc.overrides_struct() {
+        let mut h2: *mut rsl_retry = std::ptr::null_mut();
+        let mut err2 = config::no_error();
+        let st2 = unsafe {
+            rsl_retry_new_from_json(json.as_ptr().cast(), json.len(), &mut h2, &mut err2)
+        };
+        unsafe { rsl_retry_free(h2) };
+        if st2 != st || (st != RSL_OK && config::error_field(&err2) != config::error_field(&err)) {
+            unsafe { rsl_retry_free(h) };
+            return Err(format!(
+                "new_from_json disagrees: status {st2} ({}) vs {st} ({})",
+                config::error_message(&err2),
+                config::error_message(&err)
+            ));
+        }
+    }
+    match config::check_created(s, st, &err) {
+        Ok(true) => Ok(Some(h)),
+        Ok(false) => Ok(None),
+        Err(e) => {
+            unsafe { rsl_retry_free(h) };
+            Err(e)
+        }
+    }
+}
+
+pub fn run(s: &Map<String, Value>) -> Res {
+    let doc = config::config_doc(s, &["budget"], false)?;
+    let Some(h) = create(s, &doc)? else {
         return Ok(());
+    };
+    let mut budget: *mut rsl_retry_budget = std::ptr::null_mut();
+    if let Some(b) = doc.runner_keys.get("budget") {
+        if !b.is_object() {
+            unsafe { rsl_retry_free(h) };
+            return Err(format!("config.budget: expected an object, got {b}"));
+        }
+        let json = b.to_string();
+        let mut err = config::no_error();
+        let st = unsafe {
+            rsl_retry_budget_new_from_json(json.as_ptr().cast(), json.len(), &mut budget, &mut err)
+        };
+        if st != RSL_OK {
+            unsafe { rsl_retry_free(h) };
+            return Err(format!(
+                "config.budget: status {st}: {}",
+                config::error_message(&err)
+            ));
+        }
     }
     let mut states: HashMap<String, rsl_retry_state> = HashMap::new();
     let result = for_each_step(s, |at, step| {

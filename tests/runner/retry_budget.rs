@@ -5,21 +5,6 @@ use resilience::ffi::retry_budget::*;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-pub const BUDGET_PRESETS: &[(&str, u32)] = &[
-    ("tower", RSL_RETRY_BUDGET_PRESET_TOWER),
-    ("sre", RSL_RETRY_BUDGET_PRESET_SRE),
-    ("envoy", RSL_RETRY_BUDGET_PRESET_ENVOY),
-    ("failsafe_go", RSL_RETRY_BUDGET_PRESET_FAILSAFE_GO),
-    ("grpc", RSL_RETRY_BUDGET_PRESET_GRPC),
-    ("aws_standard", RSL_RETRY_BUDGET_PRESET_AWS_STANDARD),
-];
-
-const ENUMS: &[(&str, &str, u32)] = &[
-    ("kind", "ratio", RSL_RETRY_BUDGET_RATIO),
-    ("kind", "tokens", RSL_RETRY_BUDGET_TOKENS),
-    ("kind", "quota", RSL_RETRY_BUDGET_QUOTA),
-];
-
 /// Outcomes a retry policy or budget accepts.
 pub const RETRY_OUTCOMES: &[(&str, u32)] = &[
     ("success", RSL_OUTCOME_SUCCESS),
@@ -27,51 +12,6 @@ pub const RETRY_OUTCOMES: &[(&str, u32)] = &[
     ("ignored", RSL_OUTCOME_IGNORED),
     ("overloaded", RSL_OUTCOME_OVERLOADED),
 ];
-
-fn budget_slot<'a>(c: &'a mut rsl_retry_budget_config, f: &str) -> Res<Slot<'a>> {
-    Ok(match f {
-        "struct_size" => Slot::U32(&mut c.struct_size),
-        "kind" => Slot::U32(&mut c.kind),
-        "ratio" => Slot::F64(&mut c.ratio),
-        "window_ns" => Slot::I64(&mut c.window_ns),
-        "buckets" => Slot::U32(&mut c.buckets),
-        "min_per_sec" => Slot::U32(&mut c.min_per_sec),
-        "max_tokens" => Slot::U32(&mut c.max_tokens),
-        "quota_capacity" => Slot::U32(&mut c.quota_capacity),
-        "token_ratio" => Slot::F64(&mut c.token_ratio),
-        "retry_cost" => Slot::U32(&mut c.retry_cost),
-        "timeout_cost" => Slot::U32(&mut c.timeout_cost),
-        "success_increment" => Slot::U32(&mut c.success_increment),
-        "reserved0" => Slot::U32(&mut c.reserved0),
-        _ => return Err(format!("unknown retry_budget config field {f}")),
-    })
-}
-
-/// Builds a budget config from a preset name and field overrides (a `preset`
-/// key inside `fields` is also accepted).
-pub fn budget_config(
-    preset: Option<&Value>,
-    fields: Option<&Map<String, Value>>,
-) -> Res<rsl_retry_budget_config> {
-    let mut cfg =
-        rsl_retry_budget_config::from(resilience::core::retry_budget::BudgetConfig::default());
-    let p = match preset.or_else(|| fields.and_then(|f| f.get("preset"))) {
-        Some(p) => lookup(BUDGET_PRESETS, p, "budget preset")?,
-        None => RSL_RETRY_BUDGET_PRESET_TOWER,
-    };
-    if unsafe { rsl_retry_budget_config_preset(&mut cfg, p, std::ptr::null_mut()) } != RSL_OK {
-        return Err("budget config_preset failed".into());
-    }
-    if let Some(fields) = fields {
-        for (k, v) in fields {
-            if k == "preset" {
-                continue;
-            }
-            set_field(k, budget_slot(&mut cfg, k)?, v, ENUMS)?;
-        }
-    }
-    Ok(cfg)
-}
 
 pub fn flags_arg(step: &Map<String, Value>) -> Res<u32> {
     if let Some(f) = step.get("flags") {
@@ -117,12 +57,22 @@ pub const METRIC_KEYS: &[&str] = &[
 ];
 
 pub fn run(s: &Map<String, Value>) -> Res {
-    let cfg = budget_config(s.get("preset"), s.get("config").and_then(Value::as_object))?;
-    let mut h: *mut rsl_retry_budget = std::ptr::null_mut();
-    let st = unsafe { rsl_retry_budget_new(&cfg, &mut h, std::ptr::null_mut()) };
-    if !check_creation(s, st)? {
-        return Ok(());
-    }
+    let doc = config::config_doc(s, &[], true)?;
+    let h = match config::create(
+        s,
+        &doc,
+        rsl_retry_budget_config_from_json,
+        rsl_retry_budget_config_to_json,
+        Some(|c: &mut rsl_retry_budget_config| &mut c.reserved0),
+        |cfg, out, err| unsafe { rsl_retry_budget_new(cfg, out, err) },
+        |json, out, err| unsafe {
+            rsl_retry_budget_new_from_json(json.as_ptr().cast(), json.len(), out, err)
+        },
+        rsl_retry_budget_free,
+    )? {
+        config::Created::Made(_, h) => h,
+        config::Created::Failed(_) => return Ok(()),
+    };
     let mut tickets: HashMap<String, rsl_retry_budget_ticket> = HashMap::new();
     let result = for_each_step(s, |at, step| {
         let op = step.get("op").and_then(Value::as_str).ok_or("missing op")?;

@@ -57,30 +57,6 @@ pub fn int64_expect(ck: &mut Checker<'_>, key: &str, got: i64) {
     }
 }
 
-fn config(s: &Map<String, Value>) -> Res<rsl_token_bucket_config> {
-    let mut cfg = rsl_token_bucket_config {
-        struct_size: 0,
-        reserved0: 0,
-        rate_per_sec: 0.0,
-        burst: 0,
-    };
-    if unsafe { rsl_token_bucket_config_init(&mut cfg, std::ptr::null_mut()) } != RSL_OK {
-        return Err("config_init failed".into());
-    }
-    if let Some(fields) = s.get("config").and_then(Value::as_object) {
-        for (k, v) in fields {
-            match k.as_str() {
-                "rate_per_sec" => cfg.rate_per_sec = double(v, k)?,
-                "struct_size" => set_field(k, Slot::U32(&mut cfg.struct_size), v, &[])?,
-                "reserved0" => set_field(k, Slot::U32(&mut cfg.reserved0), v, &[])?,
-                "burst" => set_field(k, Slot::I64(&mut cfg.burst), v, &[])?,
-                _ => return Err(format!("unknown token_bucket config field {k}")),
-            }
-        }
-    }
-    Ok(cfg)
-}
-
 fn reservation_keys(ck: &mut Checker<'_>, r: &rsl_token_bucket_reservation) {
     ck.boolean("ok", r.ok);
     ck.boolean("cancelled", r.cancelled);
@@ -100,15 +76,22 @@ const RESERVATION_KEYS: &[&str] = &[
 ];
 
 pub fn run(s: &Map<String, Value>) -> Res {
-    if s.contains_key("preset") {
-        return Err("token_bucket has no presets".into());
-    }
-    let cfg = config(s)?;
-    let mut h: *mut rsl_token_bucket = std::ptr::null_mut();
-    let st = unsafe { rsl_token_bucket_new(&cfg, &mut h, std::ptr::null_mut()) };
-    if !check_creation(s, st)? {
-        return Ok(());
-    }
+    let doc = config::config_doc(s, &[], true)?;
+    let h = match config::create(
+        s,
+        &doc,
+        rsl_token_bucket_config_from_json,
+        rsl_token_bucket_config_to_json,
+        Some(|c: &mut rsl_token_bucket_config| &mut c.reserved0),
+        |cfg, out, err| unsafe { rsl_token_bucket_new(cfg, out, err) },
+        |json, out, err| unsafe {
+            rsl_token_bucket_new_from_json(json.as_ptr().cast(), json.len(), out, err)
+        },
+        rsl_token_bucket_free,
+    )? {
+        config::Created::Made(_, h) => h,
+        config::Created::Failed(_) => return Ok(()),
+    };
     let mut held: HashMap<String, rsl_token_bucket_reservation> = HashMap::new();
     let result = for_each_step(s, |at, step| {
         let op = step.get("op").and_then(Value::as_str).ok_or("missing op")?;

@@ -6,12 +6,6 @@ use resilience::ffi::window_limiter::*;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-const PRESETS: &[(&str, u32)] = &[
-    ("default", RSL_WINDOW_LIMITER_PRESET_DEFAULT),
-    ("sentinel", RSL_WINDOW_LIMITER_PRESET_SENTINEL),
-    ("resilience4j", RSL_WINDOW_LIMITER_PRESET_RESILIENCE4J),
-];
-
 const RESERVE_OUTCOMES: &[(&str, u32)] = &[
     ("granted", RSL_WINDOW_LIMITER_GRANTED),
     ("reserved", RSL_WINDOW_LIMITER_RESERVED),
@@ -19,55 +13,23 @@ const RESERVE_OUTCOMES: &[(&str, u32)] = &[
     ("queue_full", RSL_WINDOW_LIMITER_QUEUE_FULL),
 ];
 
-const ENUMS: &[(&str, &str, u32)] = &[
-    ("mode", "fixed", RSL_WINDOW_LIMITER_FIXED),
-    (
-        "mode",
-        "sliding_buckets",
-        RSL_WINDOW_LIMITER_SLIDING_BUCKETS,
-    ),
-    (
-        "mode",
-        "sliding_weighted",
-        RSL_WINDOW_LIMITER_SLIDING_WEIGHTED,
-    ),
-];
-
-fn slot<'a>(c: &'a mut rsl_window_limiter_config, f: &str) -> Res<Slot<'a>> {
-    Ok(match f {
-        "struct_size" => Slot::U32(&mut c.struct_size),
-        "mode" => Slot::U32(&mut c.mode),
-        "window_ns" => Slot::I64(&mut c.window_ns),
-        "limit" => Slot::U32(&mut c.limit),
-        "buckets" => Slot::U32(&mut c.buckets),
-        "sheddable_share_permille" => Slot::U32(&mut c.sheddable_share_permille),
-        "sheddable_plus_share_permille" => Slot::U32(&mut c.sheddable_plus_share_permille),
-        "critical_share_permille" => Slot::U32(&mut c.critical_share_permille),
-        "max_reservations" => Slot::U32(&mut c.max_reservations),
-        _ => return Err(format!("unknown window_limiter config field {f}")),
-    })
-}
-
 pub fn run(s: &Map<String, Value>) -> Res {
-    let mut cfg = rsl_window_limiter_config::from(resilience::WindowLimiterConfig::default());
-    let preset = match s.get("preset") {
-        Some(p) => lookup(PRESETS, p, "preset")?,
-        None => RSL_WINDOW_LIMITER_PRESET_DEFAULT,
+    let doc = config::config_doc(s, &[], false)?;
+    let (cfg, h) = match config::create(
+        s,
+        &doc,
+        rsl_window_limiter_config_from_json,
+        rsl_window_limiter_config_to_json,
+        None,
+        |cfg, out, err| unsafe { rsl_window_limiter_new(cfg, out, err) },
+        |json, out, err| unsafe {
+            rsl_window_limiter_new_from_json(json.as_ptr().cast(), json.len(), out, err)
+        },
+        rsl_window_limiter_free,
+    )? {
+        config::Created::Made(cfg, h) => (cfg, h),
+        config::Created::Failed(_) => return Ok(()),
     };
-    if unsafe { rsl_window_limiter_config_preset(&mut cfg, preset, std::ptr::null_mut()) } != RSL_OK
-    {
-        return Err("config_preset failed".into());
-    }
-    if let Some(fields) = s.get("config").and_then(Value::as_object) {
-        for (k, v) in fields {
-            set_field(k, slot(&mut cfg, k)?, v, ENUMS)?;
-        }
-    }
-    let mut h: *mut rsl_window_limiter = std::ptr::null_mut();
-    let st = unsafe { rsl_window_limiter_new(&cfg, &mut h, std::ptr::null_mut()) };
-    if !check_creation(s, st)? {
-        return Ok(());
-    }
     let mut other: *mut rsl_window_limiter = std::ptr::null_mut();
     let mut tickets: HashMap<String, u64> = HashMap::new();
     let result = for_each_step(s, |at, step| {

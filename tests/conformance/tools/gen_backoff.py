@@ -96,7 +96,7 @@ write(F, "exponential_cap_reached_exactly",
 c = full(None, {"base_ns": 100 * MS, "factor": 1.5, "max_ns": NO_MAX})
 write(F, "exponential_factor_1_5_no_cap",
       "base 100 ms, factor 1.5, no cap: repeated multiplication 100, 150, 225, 337.5, 506.25, 759.375 ms (all exact in binary floating point: 1e8 * 1.5^k).",
-      config={"base_ns": 100 * MS, "factor": 1.5, "max_ns": "no_max"}, steps=dsteps(c, [(n, 0.0) for n in range(1, 7)]))
+      config={"base_ns": 100 * MS, "factor": 1.5, "max_ns": str(NO_MAX)}, steps=dsteps(c, [(n, 0.0) for n in range(1, 7)]))
 c = full(None, {"base_ns": 10 * S, "max_ns": 5 * S})
 write(F, "exponential_base_above_max",
       "base 10 s above max 5 s: every delay is the cap, 5 s (the cap applies to the first delay too).",
@@ -139,14 +139,14 @@ write(F, "u_outside_unit_interval",
              {"at": 0, "op": "delay", "attempt": 1, "u": -0.25, "expect_status": "RSL_ERR_INVALID_ARGUMENT"},
              {"at": 0, "op": "delay", "attempt": 2, "u": 2, "expect_status": "RSL_ERR_INVALID_ARGUMENT"},
              {"at": 0, "op": "delay", "attempt": 2, "u": 0.9999999999999999, "expect": {"delay_ns": 2 * S}}])
-bad(F, "unknown_kind", "kind", "kind 99 is not a strategy.", kind=99)
-bad(F, "unknown_jitter", "jitter", "jitter 9 is not a jitter mode.", jitter=9)
+bad(F, "unknown_kind", "kind", "kind 99 is not a strategy: the JSON config names kinds (\"exponential\"), and a number is refused.", kind=99)
+bad(F, "unknown_jitter", "jitter", "jitter 9 is not a jitter mode: the JSON config names jitter modes (\"full\"), and a number is refused.", jitter=9)
 bad(F, "base_negative", "base_ns", "base_ns must be >= 0.", base_ns=-1)
 bad(F, "max_negative", "max_ns", "max_ns must be >= 0.", max_ns=-5)
 bad(F, "increment_negative", "increment_ns", "a linear increment must be >= 0.", preset="seeds_fixed", kind="linear", increment_ns=-1)
 bad(F, "factor_below_one", "factor", "factor 0.5 would shrink the delays (gRPC A6 accepts any multiplier > 0; we require >= 1).", factor=0.5)
-bad(F, "factor_too_slow", "factor", "factor 1.000001 without a cap needs more than 10000 multiplications to reach INT64_MAX ns from 1 s, so the config is refused.", factor=1.000001, max_ns="no_max")
-bad(F, "clamp_flag_not_boolean", "clamp_jittered", "clamp_jittered is a 0/1 flag; 2 is refused.", clamp_jittered=2)
+bad(F, "factor_too_slow", "factor", "factor 1.000001 without a cap needs more than 10000 multiplications to reach INT64_MAX ns from 1 s, so the config is refused.", factor=1.000001, max_ns=str(NO_MAX))
+bad(F, "clamp_flag_not_boolean", "clamp_jittered", "clamp_jittered is a boolean (true/false in JSON); 2 is refused.", clamp_jittered=2)
 bad(F, "struct_size_too_small", "cfg.struct_size", "struct_size 8 is smaller than any known layout.", status="RSL_ERR_CONFIG_SIZE", struct_size=8)
 bad(F, "proportional_jitter_negative", "jitter_factor", "proportional jitter needs jitter_factor >= 0.", jitter="proportional", jitter_factor=-0.1)
 bad(F, "symmetric_jitter_above_one", "jitter_factor", "symmetric jitter needs jitter_factor in [0, 1] (else delays could go negative).", jitter="symmetric", jitter_factor=1.5)
@@ -158,10 +158,10 @@ c = full("seeds_jitter", {})
 write(J, "seeds_jitter_with_u",
       "The seeds' JitterRetryStrategy: delay = min(1 s * 2^(n-1), 60 s); delay + delay * 0.1 * u. n=1,u=0: 1 s; n=1,u=0.5: 1.05 s; n=3,u=0.999: 4 + 0.3996 = 4.3996 s; n=7,u=0.5: 60 + 3 = 63 s (the cap applies before the jitter, as in the seeds).",
       preset="seeds_jitter", steps=dsteps(c, [(1, 0.0), (1, 0.5), (3, 0.999), (7, 0.5)]) + draw_steps(c, [1, 7]))
-c = full("seeds_jitter", {"clamp_jittered": 1})
+c = full("seeds_jitter", {"clamp_jittered": True})
 write(J, "seeds_jitter_clamped",
-      "With clamp_jittered = 1 the jittered delay is clamped to max_ns too: n=7, u=0.5 gives 60 s instead of 63 s; below the cap nothing changes (n=2,u=0.5: 2.1 s).",
-      preset="seeds_jitter", config={"clamp_jittered": 1}, steps=dsteps(c, [(7, 0.5), (2, 0.5)]))
+      "With clamp_jittered = true the jittered delay is clamped to max_ns too: n=7, u=0.5 gives 60 s instead of 63 s; below the cap nothing changes (n=2,u=0.5: 2.1 s).",
+      preset="seeds_jitter", config={"clamp_jittered": True}, steps=dsteps(c, [(7, 0.5), (2, 0.5)]))
 c = full("seeds_jitter", {"base_ns": S, "max_ns": 10 * S, "seed": 42})
 write(J, "seeds_usage_example_seeded",
       "The seeds' usage: JitterRetryStrategy(base 1 s, max 10 s) with the handle PRNG seeded 42 (xoshiro256++/SplitMix64, u = (next >> 11) * 2^-53): the exact delays pin the stream; each lies in [e, 1.1 e).",
@@ -179,10 +179,10 @@ c = full(None, {"jitter": "equal"})
 write(J, "equal_with_u",
       "Equal jitter e/2 + (e/2) u on 1 s doubling: n=1: u=0 -> 0.5 s, u=0.5 -> 0.75 s; n=3 (4 s): u=0.25 -> 2.5 s.",
       config={"jitter": "equal"}, steps=dsteps(c, [(1, 0.0), (1, 0.5), (3, 0.25)]))
-c = full("polly_v8", {"jitter": "symmetric", "jitter_factor": 0.25, "clamp_jittered": 1, "max_ns": 3 * S})
+c = full("polly_v8", {"jitter": "symmetric", "jitter_factor": 0.25, "clamp_jittered": True, "max_ns": 3 * S})
 write(J, "polly_constant_use_jitter",
-      "Polly Constant with UseJitter: 2 s +/- 25 % = e * (1 + 0.25 (2u - 1)): u=0 -> 1.5 s, u=0.5 -> 2 s, u=0.9 -> 2.4 s; Polly clamps the jittered delay to MaxDelay (here 3 s), which clamp_jittered = 1 reproduces.",
-      preset="polly_v8", config={"jitter": "symmetric", "jitter_factor": 0.25, "clamp_jittered": 1, "max_ns": 3 * S},
+      "Polly Constant with UseJitter: 2 s +/- 25 % = e * (1 + 0.25 (2u - 1)): u=0 -> 1.5 s, u=0.5 -> 2 s, u=0.9 -> 2.4 s; Polly clamps the jittered delay to MaxDelay (here 3 s), which clamp_jittered = true reproduces.",
+      preset="polly_v8", config={"jitter": "symmetric", "jitter_factor": 0.25, "clamp_jittered": True, "max_ns": 3 * S},
       steps=dsteps(c, [(1, 0.0), (1, 0.5), (1, 0.9)]))
 c = full("seeds_fixed", {"kind": "linear", "increment_ns": S, "jitter": "proportional", "jitter_factor": 0.5})
 write(J, "linear_proportional",
@@ -225,7 +225,7 @@ write(J, "stream_shared_by_attempts",
       steps=[{"at": 0, "op": "next", "attempt": 1, "expect": {"delay_ns": d1}},
              {"at": 0, "op": "next", "attempt": 3, "expect": {"delay_ns": d3}}] +
       dsteps(c, [(1, Rng(11).next_f64())]))
-bad(J, "equal_mode_unknown_value", "jitter", "jitter 5 is unknown.", jitter=5)
+bad(J, "equal_mode_unknown_value", "jitter", "jitter 5 is unknown: the JSON config names jitter modes, and a number is refused.", jitter=5)
 
 # ---------------------------------------------------------------- gRPC connection
 G = "grpc_connection"

@@ -79,8 +79,8 @@ R("overloaded_stops_at_once",
   steps=[step(0, "begin"), step(1, "next", outcome="failure", expect=retry_(1, S, 2)),
          step(2 * S, "next", outcome="overloaded", expect=stop(2 * S, "overloaded", 2, "overloaded"))])
 R("overloaded_on_give_up_off",
-  "With overloaded_on_give_up = 0 a layer that exhausts its attempts reports FAILURE (its caller may retry); a downstream OVERLOADED is still passed up as OVERLOADED.",
-  config={"overloaded_on_give_up": 0, "max_attempts": 2},
+  "With overloaded_on_give_up = false a layer that exhausts its attempts reports FAILURE (its caller may retry); a downstream OVERLOADED is still passed up as OVERLOADED.",
+  config={"overloaded_on_give_up": False, "max_attempts": 2},
   steps=[step(0, "begin"), step(1, "next", outcome="failure", expect=retry_(1, S, 2, "failure")),
          step(3 * S, "next", outcome="failure", expect=stop(3 * S, "max_attempts", 2, "failure")),
          step(4 * S, "begin"), step(4 * S, "next", outcome="overloaded", expect=stop(4 * S, "overloaded", 1, "overloaded"))])
@@ -114,8 +114,8 @@ R("pushback_exact_and_resets",
          step(3 * S, "next", outcome="failure", expect=retry_(3 * S, 100 * MS, 5)),
          step(4 * S, "next", outcome="failure", expect=retry_(4 * S, 200 * MS, 6))])
 R("pushback_without_reset",
-  "retry_after_resets = 0: the server delay is used exactly but counts as a step of the progression: 100 ms, pushback 50 ms, then 400 ms (n = 3).",
-  config={"backoff": NOJ, "max_attempts": 10, "retry_after_resets": 0},
+  "retry_after_resets = false: the server delay is used exactly but counts as a step of the progression: 100 ms, pushback 50 ms, then 400 ms (n = 3).",
+  config={"backoff": NOJ, "max_attempts": 10, "retry_after_resets": False},
   steps=[step(0, "begin"), step(0, "next", outcome="failure", expect=retry_(0, 100 * MS, 2)),
          step(S, "next", outcome="failure", retry_after_ns=50 * MS, expect=retry_(S, 50 * MS, 3)),
          step(2 * S, "next", outcome="failure", expect=retry_(2 * S, 400 * MS, 4))])
@@ -273,9 +273,9 @@ R("budget_checked_last",
 R("bad_config_max_attempts_zero", "max_attempts must be >= 1.", config={"max_attempts": 0}, expect_status="RSL_ERR_INVALID_CONFIG", field="max_attempts")
 R("bad_config_max_elapsed_negative", "max_elapsed_ns must be >= 0 (0 = no limit).", config={"max_elapsed_ns": -1}, expect_status="RSL_ERR_INVALID_CONFIG", field="max_elapsed_ns")
 R("bad_config_expected_attempt_negative", "expected_attempt_ns must be >= 0.", config={"expected_attempt_ns": -5}, expect_status="RSL_ERR_INVALID_CONFIG", field="expected_attempt_ns")
-R("bad_config_resets_flag", "retry_after_resets is a 0/1 flag.", config={"retry_after_resets": 2}, expect_status="RSL_ERR_INVALID_CONFIG", field="retry_after_resets")
-R("bad_config_overloaded_flag", "overloaded_on_give_up is a 0/1 flag.", config={"overloaded_on_give_up": 3}, expect_status="RSL_ERR_INVALID_CONFIG", field="overloaded_on_give_up")
-R("bad_config_backoff_invalid", "The policy's backoff config is validated too: kind 42 is refused, naming the field.", config={"backoff": {"kind": 42}}, expect_status="RSL_ERR_INVALID_CONFIG", field="kind")
+R("bad_config_resets_flag", "retry_after_resets is a boolean (true/false in JSON); 2 is refused.", config={"retry_after_resets": 2}, expect_status="RSL_ERR_INVALID_CONFIG", field="retry_after_resets")
+R("bad_config_overloaded_flag", "overloaded_on_give_up is a boolean (true/false in JSON); 3 is refused.", config={"overloaded_on_give_up": 3}, expect_status="RSL_ERR_INVALID_CONFIG", field="overloaded_on_give_up")
+R("bad_config_backoff_invalid", "The policy's backoff config is read and validated too: kind 42 is refused, naming the field by its full path.", config={"backoff": {"kind": 42}}, expect_status="RSL_ERR_INVALID_CONFIG", field="backoff.kind")
 R("bad_config_struct_size", "struct_size 4 is smaller than any layout.", config={"struct_size": 4}, expect_status="RSL_ERR_CONFIG_SIZE", field="cfg.struct_size")
 
 

@@ -393,7 +393,7 @@ pub(crate) fn with_handle<H: Opaque>(
     err: *mut rsl_error,
     f: impl FnOnce(&H::Inner) -> FfiResult,
 ) -> rsl_status {
-    with_handle_at(h, 0, err, |inner, _| f(inner))
+    enter(h, err, |handle| f(&handle.inner))
 }
 
 /// Runs `f` on the primitive behind `h` at the boundary, with `now_ns`
@@ -403,6 +403,19 @@ pub(crate) fn with_handle_at<H: Opaque>(
     now_ns: i64,
     err: *mut rsl_error,
     f: impl FnOnce(&H::Inner, i64) -> FfiResult,
+) -> rsl_status {
+    enter(h, err, |handle| {
+        f(&handle.inner, handle.clamp.apply(now_ns))
+    })
+}
+
+/// The boundary of every call on a handle: NULL and poison checks, and a
+/// panic inside `f` poisons the handle. Calls without a time never touch
+/// the clamp (a made-up instant would move its latest reading).
+fn enter<H: Opaque>(
+    h: *const H,
+    err: *mut rsl_error,
+    f: impl FnOnce(&Handle<H::Inner>) -> FfiResult,
 ) -> rsl_status {
     guard(err, || {
         // SAFETY: the caller passes NULL or a pointer from the matching _new
@@ -416,8 +429,7 @@ pub(crate) fn with_handle_at<H: Opaque>(
                 "handle: poisoned by an earlier internal error; free it",
             ));
         }
-        let now = handle.clamp.apply(now_ns);
-        match catch_unwind(AssertUnwindSafe(|| f(&handle.inner, now))) {
+        match catch_unwind(AssertUnwindSafe(|| f(handle))) {
             Ok(r) => r,
             Err(payload) => {
                 handle.poisoned.store(true, Ordering::Release);
@@ -1052,6 +1064,14 @@ mod tests {
         assert_eq!(seen(h, 100), 100);
         assert_eq!(seen(h, 50), 100);
         assert_eq!(seen(h, 150), 150);
+        // A call without a time does not feed the clamp: negative instants
+        // stay usable after it. (Off, then on: re-enabling starts afresh.)
+        assert_eq!(set_monotonic(h, 0, std::ptr::null_mut()), RSL_OK);
+        assert_eq!(set_monotonic(h, 1, std::ptr::null_mut()), RSL_OK);
+        assert_eq!(seen(h, -100), -100);
+        assert_eq!(with_handle(h, std::ptr::null_mut(), |_| Ok(())), RSL_OK);
+        assert_eq!(seen(h, -90), -90);
+        assert_eq!(seen(h, -95), -90);
         assert_eq!(
             set_monotonic::<Probe>(std::ptr::null(), 1, std::ptr::null_mut()),
             RSL_ERR_NULL_ARGUMENT

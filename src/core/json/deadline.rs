@@ -50,22 +50,7 @@ impl JsonConfig for PolicyConfig {
     }
 }
 
-impl PolicyConfig {
-    /// Reads a config from its JSON form (docs/semantics.md, "Configs as
-    /// JSON") and validates it.
-    ///
-    /// # Errors
-    /// `InvalidConfig` naming the key (or `json` for the text as a whole).
-    pub fn from_json(text: &str) -> Result<Self> {
-        super::from_json(text)
-    }
-
-    /// The canonical JSON form: every field, durations in `_ns`, enums by name.
-    #[must_use]
-    pub fn to_json(&self) -> String {
-        super::to_json(self)
-    }
-}
+json_methods!(PolicyConfig);
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,29 @@
 //! order, durations as `_ns` integers, enums by name, integers beyond 2^53
 //! as decimal strings. It reads back to the same config.
 
+/// The public `from_json` / `to_json` of a config type with a [`JsonConfig`]
+/// impl: one definition for every primitive.
+macro_rules! json_methods {
+    ($config:ty) => {
+        impl $config {
+            /// Reads a config from its JSON form (docs/semantics.md, "Configs as
+            /// JSON") and validates it.
+            ///
+            /// # Errors
+            /// `InvalidConfig` naming the key (or `json` for the text as a whole).
+            pub fn from_json(text: &str) -> Result<Self> {
+                super::from_json(text)
+            }
+
+            /// The canonical JSON form: every field, durations in `_ns`, enums by name.
+            #[must_use]
+            pub fn to_json(&self) -> String {
+                super::to_json(self)
+            }
+        }
+    };
+}
+
 mod adaptive_limiter;
 mod adaptive_throttle;
 mod backoff;

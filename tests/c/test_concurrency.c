@@ -63,26 +63,7 @@
 #define THREADS 4
 #define ITERATIONS 50000
 
-static int failures;
-static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void fail(const char *what, long value) {
-    pthread_mutex_lock(&report_lock);
-    if (failures < 20) {
-        fprintf(stderr, "FAIL: %s (%ld)\n", what, value);
-    }
-    failures++;
-    pthread_mutex_unlock(&report_lock);
-}
-
-/* A call that must succeed: any other status is a failure of the test. */
-#define MUST_OK(call)                                                          \
-    do {                                                                       \
-        rsl_status must_ok_status_ = (call);                                   \
-        if (must_ok_status_ != RSL_OK) {                                       \
-            fail(#call, must_ok_status_);                                      \
-        }                                                                      \
-    } while (0)
+#include "thread_checks.h"
 
 /* ------------------------------------------------------------------------ */
 /* Breaker                                                                  */

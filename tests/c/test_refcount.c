@@ -23,25 +23,7 @@
 #define THREADS 4
 #define CALLS 2000
 
-static int failures;
-static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void fail(const char *what, long value) {
-    pthread_mutex_lock(&report_lock);
-    if (failures < 20) {
-        fprintf(stderr, "FAIL: %s (%ld)\n", what, value);
-    }
-    failures++;
-    pthread_mutex_unlock(&report_lock);
-}
-
-#define MUST_OK(call)                                                          \
-    do {                                                                       \
-        rsl_status must_ok_status_ = (call);                                   \
-        if (must_ok_status_ != RSL_OK) {                                       \
-            fail(#call, must_ok_status_);                                      \
-        }                                                                      \
-    } while (0)
+#include "thread_checks.h"
 
 /* One handle type's worker: its own reference, an extra one per call. */
 #define DEFINE_WORKER(type, call_stmt)                                         \
